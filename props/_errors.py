@@ -1,0 +1,48 @@
+"""One error base class for everything the suite raises on purpose.
+
+Messages follow one pattern: the argument's name, the value it had, and what
+would be valid, so a user can fix the call without reading our source.
+"""
+
+
+class InvarianceError(Exception):
+    """Base class of every error raised by convnet-invariances."""
+
+
+class InvalidArgument(InvarianceError, ValueError):
+    """An argument has the wrong type, rank, shape or value."""
+
+
+class LayerError(InvarianceError, RuntimeError):
+    """The layer under test raised, returned NaN/inf, the wrong shape, or is non-deterministic."""
+
+
+class EquivarianceViolation(InvarianceError, AssertionError):
+    """A claimed symmetry does not hold; ``.measurement`` holds the evidence."""
+
+    def __init__(self, measurement):
+        self.measurement = measurement
+        super().__init__(measurement.report())
+
+
+def describe_value(value):
+    """A short description of a value for error messages (tensors by shape, not contents)."""
+    shape = getattr(value, "shape", None)
+    if shape is not None and hasattr(value, "dtype"):
+        return f"tensor of shape {tuple(shape)} and dtype {value.dtype}"
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def require_spatial(x, name="x"):
+    """Check that ``x`` is a tensor laid out as (N, C, L) or (N, C, H, W); return its spatial rank."""
+    import torch
+
+    if not isinstance(x, torch.Tensor):
+        raise InvalidArgument(f"{name}={describe_value(x)} must be a torch.Tensor of shape (N, C, L) or (N, C, H, W)")
+    if x.dim() not in (3, 4):
+        raise InvalidArgument(
+            f"{name} has shape {tuple(x.shape)} (rank {x.dim()}); expected rank 3 (N, C, L) "
+            f"or rank 4 (N, C, H, W). Add a batch axis with {name}[None] or a channel axis with {name}[:, None]."
+        )
+    return x.dim() - 2

@@ -1,0 +1,344 @@
+"""The orbit engine: evaluate ``f(g·x)`` against ``ρ(g)·f(x)`` for many group elements at once.
+
+Every check goes through :func:`evaluate`; a single-element check is an
+orbit of one.  The transformed inputs of a chunk of elements are built with
+one index gather when the actions are pixel permutations (no Python loop per
+element), pushed through ``f`` as one batch, and compared with the
+transformed reference output in the same pass.  Chunks are sized from a
+memory budget and halved on out-of-memory; everything stays on the device
+the input lives on.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+
+import torch
+
+from ._actions import CircularShift, Identity
+from ._errors import InvalidArgument, LayerError, describe_value, require_spatial
+from ._measurement import (
+    PITFALL_BORDER,
+    PITFALL_STRIDE,
+    PITFALL_TRAIN_MODE,
+    Measurement,
+    OrbitResult,
+    describe_layer,
+    unravel,
+)
+from ._progress import Progress
+from ._tolerance import float_tolerance, resolve_mode
+
+DEFAULT_MEMORY_BUDGET = 512 * 2**20  # bytes per chunk; small enough for a laptop, large enough to batch well
+
+
+# ----------------------------------------------------------------------------- calling the layer
+
+
+def call_layer(f, x, what):
+    """Call ``f(x)`` and turn every way it can fail into a :class:`LayerError` that says what was asked."""
+    try:
+        y = f(x)
+    except Exception as exc:  # the user's layer may raise anything; we report it, never hide it
+        raise LayerError(
+            f"the layer raised {type(exc).__name__}: {exc} (while evaluating {what} on an input of shape "
+            f"{tuple(x.shape)} and dtype {x.dtype})"
+        ) from exc
+    if not isinstance(y, torch.Tensor):
+        raise LayerError(f"the layer returned {describe_value(y)} for {what}; it must return a torch.Tensor")
+    if not torch.isfinite(y).all():
+        first = [int(i) for i in torch.nonzero(~torch.isfinite(y))[0]] if y.dim() else []
+        raise LayerError(
+            f"the layer returned NaN or inf for {what}, first at output{first}; "
+            f"checks need finite outputs (look for division by zero, log of 0, or overflow in {y.dtype})"
+        )
+    return y
+
+
+def _float64_twin(f):
+    """A float64 copy of ``f`` for the re-run that separates violations from rounding."""
+    if isinstance(f, torch.nn.Module):
+        return copy.deepcopy(f).to(torch.float64)
+    return f
+
+
+# ----------------------------------------------------------------------------- building orbits
+
+
+def _batched_source_index(elements, spatial_shape, device):
+    """Stack the flat source index of every element: (G, P), or None if some element is not a permutation."""
+    if all(type(g) is CircularShift and len(g.shifts) == len(spatial_shape) for g in elements):
+        # all circular shifts: one vectorised computation instead of one meshgrid per element
+        shifts = torch.tensor([g.shifts for g in elements], device=device)  # (G, d)
+        grids = torch.meshgrid(*[torch.arange(n, device=device) for n in spatial_shape], indexing="ij")
+        flat = torch.zeros((len(elements), math.prod(spatial_shape)), dtype=torch.long, device=device)
+        for axis, (grid, n) in enumerate(zip(grids, spatial_shape)):
+            coord = (grid.reshape(1, -1) - shifts[:, axis : axis + 1]) % n
+            flat = flat * n + coord
+        return flat
+    indices = [g.source_index(spatial_shape) for g in elements]
+    if any(i is None for i in indices):
+        return None
+    return torch.stack(indices).to(device)
+
+
+def _gather(x, index):
+    """Apply G pixel permutations at once: x (N, C, *S), index (G, P) -> (G, N, C, *S)."""
+    n, c, *spatial = x.shape
+    flat = x.reshape(n, c, -1)
+    if bool((index < 0).any()):  # zero-fill: read from an extra zero column
+        flat = torch.cat([flat, flat.new_zeros(n, c, 1)], dim=2)
+        index = torch.where(index < 0, torch.full_like(index, flat.shape[2] - 1), index)
+    out = flat[:, :, index]  # (N, C, G, P)
+    return out.permute(2, 0, 1, 3).reshape(index.shape[0], n, c, *spatial)
+
+
+def apply_all(elements, x):
+    """``g·x`` for every element, stacked as (G, N, C, *S): one gather when possible, a loop otherwise."""
+    same_shape = all(g.output_spatial_shape(x.shape[2:]) == tuple(x.shape[2:]) for g in elements)
+    if same_shape:
+        if all(isinstance(g, Identity) for g in elements):
+            return x.unsqueeze(0).expand(len(elements), *x.shape)
+        index = _batched_source_index(elements, tuple(x.shape[2:]), x.device)
+        if index is not None:
+            return _gather(x, index)
+    return torch.stack([g._apply(x) for g in elements])
+
+
+# ----------------------------------------------------------------------------- the evaluation
+
+
+def _interior_mask(shape, margin, device):
+    """Boolean mask of the output (1, C, *S) that is True at distance ≥ margin from every border."""
+    mask = torch.ones((1,) + tuple(shape[1:]), dtype=torch.bool, device=device)
+    if margin is None:
+        return mask
+    for axis, m in enumerate(margin):
+        n = shape[2 + axis]
+        if 2 * m >= n:
+            raise InvalidArgument(
+                f"margin={margin!r} leaves no interior on an output of spatial shape {tuple(shape[2:])}; "
+                f"each margin must be smaller than half the output size"
+            )
+        index = [slice(None)] * len(shape)
+        index[2 + axis] = slice(0, m)
+        mask[tuple(index)] = False
+        index[2 + axis] = slice(n - m, n)
+        mask[tuple(index)] = False
+    return mask
+
+
+def normalise_margin(margin, spatial_rank):
+    if margin is None or margin == 0:
+        return None
+    if isinstance(margin, int) and not isinstance(margin, bool):
+        margin = (margin,) * spatial_rank
+    try:
+        margin = tuple(int(m) for m in margin)
+    except (TypeError, ValueError):
+        raise InvalidArgument(f"margin={margin!r} must be an int or one int per spatial axis") from None
+    if len(margin) != spatial_rank or any(m < 0 for m in margin):
+        raise InvalidArgument(f"margin={margin!r} must be {spatial_rank} non-negative int(s), one per spatial axis")
+    return margin if any(margin) else None
+
+
+def _per_element_bytes(x, y0):
+    # the transformed input, its output, the expected output and the difference, plus activations;
+    # activations are unknown for a black box, so we budget four more copies of the larger tensor.
+    per_sample_in = x.numel() * x.element_size()
+    per_sample_out = y0.numel() * y0.element_size()
+    return 2 * per_sample_in + 3 * per_sample_out + 4 * max(per_sample_in, per_sample_out)
+
+
+def _is_oom(exc):
+    return isinstance(exc, torch.OutOfMemoryError) or "out of memory" in str(exc).lower()
+
+
+class _Comparison:
+    """What one chunk needs to compare ``f(g·x)`` with ``ρ(g)·f(x)``; shared by every chunk."""
+
+    def __init__(self, f, x, elements, rho, margin):
+        self.f, self.x, self.elements, self.rho = f, x, elements, rho
+        self.y0 = call_layer(f, x, "f(x)")
+        self.mask = _interior_mask(self.y0.shape, margin, x.device)
+
+    def chunk_errors(self, start, stop):
+        """Max |difference|, max |value| and argmax location for elements[start:stop]."""
+        elements, rho = self.elements[start:stop], self.rho[start:stop]
+        count, n = len(elements), self.x.shape[0]
+        inputs = apply_all(elements, self.x).reshape(count * n, *self.x.shape[1:])
+        outputs = call_layer(self.f, inputs, f"f(g·x) for g in {list(elements)!r}"[:200])
+        expected = apply_all(rho, self.y0)
+        if outputs.shape[1:] != self.y0.shape[1:] or outputs.shape[0] != count * n:
+            raise LayerError(
+                f"f(g·x) has shape {tuple(outputs.shape[1:])} per sample but ρ(g)·f(x) has shape "
+                f"{tuple(expected.shape[2:])}; the layer's output shape depends on how the input was transformed"
+            )
+        outputs = outputs.reshape(expected.shape)
+        mask = self.mask if self.mask.all() else self.mask & apply_all(rho, self.mask.float()).bool()
+        diff = (outputs - expected).abs()
+        scale = torch.maximum(outputs.abs(), expected.abs())
+        if not bool(self.mask.all()):
+            diff = diff.masked_fill(~mask, 0)
+            scale = scale.masked_fill(~mask, 0)
+        diff, scale = diff.reshape(count, -1), scale.reshape(count, -1)
+        errors, where = diff.max(dim=1)
+        return errors.double().cpu(), scale.amax(dim=1).double().cpu(), where.cpu()
+
+
+def evaluate(
+    f,
+    x,
+    elements,
+    *,
+    output_action,
+    claim,
+    group=None,
+    margin=None,
+    mode="auto",
+    terms=None,
+    memory_budget=DEFAULT_MEMORY_BUDGET,
+    progress=False,
+    rerun_in_float64=True,
+):
+    """Compare ``f(g·x)`` with ``ρ(g)·f(x)`` for every element; return an :class:`OrbitResult`."""
+    if not callable(f):
+        raise InvalidArgument(f"f={describe_value(f)} must be callable (a torch.nn.Module or a function)")
+    spatial_rank = require_spatial(x, "x")
+    if not (x.is_floating_point() or x.is_complex()):
+        raise InvalidArgument(
+            f"x has dtype {x.dtype}; it must be floating (for exact mode use integer-valued float tensors, "
+            f"e.g. x.float())"
+        )
+    if not isinstance(memory_budget, int) or memory_budget <= 0:
+        raise InvalidArgument(f"memory_budget={memory_budget!r} must be a positive number of bytes")
+    elements = tuple(elements)
+    if not elements:
+        raise InvalidArgument("elements is empty; give at least one group element")
+    for g in elements:
+        g.validate(x.shape, "x")
+    margin = normalise_margin(margin, spatial_rank)
+    requested_mode, mode = mode, resolve_mode(mode, x, f)
+    terms = terms if terms is not None else max(1, x[0].numel())
+    rho = tuple(output_action(g) for g in elements)
+
+    with torch.no_grad():
+        comparison = _Comparison(f, x, elements, rho, margin)
+        y0 = comparison.y0
+        for g, r in zip(elements, rho):
+            try:
+                r.validate(y0.shape, "f(x)")
+            except InvalidArgument as exc:
+                flat = " The output is flat: translation-equivariance needs a spatial output — did you mean invariance?" \
+                    if y0.dim() < 3 else ""
+                raise InvalidArgument(f"ρ(g) = {r!r} cannot act on the output of f: {exc}.{flat}") from None
+        again = call_layer(f, x, "f(x) (second call)")
+        if mode == "exact" and not torch.equal(again, y0) or mode == "float" and not torch.allclose(again, y0):
+            raise LayerError(
+                "the layer is non-deterministic: two calls on the same input gave different outputs "
+                f"(max difference {float((again - y0).abs().max()):.3g}). "
+                + (PITFALL_TRAIN_MODE if isinstance(f, torch.nn.Module) and f.training else
+                   "Seed or remove randomness (dropout, sampling) before checking.")
+            )
+
+        per_element = max(1, _per_element_bytes(x, y0))
+        chunk = max(1, min(len(elements), memory_budget // per_element))
+        errors = torch.empty(len(elements), dtype=torch.float64)
+        scales = torch.empty(len(elements), dtype=torch.float64)
+        where = torch.empty(len(elements), dtype=torch.long)
+        bar = Progress(len(elements), label=f"checking {group or 'elements'}", enabled=bool(progress))
+        start = 0
+        while start < len(elements):
+            stop = min(len(elements), start + chunk)
+            try:
+                errors[start:stop], scales[start:stop], where[start:stop] = comparison.chunk_errors(start, stop)
+            except (LayerError, RuntimeError) as exc:
+                if chunk > 1 and (_is_oom(exc) or (exc.__cause__ is not None and _is_oom(exc.__cause__))):
+                    chunk //= 2  # out of memory: halve the chunk and try again
+                    if x.device.type == "cuda":
+                        torch.cuda.empty_cache()
+                    continue
+                raise
+            bar.advance(stop - start)
+            start = stop
+
+    if mode == "exact" and requested_mode == "auto" and bool((errors > 0).any()):
+        # integer-valued data, yet not bitwise equal: some operation is inexact (an FFT, a division);
+        # judge by the float tolerance model instead of crying wolf.
+        mode = "float"
+    if mode == "exact":
+        tolerances = torch.zeros_like(errors)
+    else:
+        tolerances = torch.tensor([float_tolerance(s, terms, y0.dtype) for s in scales.tolist()], dtype=torch.float64)
+
+    float64_errors = {}
+    failing = [i for i in range(len(elements)) if errors[i] > tolerances[i]]
+    if mode == "float" and failing and rerun_in_float64 and y0.dtype not in (torch.float64, torch.complex128):
+        float64_errors = _rerun_in_float64(f, x, elements, failing, output_action, margin, terms)
+
+    def measure(i):
+        location = unravel(int(where[i]), tuple(y0.shape)) if errors[i] > 0 else None
+        rerun = float64_errors.get(i)
+        return Measurement(
+            claim=claim,
+            layer=describe_layer(f),
+            element=elements[i],
+            output_element=rho[i],
+            max_error=float(errors[i]),
+            tolerance=float(tolerances[i]),
+            mode=mode,
+            location=location,
+            output_shape=tuple(y0.shape),
+            input_shape=tuple(x.shape),
+            dtype=str(x.dtype).replace("torch.", ""),
+            device=str(x.device),
+            margin=margin,
+            float64_error=None if rerun is None else rerun[0],
+            float64_tolerance=None if rerun is None else rerun[1],
+            hints=_hints(f, x, y0, location, margin, errors[i] > tolerances[i]),
+            reproduce=_reproduction(claim, elements[i], output_action, margin, mode),
+        )
+
+    return OrbitResult(group if group is not None else list(elements), elements, errors, tolerances, measure, float64_errors)
+
+
+def _rerun_in_float64(f, x, elements, failing, output_action, margin, terms):
+    """Re-run the failing elements in float64; returns {index: (error, tolerance)}."""
+    try:
+        twin = _float64_twin(f)
+        x64 = x.to(torch.complex128 if x.is_complex() else torch.float64)
+        result = evaluate(
+            twin, x64, [elements[i] for i in failing], output_action=output_action, claim="float64 re-run",
+            margin=margin, mode="float", terms=terms, rerun_in_float64=False,
+        )
+    except Exception:
+        return {}  # no re-run possible: the float32 verdict (violation) stands, which is the sound choice
+    return {i: (float(result.errors[k]), float(result.tolerances[k])) for k, i in enumerate(failing)}
+
+
+def _hints(f, x, y0, location, margin, violated):
+    if not violated:
+        return ()
+    hints = []
+    if isinstance(f, torch.nn.Module) and f.training and any(
+        isinstance(m, (torch.nn.modules.batchnorm._BatchNorm, torch.nn.Dropout)) for m in f.modules()
+    ):
+        hints.append(PITFALL_TRAIN_MODE)
+    in_sizes, out_sizes = x.shape[2:], y0.shape[2:]
+    if len(out_sizes) == len(in_sizes) and out_sizes and all(o and i % o == 0 and i // o > 1 for i, o in zip(in_sizes, out_sizes)):
+        factors = {i // o for i, o in zip(in_sizes, out_sizes)}
+        if len(factors) == 1:
+            hints.append(PITFALL_STRIDE.format(factor=factors.pop()))
+    if location is not None and len(location) > 2:
+        dist = min(min(i, n - 1 - i) for i, n in zip(location[2:], y0.shape[2:]))
+        if dist < 3 and margin is None:
+            hints.append(PITFALL_BORDER.format(dist=dist))
+    return tuple(hints)
+
+
+def _reproduction(claim, g, output_action, margin, mode):
+    extra = f", margin={margin!r}" if margin else ""
+    if claim.startswith("invariance"):
+        return f"props.assert_invariant(layer, x, {g!r}{extra}, mode={mode!r})"
+    return f"props.assert_equivariant(layer, x, {g!r}, output_action={output_action!r}{extra}, mode={mode!r})"
