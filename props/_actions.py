@@ -107,6 +107,14 @@ class Action:
         """Spatial shape of ``g·x`` for ``x`` of the given spatial shape."""
         return tuple(spatial_shape)
 
+    def rounding_steps(self, shape):
+        """How many roundings one output value of this action goes through (0 for pixel permutations).
+
+        Float-mode tolerances add this to the layer's fan-in when the action is
+        an output action ρ(g), because ρ(g)·f(x) is then computed inexactly too.
+        """
+        return 0
+
     @property
     def is_identity(self):
         return False
@@ -117,6 +125,12 @@ class Identity(Action):
     """The neutral element; also the output action of an invariant map."""
 
     def _apply(self, x):
+        return x
+
+    def validate(self, shape, name="x"):
+        """The identity acts on tensors of any shape (invariant layers often return flat vectors)."""
+
+    def __call__(self, x):
         return x
 
     def inverse(self):
@@ -182,6 +196,9 @@ class Composed(Action):
 
     def output_spatial_shape(self, spatial_shape):
         return reduce(lambda s, f: f.output_spatial_shape(s), reversed(self.factors), tuple(spatial_shape))
+
+    def rounding_steps(self, shape):
+        return sum(f.rounding_steps(shape) for f in self.factors)
 
     def __repr__(self):
         return "∘".join(repr(f) for f in self.factors)
@@ -483,6 +500,9 @@ class Downscale(Action):
     def output_spatial_shape(self, spatial_shape):
         return tuple(n // self.factor for n in spatial_shape)
 
+    def rounding_steps(self, shape):
+        return self.factor ** (len(shape) - 2)  # a sum of factor^d values and one division
+
     @property
     def is_identity(self):
         return self.factor == 1
@@ -523,6 +543,10 @@ class SubpixelShift(Action):
             shape[axis] = n
             phase = phase + (-2 * math.pi * t / n) * k.view(shape)
         return torch.fft.ifftn(spectrum * torch.polar(torch.ones_like(phase), phase), dim=dims).real
+
+    def rounding_steps(self, shape):
+        # forward and inverse FFT (about 2·log2 N roundings each, Higham §24.1) plus the phase product
+        return 4 * sum(max(1, math.ceil(math.log2(n))) for n in shape[2:]) + 8
 
     def inverse(self):
         return SubpixelShift(tuple(-t for t in self.shifts))
@@ -572,6 +596,9 @@ class Rotation(Action):
         matrix = torch.tensor([[c, -s, 0.0], [s, c, 0.0]], dtype=x.dtype, device=x.device)
         grid = F.affine_grid(matrix.expand(x.shape[0], 2, 3), list(x.shape), align_corners=False)
         return F.grid_sample(x, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
+
+    def rounding_steps(self, shape):
+        return 8  # bilinear weights and a 4-term weighted sum
 
     def inverse(self):
         return Rotation(-self.degrees)

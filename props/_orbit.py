@@ -270,7 +270,11 @@ def evaluate(
     if mode == "exact":
         tolerances = torch.zeros_like(errors)
     else:
-        tolerances = torch.tensor([float_tolerance(s, terms, y0.dtype) for s in scales.tolist()], dtype=torch.float64)
+        # the output action's own arithmetic (a phase ramp, an interpolation) rounds too: count its steps
+        steps = [terms + r.rounding_steps(tuple(y0.shape)) for r in rho]
+        tolerances = torch.tensor(
+            [float_tolerance(s, n, y0.dtype) for s, n in zip(scales.tolist(), steps)], dtype=torch.float64
+        )
 
     float64_errors = {}
     failing = [i for i in range(len(elements)) if errors[i] > tolerances[i]]
@@ -330,9 +334,10 @@ def _hints(f, x, y0, location, margin, violated):
         factors = {i // o for i, o in zip(in_sizes, out_sizes)}
         if len(factors) == 1:
             hints.append(PITFALL_STRIDE.format(factor=factors.pop()))
-    if location is not None and len(location) > 2:
+    has_interior = all(n >= 7 for n in y0.shape[2:])
+    if location is not None and len(location) > 2 and has_interior and margin is None:
         dist = min(min(i, n - 1 - i) for i, n in zip(location[2:], y0.shape[2:]))
-        if dist < 3 and margin is None:
+        if dist < 3:
             hints.append(PITFALL_BORDER.format(dist=dist))
     return tuple(hints)
 

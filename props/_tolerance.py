@@ -19,6 +19,10 @@ Float mode
 
         tolerance = 2 · γ_n · M.
 
+    When the output action ρ(g) does arithmetic of its own (a Fourier phase
+    ramp, an interpolation, an average) rather than moving values, its
+    ``rounding_steps`` are added to ``n``: ρ(g)·f(x) carries that rounding too.
+
     ``M`` underestimates ``Σ|a_i b_i|`` when terms cancel, so a float-mode
     error above the tolerance is not yet a violation: the check re-runs the
     same comparison in float64, where the tolerance is ~10^9 times smaller.

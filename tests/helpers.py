@@ -15,15 +15,16 @@ def integer_weights_(module, low=-3, high=3, seed=0):
     return module
 
 
-def falsify(property_test):
-    """Run a ``@given`` property that must be falsified; return the shrunk counterexample's measurement.
+def falsify(property_test, expected=EquivarianceViolation):
+    """Run a ``@given`` property that must be falsified; return the shrunk counterexample's evidence.
 
     Hypothesis re-raises the failure of the *minimal* example it found, so the
-    measurement describes the shrunk counterexample.
+    returned measurement (or exception, for other ``expected`` types)
+    describes the shrunk counterexample.
     """
-    with pytest.raises(EquivarianceViolation) as info:
+    with pytest.raises(expected) as info:
         property_test()
-    return info.value.measurement
+    return getattr(info.value, "measurement", info.value)
 
 
 class FixedOutput(OutputAction):
