@@ -56,7 +56,12 @@ class Action:
 
     Subclasses implement ``_apply``, ``inverse`` and ``__repr__``; they may
     override ``validate`` (which shapes they can act on), ``compose`` (to
-    simplify products within their own group) and ``source_index``.
+    simplify products within their own group), ``source_index`` and
+    ``rounding_steps``.
+
+    >>> g = CircularShift((0, 1)) @ rot90()   # rot90 first, then the shift
+    >>> g, g.inverse()
+    (shift(0, 1)∘rot90, rot270∘shift(0, -1))
     """
 
     #: spatial rank the action needs (1 or 2), or None for any.
@@ -122,7 +127,11 @@ class Action:
 
 @dataclass(frozen=True, repr=False)
 class Identity(Action):
-    """The neutral element; also the output action of an invariant map."""
+    """The neutral element; also the output action of an invariant map.
+
+    >>> Identity() @ rot90()
+    rot90
+    """
 
     def _apply(self, x):
         return x
@@ -154,7 +163,13 @@ class Identity(Action):
 
 @dataclass(frozen=True, repr=False)
 class Composed(Action):
-    """A product of actions, applied right to left like function composition."""
+    """A product of actions, applied right to left like function composition.
+
+    >>> import torch
+    >>> g = Composed((CircularShift((1,)), flip()))
+    >>> g(torch.arange(4.).view(1, 1, 4))
+    tensor([[[0., 3., 2., 1.]]])
+    """
 
     factors: tuple
 
@@ -170,7 +185,8 @@ class Composed(Action):
             shape = shape[:2] + factor.output_spatial_shape(shape[2:])
 
     def inverse(self):
-        return Composed(tuple(f.inverse() for f in self.factors))
+        # (a∘b)⁻¹ = b⁻¹∘a⁻¹
+        return Composed(tuple(f.inverse() for f in reversed(self.factors)))
 
     def compose(self, other):
         if isinstance(other, Identity):
@@ -335,6 +351,9 @@ class Dihedral(Action):
     ``k`` (and transposes) need square inputs: on an H×W input with H≠W they
     would change the shape, so they are not a symmetry of that input space.
     On (N, C, L) signals only the flip (``k=0, reflect=True``) acts.
+
+    >>> Dihedral(1, True), Dihedral(1) @ Dihedral(0, True) == Dihedral(1, True)
+    (rot90∘flip_w, True)
     """
 
     k: int = 0
@@ -432,6 +451,10 @@ class Upscale(Action):
     """Integer up-scaling by nearest-neighbour repetition of every pixel ``factor`` times per axis.
 
     Its inverse is :class:`Downscale` (a left inverse: ``Downscale(s)(Upscale(s)(x)) == x``).
+
+    >>> import torch
+    >>> Upscale(2)(torch.tensor([[[1., 2.]]]))
+    tensor([[[1., 1., 2., 2.]]])
     """
 
     factor: int
@@ -469,6 +492,10 @@ class Downscale(Action):
     """Integer down-scaling by averaging ``factor``-sized blocks (sizes must be divisible by ``factor``).
 
     Its inverse is :class:`Upscale` (a right inverse on block-constant signals).
+
+    >>> import torch
+    >>> Downscale(2)(torch.tensor([[[1., 3., 2., 2.]]]))
+    tensor([[[2., 2.]]])
     """
 
     factor: int
@@ -518,6 +545,11 @@ class SubpixelShift(Action):
     Exact (up to rounding) on band-limited periodic signals, i.e. those with
     no energy at the Nyquist frequency; for an integer shift it equals
     :class:`CircularShift` on such signals.
+
+    >>> import torch
+    >>> x = torch.cos(2 * torch.pi * torch.arange(8.) / 8).view(1, 1, 8).double()
+    >>> torch.allclose(SubpixelShift((0.5,))(x), torch.cos(2 * torch.pi * (torch.arange(8.) - 0.5) / 8).double())
+    True
     """
 
     shifts: tuple
@@ -571,6 +603,11 @@ class Rotation(Action):
     Bilinear interpolation, zeros outside the image; square inputs only.  Only
     approximate: its inverse undoes it up to interpolation error, which falls
     with resolution on smooth images.
+
+    >>> import torch
+    >>> x = torch.randn(1, 1, 6, 6)
+    >>> torch.allclose(Rotation(90)(x), rot90()(x), atol=1e-6)
+    True
     """
 
     degrees: float
@@ -622,6 +659,10 @@ class ChannelCycle(Action):
 
     Rotating a P4 feature map by ``rot90^k`` moves the response of orientation
     ``r`` to orientation ``r + k``; this action is that permutation alone.
+
+    >>> import torch
+    >>> ChannelCycle(1)(torch.arange(4.).view(1, 4, 1, 1)).flatten()
+    tensor([3., 0., 1., 2.])
     """
 
     steps: int

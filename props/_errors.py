@@ -6,19 +6,45 @@ would be valid, so a user can fix the call without reading our source.
 
 
 class InvarianceError(Exception):
-    """Base class of every error raised by convnet-invariances."""
+    """Base class of every error raised by convnet-invariances.
+
+    >>> issubclass(InvalidArgument, InvarianceError) and issubclass(LayerError, InvarianceError)
+    True
+    """
 
 
 class InvalidArgument(InvarianceError, ValueError):
-    """An argument has the wrong type, rank, shape or value."""
+    """An argument has the wrong type, rank, shape or value.
+
+    >>> from props import flip
+    >>> flip("diagonal")
+    Traceback (most recent call last):
+    props._errors.InvalidArgument: axis='diagonal' must be 'w' (left-right flip) or 'h' (up-down flip)
+    """
 
 
 class LayerError(InvarianceError, RuntimeError):
-    """The layer under test raised, returned NaN/inf, the wrong shape, or is non-deterministic."""
+    """The layer under test raised, returned NaN/inf, the wrong shape, or is non-deterministic.
+
+    >>> import torch
+    >>> from props import invariance_error, rot90
+    >>> invariance_error(lambda x: x.log(), -torch.ones(1, 1, 2, 2), rot90())
+    Traceback (most recent call last):
+    props._errors.LayerError: the layer returned NaN or inf for f(x), first at output[0, 0, 0, 0]; ...
+    """
 
 
 class EquivarianceViolation(InvarianceError, AssertionError):
-    """A claimed symmetry does not hold; ``.measurement`` holds the evidence."""
+    """A claimed symmetry does not hold; ``.measurement`` holds the evidence.
+
+    >>> import torch
+    >>> from props import assert_invariant, CircularShift
+    >>> try:
+    ...     assert_invariant(torch.nn.Identity(), torch.tensor([[[1., 0.]]]), CircularShift((1,)))
+    ... except EquivarianceViolation as violation:
+    ...     print(violation.measurement.max_error)
+    1.0
+    """
 
     def __init__(self, measurement):
         self.measurement = measurement
@@ -30,7 +56,9 @@ def describe_value(value):
     shape = getattr(value, "shape", None)
     if shape is not None and hasattr(value, "dtype"):
         return f"tensor of shape {tuple(shape)} and dtype {value.dtype}"
-    text = repr(value)
+    if isinstance(value, (list, tuple, dict)) and len(repr(value)) > 80:
+        return f"a {type(value).__name__} of {len(value)} item(s)"
+    text = " ".join(repr(value).split())
     return text if len(text) <= 80 else text[:77] + "..."
 
 

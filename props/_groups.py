@@ -14,7 +14,12 @@ from ._errors import InvalidArgument
 
 
 class FiniteGroup:
-    """A finite set of :class:`~props.Action` closed under composition, identity first."""
+    """A finite set of :class:`~props.Action` closed under composition, identity first.
+
+    >>> group = FiniteGroup("mirror", [Dihedral(0), Dihedral(0, True)])
+    >>> len(group), list(group)
+    (2, [identity, flip_w])
+    """
 
     def __init__(self, name, elements):
         self.name = name

@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 import torch
 
 PITFALL_BORDER = (
-    "the error sits within {dist} pixel(s) of the border. Zero (or reflect/replicate) padding breaks "
-    "translation equivariance there; the claim can only hold on the interior: pass margin=<receptive-field "
-    "radius> or use padding_mode='circular'."
+    "the error sits {where}. If the layer pads with zeros (or reflect/replicate), translation equivariance "
+    "breaks there: the claim can only hold on the interior (pass margin=<receptive-field radius>), or use "
+    "padding_mode='circular'."
 )
 PITFALL_STRIDE = (
     "the output is {factor}× smaller than the input: a stride-{factor} layer is at best equivariant to shifts "
@@ -40,7 +40,14 @@ def describe_layer(f):
 
 @dataclass(frozen=True)
 class Measurement:
-    """Evidence for ``f(g·x) = ρ(g)·f(x)`` at one group element ``g``."""
+    """Evidence for ``f(g·x) = ρ(g)·f(x)`` at one group element ``g``.
+
+    >>> import torch
+    >>> from props import equivariance_error, CircularShift
+    >>> m = equivariance_error(torch.nn.ReLU(), torch.randn(1, 1, 4), CircularShift((1,)))
+    >>> m.holds, m.max_error, m.mode
+    (True, 0.0, 'float')
+    """
 
     claim: str
     layer: str
@@ -98,7 +105,7 @@ class Measurement:
         ]
         if self.float64_error is not None:
             lines.append(
-                f"  float64:    re-run error {self.float64_error:.3g} vs tolerance {self.float64_tolerance:.3g} "
+                f"  float64:    re-run error {self.float64_error:.3g} vs threshold {self.float64_tolerance:.3g} "
                 + ("(rounding: it shrank with precision)" if self.holds else "(a real violation: it did not shrink)")
             )
         for hint in self.hints:
@@ -112,7 +119,15 @@ class Measurement:
 
 
 class OrbitResult:
-    """Per-element errors of a check over every element of a finite group (or any list of elements)."""
+    """Per-element errors of a check over every element of a finite group (or any list of elements).
+
+    >>> import torch
+    >>> from props import orbit_error, Translations, trivial_action
+    >>> result = orbit_error(torch.nn.MaxPool1d(2), torch.tensor([[[0., 1., 0., 0.]]]),
+    ...                      Translations((4,)), output_action=trivial_action())
+    >>> result.errors.tolist(), result.violations()
+    ([0.0, 1.0, 1.0, 0.0], [shift(1), shift(2)])
+    """
 
     def __init__(self, group, elements, errors, tolerances, measure, float64_errors=None):
         self.group = group

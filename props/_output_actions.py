@@ -16,7 +16,15 @@ from ._errors import InvalidArgument
 
 
 class OutputAction:
-    """Maps an input group element ``g`` to the action ``ρ(g)`` on outputs."""
+    """Maps an input group element ``g`` to the action ``ρ(g)`` on outputs.
+
+    Subclass it for a representation of your own; raise InvalidArgument for
+    elements outside the subgroup where it is defined.
+
+    >>> from props import CircularShift
+    >>> strided_action(2).contains(CircularShift((1, 0)))
+    False
+    """
 
     def __call__(self, g):  # pragma: no cover - abstract
         raise NotImplementedError
