@@ -28,6 +28,7 @@ from ._actions import (
     rot90,
     transpose,
 )
+from ._claims import CLAIM_NAMES, Claim, check_claim
 from ._checks import (
     assert_equivariant,
     assert_invariant,
@@ -61,6 +62,8 @@ __all__ = [
     # checks
     "equivariance_error", "assert_equivariant", "invariance_error", "assert_invariant",
     "orbit_error", "assert_orbit", "Measurement", "OrbitResult",
+    # claims by name
+    "Claim", "CLAIM_NAMES", "check_claim",
     # tolerance model
     "unit_roundoff", "gamma", "float_tolerance",
     # errors

@@ -124,6 +124,10 @@ class Action:
     def is_identity(self):
         return False
 
+    #: False for actions that interpolate or transform (rotation, sub-pixel shift, averaging): they round,
+    #: so a claim involving them can never be checked bitwise.
+    exact_arithmetic = True
+
 
 @dataclass(frozen=True, repr=False)
 class Identity(Action):
@@ -498,6 +502,8 @@ class Downscale(Action):
     tensor([[[2., 2.]]])
     """
 
+    exact_arithmetic = False
+
     factor: int
 
     def __post_init__(self):
@@ -551,6 +557,8 @@ class SubpixelShift(Action):
     >>> torch.allclose(SubpixelShift((0.5,))(x), torch.cos(2 * torch.pi * (torch.arange(8.) - 0.5) / 8).double())
     True
     """
+
+    exact_arithmetic = False
 
     shifts: tuple
 
@@ -609,6 +617,8 @@ class Rotation(Action):
     >>> torch.allclose(Rotation(90)(x), rot90()(x), atol=1e-6)
     True
     """
+
+    exact_arithmetic = False
 
     degrees: float
 

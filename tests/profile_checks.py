@@ -1,0 +1,243 @@
+"""Turn a profile line of a registry entry into checks with the props engine.
+
+- exact: the claim holds on every element of its orbit, on several inputs;
+- subgroup: it holds on ``stride·Z^d`` and fails just outside (a shift by 1);
+- interior: it holds at the stated margin and fails one pixel closer to the border;
+- approximate: the error falls over the sweep as the stated rate says (and a plot is written);
+- none: a counterexample is found.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from pathlib import Path
+
+import torch
+
+from props import CircularShift, Claim, InvalidArgument, LayerError, check_claim
+from props._claims import ZERO_FILL_SHIFT
+
+PLOT_DIR = Path(os.environ.get("INVARIANCES_PLOT_DIR", Path(__file__).resolve().parent.parent / "invariance-report" / "rates"))
+
+
+def claim_of(line):
+    """The props claim a models profile line states (status qualifiers included)."""
+    return Claim.parse(line.claim)
+
+
+def inputs_for(entry, line, count=2, seed=0, shape=None):
+    """A batch of inputs suited to the line: integer-valued when the entry's arithmetic is exact."""
+    generator = torch.Generator().manual_seed(seed)
+    shape = (count,) + tuple(shape or entry.input_shape)
+    dtype = entry.exact_dtype or torch.float64
+    if entry.exact_dtype is not None:
+        x = torch.randint(-3, 4, shape, generator=generator).to(dtype)
+    else:
+        x = torch.rand(shape, generator=generator, dtype=dtype) * 2 - 1
+    if line.symmetry == "translation-zero":
+        border = ZERO_FILL_SHIFT + line.margin
+        inside = torch.zeros_like(x)
+        index = (...,) + tuple(slice(border, n - border) for n in shape[2:])
+        inside[index] = x[index]
+        x = inside
+    return x
+
+
+def module_in(entry, dtype, **overrides):
+    module = entry.build(**overrides).eval()
+    return module.to(dtype)
+
+
+def has_polyphase_ties(module, x):
+    """Whether some APS layer sees two polyphase components of equal norm (APS's stated exception)."""
+    from models import APS, polyphase_components
+
+    ties = []
+
+    def record(layer, args):
+        components = polyphase_components(args[0], layer.stride)
+        norms = components.abs().pow(layer.p).flatten(2).sum(dim=2)
+        ties.append(bool((norms.unsqueeze(1) == norms.unsqueeze(2)).sum(dim=(1, 2)).gt(norms.shape[1]).any()))
+
+    handles = [m.register_forward_pre_hook(record) for m in module.modules() if isinstance(m, APS)]
+    try:
+        with torch.no_grad():
+            module(x)
+    finally:
+        for handle in handles:
+            handle.remove()
+    return any(ties)
+
+
+def tie_free_inputs(entry, line, seed):
+    """Inputs for the line; for APS entries, the first seed from ``seed`` on whose inputs no polyphase norms tie."""
+    for attempt in range(seed, seed + 50):
+        x = inputs_for(entry, line, seed=attempt)
+        if "aps" not in entry.tags or not has_polyphase_ties(module_in(entry, x.dtype), x):
+            return x
+    raise AssertionError(f"{entry.name}: 50 input draws all had polyphase ties")
+
+
+def check_holds(entry, line, seeds=(0, 1)):
+    """The line's claim holds on every element of the orbit, for inputs from several seeds.
+
+    Bitwise (exact mode) when the entry's arithmetic is exact and the claim's
+    actions only move values; float mode with the tolerance model otherwise.
+    """
+    claim = claim_of(line)
+    for seed in seeds:
+        x = tie_free_inputs(entry, line, seed)
+        elements = claim.elements(tuple(x.shape)).elements()
+        exact = entry.exact_dtype is not None and all(g.exact_arithmetic for g in elements)
+        result = check_claim(module_in(entry, x.dtype), x, claim, mode="exact" if exact else "float")
+        assert result.holds, f"{entry.name}: {claim} should hold\n{result.report()}"
+
+
+def refute(entry, claim, seeds=(0, 1, 2, 3)):
+    """Find an input on which the claim is violated (or cannot even be stated); return the evidence."""
+    claim = Claim.parse(claim)
+    line_like = type("L", (), {"symmetry": "translation-zero" if claim.boundary == "zero" else claim.symmetry,
+                               "margin": claim.margin})
+    for seed in seeds:
+        x = inputs_for(entry, line_like, seed=seed)
+        with torch.no_grad():
+            module_in(entry, x.dtype)(x)  # the layer works on its own input; only the transformed input may fail
+        try:
+            result = check_claim(module_in(entry, x.dtype), x, claim, mode="float")
+        except (InvalidArgument, LayerError) as reason:
+            # the symmetry cannot act on this layer's input or output, or the layer rejects the
+            # transformed input: the claim does not hold
+            return str(reason)
+        if not result.holds:
+            return result.report()
+    raise AssertionError(f"{entry.name}: no counterexample to {claim} on {len(seeds)} random inputs")
+
+
+def output_matches_some_shift(module, x, g):
+    """Whether f(g·x) equals a circular shift of f(x) (for some output shift)."""
+    with torch.no_grad():
+        target, reference = module(g(x)), module(x)
+    sizes = reference.shape[2:]
+    for offsets in torch.cartesian_prod(*[torch.arange(n) for n in sizes]).reshape(-1, len(sizes)).tolist():
+        if torch.equal(target, torch.roll(reference, offsets, tuple(range(2, reference.dim())))):
+            return True
+    return False
+
+
+def check_subgroup(entry, line):
+    check_holds(entry, line)
+    x = inputs_for(entry, line, seed=5)
+    module = module_in(entry, x.dtype)
+    one_step = CircularShift((0,) * (x.dim() - 3) + (1,))
+    if line.relation == "invariant":
+        refute(entry, Claim("translation", "invariant", stride=1))
+    else:
+        assert not output_matches_some_shift(module, x, one_step), (
+            f"{entry.name}: f({one_step!r}·x) is a shift of f(x); the subgroup {line.stride}Z^d is not the largest"
+        )
+
+
+def check_interior(entry, line):
+    check_holds(entry, line)
+    closer = Claim(claim_of(line).symmetry, line.relation, margin=line.margin - 1)
+    refute(entry, closer)
+
+
+def smooth_input(symmetry, side, dims, channels, dtype=torch.float64, seed=0):
+    """Inputs for rate measurements: band-limited periodic content for translations, a centred blob otherwise."""
+    generator = torch.Generator().manual_seed(seed)
+    grid = torch.meshgrid(*[torch.arange(side, dtype=dtype) for _ in range(dims)], indexing="ij")
+    if symmetry == "translation":
+        x = torch.zeros((channels,) + (side,) * dims, dtype=dtype)
+        for _ in range(3):
+            freq = torch.randint(-2, 3, (dims,), generator=generator)
+            phase = float(torch.rand((), generator=generator)) * 2 * math.pi
+            x += torch.cos(sum(2 * math.pi * k * g / side for k, g in zip(freq.tolist(), grid)) + phase)
+        return x.unsqueeze(0)
+    centre = (side - 1) / 2
+    if dims == 1:  # a bump well inside the log-resampling window
+        position, width = side / 4, side / 16
+        return torch.exp(-((grid[0] - position) ** 2) / (2 * width**2)).view(1, 1, side).expand(1, channels, side).clone()
+    r2 = sum((g - centre) ** 2 for g in grid)
+    blob = torch.exp(-r2 / (2 * (side / 10) ** 2))
+    off = torch.exp(-((grid[0] - centre - side / 8) ** 2 + (grid[1] - centre) ** 2) / (2 * (side / 16) ** 2))
+    return (blob + 0.5 * off).expand(1, channels, side, side).clone()
+
+
+def relative_error(a, b):
+    return float((a - b).norm() / b.norm())
+
+
+def measure_rate(entry, line):
+    """Relative invariance error at each value of the line's sweep; returns (values, errors)."""
+    parameter, values = line.sweep
+    claim = claim_of(line)
+    errors = []
+    for value in values:
+        side = value if parameter == "resolution" else entry.input_shape[-1]
+        overrides = {"resolution": value} if parameter == "resolution" else {parameter: value}
+        if parameter == "J":
+            side = max(side, 2 ** (value + 2))
+            overrides["resolution"] = side
+        module = module_in(entry, torch.float64, **overrides)
+        dims = len(entry.input_shape) - 1
+        x = smooth_input(claim.symmetry, side, dims, entry.input_shape[0])
+        g = claim.elements(tuple(x.shape)).elements()[1] if claim.symmetry == "translation" else \
+            claim.elements(tuple(x.shape)).elements()[0]
+        if claim.symmetry == "translation":
+            g = CircularShift((0,) * (dims - 1) + (1,))
+        with torch.no_grad():
+            errors.append(relative_error(module(g(x)), module(x)))
+    return list(values), errors
+
+
+def write_rate_plot(entry, line, values, errors):
+    """A log-log plot of the error over the sweep, next to the other rate plots."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    PLOT_DIR.mkdir(parents=True, exist_ok=True)
+    fig, ax = plt.subplots(figsize=(4.5, 3.2))
+    if line.sweep[0] == "J":  # 2^-J is a straight line against J on a log scale
+        ax.semilogy(values, errors, "o-", base=2, label="measured")
+        ax.semilogy(values, [errors[0] * 2.0 ** (values[0] - v) for v in values], "--", base=2, label="2^-J")
+    else:
+        ax.loglog(values, errors, "o-", base=2, label="measured")
+        ax.loglog(values, [errors[0] * values[0] / v for v in values], "--", base=2, label="1/" + line.sweep[0])
+    ax.legend(fontsize=8)
+    ax.set_xlabel(line.sweep[0])
+    ax.set_ylabel("relative invariance error")
+    ax.set_title(f"{entry.name}: {line.claim}\nexpected: falls like {line.rate}", fontsize=9)
+    ax.grid(True, which="both", alpha=0.3)
+    fig.tight_layout()
+    path = PLOT_DIR / f"{entry.name}-{line.symmetry}.png"
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return path
+
+
+def check_approximate(entry, line):
+    values, errors = measure_rate(entry, line)
+    path = write_rate_plot(entry, line, values, errors)
+    # the theory predicts a fall; demand it at every step and overall (a log-log slope below -1/2)
+    for (v0, e0), (v1, e1) in zip(zip(values, errors), zip(values[1:], errors[1:])):
+        assert e1 < e0, f"{entry.name}: error rose from {e0:.3g} at {v0} to {e1:.3g} at {v1} (plot: {path})"
+    slope = math.log(errors[-1] / errors[0]) / math.log(values[-1] / values[0]) if line.sweep[0] != "J" else \
+        math.log2(errors[-1] / errors[0]) / (values[-1] - values[0])
+    assert slope < -0.5, f"{entry.name}: the error falls too slowly (slope {slope:.2f}) for {line.rate} (plot: {path})"
+    return values, errors, slope
+
+
+def check_line(entry, line):
+    if line.status == "exact":
+        return check_holds(entry, line)
+    if line.status == "subgroup":
+        return check_subgroup(entry, line)
+    if line.status == "interior":
+        return check_interior(entry, line)
+    if line.status == "approximate":
+        return check_approximate(entry, line)
+    return refute(entry, line.claim)

@@ -1,0 +1,20 @@
+"""Every profile line of every registry entry, checked with the props engine (see profile_checks)."""
+
+import pytest
+
+from models import REGISTRY
+from profile_checks import check_line
+
+LINES = [pytest.param(entry, line, id=f"{name}:{line.claim}:{line.status}")
+         for name, entry in REGISTRY.items() for line in entry.profile]
+
+
+@pytest.mark.parametrize("entry, line", LINES)
+def test_profile_line(entry, line):
+    check_line(entry, line)
+
+
+def test_registry_is_large_and_covers_every_kind_of_line():
+    assert len(REGISTRY) >= 20
+    statuses = {line.status for entry in REGISTRY.values() for line in entry.profile}
+    assert statuses == {"exact", "subgroup", "interior", "approximate", "none"}
