@@ -75,20 +75,27 @@ class Scattering2d(torch.nn.Module):
         self.orientations = positive_int("orientations", orientations)
         if side % 2**J or 2**J > side // 2:
             raise InvalidHyperparameter(f"side={side} must be divisible by 2^J={2**J} and at least 2^(J+1)")
-        self.register_buffer("phi", gaussian_filter_hat(side, 0.8 * 2**J))
+        # Complex filters are stored as real (..., 2) tensors: Module.to(float64) would silently drop the
+        # imaginary part of a complex buffer (torch casts complex to real), breaking the float64 re-run.
+        self.register_buffer("phi", torch.view_as_real(gaussian_filter_hat(side, 0.8 * 2**J)))
         psi = [morlet_filter_hat(side, j, math.pi * l / orientations) for j in range(J) for l in range(orientations)]
-        self.register_buffer("psi", torch.stack(psi))  # (J·L, side, side), ordered by scale then angle
+        self.register_buffer("psi", torch.view_as_real(torch.stack(psi)))  # (J·L, side, side, 2), scale then angle
+
+    @staticmethod
+    def _complex(buffer, dtype):
+        real = torch.float64 if dtype == torch.complex128 else torch.float32
+        return torch.view_as_complex(buffer.to(real).contiguous())
 
     def _lowpass(self, spectrum):
         step = 2**self.J
-        return torch.fft.ifft2(spectrum * self.phi.to(spectrum.dtype)).real[..., ::step, ::step]
+        return torch.fft.ifft2(spectrum * self._complex(self.phi, spectrum.dtype)).real[..., ::step, ::step]
 
     def forward(self, x):
         check_input(x, "Scattering2d", square=True)
         if x.shape[-1] != self.side:
             raise ValueError(f"Scattering2d was built for {self.side}×{self.side} inputs, got {tuple(x.shape[2:])}")
         complex_dtype = torch.complex128 if x.dtype == torch.float64 else torch.complex64
-        psi = self.psi.to(complex_dtype)
+        psi = self._complex(self.psi, complex_dtype)
         spectrum = torch.fft.fft2(x.to(complex_dtype))
         order0 = self._lowpass(spectrum)
         u1 = torch.fft.ifft2(spectrum.unsqueeze(2) * psi).abs()  # (N, C, J·L, H, W)
