@@ -6,7 +6,7 @@ import importlib
 import pytest
 import torch
 
-PACKAGES = ["props", "models"]
+PACKAGES = ["props", "models", "proofs"]
 
 
 def public_objects():
