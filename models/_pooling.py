@@ -189,5 +189,11 @@ class APS(torch.nn.Module):
         check_input(x, "APS", divisible_by=self.stride)
         return aps_downsample(x, self.stride, self.p)
 
+    def selection_has_ties(self, x):
+        """Whether two polyphase components of some sample have equal norm (where exactness is void)."""
+        norms = polyphase_components(x, self.stride).abs().pow(self.p).flatten(2).sum(dim=2)
+        equal_pairs = (norms.unsqueeze(1) == norms.unsqueeze(2)).sum(dim=(1, 2))
+        return bool((equal_pairs > norms.shape[1]).any())
+
     def extra_repr(self):
         return f"stride={self.stride}, p={self.p}"

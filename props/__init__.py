@@ -28,6 +28,7 @@ from ._actions import (
     rot90,
     transpose,
 )
+from ._audit import AuditReport, ClaimResult, audit, consistency
 from ._claims import CLAIM_NAMES, Claim, check_claim
 from ._checks import (
     assert_equivariant,
@@ -38,6 +39,7 @@ from ._checks import (
     orbit_error,
 )
 from ._errors import EquivarianceViolation, InvalidArgument, InvarianceError, LayerError
+from ._pytest_helpers import assert_claims
 from ._groups import FiniteGroup, Translations, c4, d4, flips
 from ._measurement import Measurement, OrbitResult
 from ._output_actions import (
@@ -62,8 +64,8 @@ __all__ = [
     # checks
     "equivariance_error", "assert_equivariant", "invariance_error", "assert_invariant",
     "orbit_error", "assert_orbit", "Measurement", "OrbitResult",
-    # claims by name
-    "Claim", "CLAIM_NAMES", "check_claim",
+    # claims by name and the audit
+    "Claim", "CLAIM_NAMES", "check_claim", "audit", "AuditReport", "ClaimResult", "consistency", "assert_claims",
     # tolerance model
     "unit_roundoff", "gamma", "float_tolerance",
     # errors

@@ -12,7 +12,7 @@
 import torch
 
 from models import APS, REGISTRY, P4Lifting, ResNet18Like
-from profile_checks import PLOT_DIR, has_polyphase_ties, relative_error, smooth_input, tie_free_inputs
+from props._registry_check import PLOT_DIR, has_polyphase_ties, relative_error, smooth_input, tie_free_inputs
 from props import CircularShift, Translations, c4, orbit_error, regular_c4_action, trivial_action
 
 

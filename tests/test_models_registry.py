@@ -3,7 +3,7 @@
 import pytest
 
 from models import REGISTRY
-from profile_checks import check_line
+from props._registry_check import check_line
 
 LINES = [pytest.param(entry, line, id=f"{name}:{line.claim}:{line.status}")
          for name, entry in REGISTRY.items() for line in entry.profile]

@@ -1,10 +1,17 @@
-"""Turn a profile line of a registry entry into checks with the props engine.
+"""Check a registry entry's stated profile, line by line, with the props engine.
+
+Entries are duck-typed (``name``, ``build(**overrides)``, ``input_shape``,
+``exact_dtype``, ``tags``, ``profile`` of lines with ``symmetry``,
+``relation``, ``status``, ``stride``, ``margin``, ``rate``, ``sweep``), so
+props never imports the ``models`` package.  Each line is checked as:
 
 - exact: the claim holds on every element of its orbit, on several inputs;
 - subgroup: it holds on ``stride·Z^d`` and fails just outside (a shift by 1);
 - interior: it holds at the stated margin and fails one pixel closer to the border;
-- approximate: the error falls over the sweep as the stated rate says (and a plot is written);
+- approximate: the error falls over the sweep as the stated rate says (a plot is written);
 - none: a counterexample is found.
+
+Every check raises :class:`ProfileMismatch` when the entry does not behave as stated.
 """
 
 from __future__ import annotations
@@ -15,10 +22,20 @@ from pathlib import Path
 
 import torch
 
-from props import CircularShift, Claim, InvalidArgument, LayerError, check_claim
-from props._claims import ZERO_FILL_SHIFT
+from ._actions import CircularShift
+from ._claims import ZERO_FILL_SHIFT, Claim, check_claim
+from ._errors import InvalidArgument, InvarianceError, LayerError
 
-PLOT_DIR = Path(os.environ.get("INVARIANCES_PLOT_DIR", Path(__file__).resolve().parent.parent / "invariance-report" / "rates"))
+PLOT_DIR = Path(os.environ.get("INVARIANCES_PLOT_DIR", "invariance-report")) / "rates"
+
+
+class ProfileMismatch(InvarianceError, AssertionError):
+    """A registry entry does not behave as its profile says."""
+
+
+def expect(condition, message):
+    if not condition:
+        raise ProfileMismatch(message)
 
 
 def claim_of(line):
@@ -50,17 +67,18 @@ def module_in(entry, dtype, **overrides):
 
 
 def has_polyphase_ties(module, x):
-    """Whether some APS layer sees two polyphase components of equal norm (APS's stated exception)."""
-    from models import APS, polyphase_components
+    """Whether some sub-layer reports a tie in an input-dependent selection (APS's stated exception).
 
+    Protocol: a layer whose output depends on an argmax over candidates (APS
+    picks the polyphase component of largest norm) may define
+    ``selection_has_ties(x) -> bool``; ties are where its exactness claim is void.
+    """
     ties = []
 
     def record(layer, args):
-        components = polyphase_components(args[0], layer.stride)
-        norms = components.abs().pow(layer.p).flatten(2).sum(dim=2)
-        ties.append(bool((norms.unsqueeze(1) == norms.unsqueeze(2)).sum(dim=(1, 2)).gt(norms.shape[1]).any()))
+        ties.append(bool(layer.selection_has_ties(args[0])))
 
-    handles = [m.register_forward_pre_hook(record) for m in module.modules() if isinstance(m, APS)]
+    handles = [m.register_forward_pre_hook(record) for m in module.modules() if hasattr(m, "selection_has_ties")]
     try:
         with torch.no_grad():
             module(x)
@@ -76,7 +94,7 @@ def tie_free_inputs(entry, line, seed):
         x = inputs_for(entry, line, seed=attempt)
         if "aps" not in entry.tags or not has_polyphase_ties(module_in(entry, x.dtype), x):
             return x
-    raise AssertionError(f"{entry.name}: 50 input draws all had polyphase ties")
+    raise ProfileMismatch(f"{entry.name}: 50 input draws all had polyphase ties")
 
 
 def check_holds(entry, line, seeds=(0, 1)):
@@ -91,7 +109,7 @@ def check_holds(entry, line, seeds=(0, 1)):
         elements = claim.elements(tuple(x.shape)).elements()
         exact = entry.exact_dtype is not None and all(g.exact_arithmetic for g in elements)
         result = check_claim(module_in(entry, x.dtype), x, claim, mode="exact" if exact else "float")
-        assert result.holds, f"{entry.name}: {claim} should hold\n{result.report()}"
+        expect(result.holds, f"{entry.name}: {claim} should hold\n{result.report()}")
 
 
 def refute(entry, claim, seeds=(0, 1, 2, 3)):
@@ -111,7 +129,7 @@ def refute(entry, claim, seeds=(0, 1, 2, 3)):
             return str(reason)
         if not result.holds:
             return result.report()
-    raise AssertionError(f"{entry.name}: no counterexample to {claim} on {len(seeds)} random inputs")
+    raise ProfileMismatch(f"{entry.name}: no counterexample to {claim} on {len(seeds)} random inputs")
 
 
 def output_matches_some_shift(module, x, g):
@@ -133,9 +151,8 @@ def check_subgroup(entry, line):
     if line.relation == "invariant":
         refute(entry, Claim("translation", "invariant", stride=1))
     else:
-        assert not output_matches_some_shift(module, x, one_step), (
-            f"{entry.name}: f({one_step!r}·x) is a shift of f(x); the subgroup {line.stride}Z^d is not the largest"
-        )
+        expect(not output_matches_some_shift(module, x, one_step),
+               f"{entry.name}: f({one_step!r}·x) is a shift of f(x); the subgroup {line.stride}Z^d is not the largest")
 
 
 def check_interior(entry, line):
@@ -224,14 +241,18 @@ def check_approximate(entry, line):
     path = write_rate_plot(entry, line, values, errors)
     # the theory predicts a fall; demand it at every step and overall (a log-log slope below -1/2)
     for (v0, e0), (v1, e1) in zip(zip(values, errors), zip(values[1:], errors[1:])):
-        assert e1 < e0, f"{entry.name}: error rose from {e0:.3g} at {v0} to {e1:.3g} at {v1} (plot: {path})"
+        expect(e1 < e0, f"{entry.name}: error rose from {e0:.3g} at {v0} to {e1:.3g} at {v1} (plot: {path})")
     slope = math.log(errors[-1] / errors[0]) / math.log(values[-1] / values[0]) if line.sweep[0] != "J" else \
         math.log2(errors[-1] / errors[0]) / (values[-1] - values[0])
-    assert slope < -0.5, f"{entry.name}: the error falls too slowly (slope {slope:.2f}) for {line.rate} (plot: {path})"
+    expect(slope < -0.5, f"{entry.name}: the error falls too slowly (slope {slope:.2f}) for {line.rate} (plot: {path})")
     return values, errors, slope
 
 
 def check_line(entry, line):
+    """Check one profile line; raise :class:`ProfileMismatch` if the entry does not behave as stated.
+
+    Returns the measured (values, errors, slope) for approximate lines, None otherwise.
+    """
     if line.status == "exact":
         return check_holds(entry, line)
     if line.status == "subgroup":

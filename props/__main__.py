@@ -1,0 +1,7 @@
+"""``python -m props`` is the ``invariances`` command."""
+
+import sys
+
+from ._cli import main
+
+sys.exit(main())

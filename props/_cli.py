@@ -1,0 +1,203 @@
+"""The ``invariances`` command (also ``python -m props``).
+
+    invariances audit [TARGET] [--input-shape C,H,W] [--claim CLAIM]... [--json PATH] [--markdown PATH]
+                      [--html PATH] [--seed N] [--examples N] [--device DEV] [--out DIR]
+    invariances bench [--quick] [--json PATH]
+
+Exit status: 0 when every stated claim holds (or, without TARGET, every
+registry entry behaves as its profile says); 1 when a claim is violated or
+errors; 2 for usage errors (an unresolvable target, a bad shape, an unknown
+claim).  User mistakes get a message, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import importlib.util
+import json
+import sys
+from pathlib import Path
+
+import torch
+
+from ._audit import audit
+from ._claims import CLAIM_NAMES, Claim
+from ._errors import InvalidArgument, InvarianceError
+from ._progress import Progress
+from ._report import to_html, to_markdown, write_reports
+
+
+class UsageError(Exception):
+    """A mistake in the command line: exit status 2 with this message."""
+
+
+def resolve_target(text):
+    """``package.module:name`` or ``path/to/file.py:name`` -> an nn.Module (a class is instantiated, a factory called)."""
+    if ":" not in text:
+        raise UsageError(f"TARGET={text!r} must look like package.module:name or path/to/file.py:name")
+    where, _, name = text.rpartition(":")
+    if where.endswith(".py") or "/" in where:
+        path = Path(where)
+        if not path.is_file():
+            raise UsageError(f"TARGET={text!r}: no file {where!r}")
+        spec = importlib.util.spec_from_file_location(path.stem, path)
+        module = importlib.util.module_from_spec(spec)
+        sys.path.insert(0, str(path.parent.resolve()))
+        try:
+            spec.loader.exec_module(module)
+        except Exception as exc:
+            raise UsageError(f"TARGET={text!r}: importing {where} raised {type(exc).__name__}: {exc}") from None
+    else:
+        try:
+            module = importlib.import_module(where)
+        except ImportError as exc:
+            raise UsageError(f"TARGET={text!r}: cannot import {where!r} ({exc}); is it on PYTHONPATH?") from None
+    if not hasattr(module, name):
+        available = sorted(n for n in dir(module) if not n.startswith("_"))[:15]
+        raise UsageError(f"TARGET={text!r}: {where} has no attribute {name!r}; it has {', '.join(available)}")
+    obj = getattr(module, name)
+    if isinstance(obj, torch.nn.Module):
+        return obj
+    if isinstance(obj, type) and issubclass(obj, torch.nn.Module) or callable(obj):
+        try:
+            built = obj()
+        except TypeError as exc:
+            raise UsageError(f"TARGET={text!r}: {name}() needs arguments ({exc}); point at a zero-argument factory") from None
+        if not isinstance(built, torch.nn.Module):
+            raise UsageError(f"TARGET={text!r}: {name}() returned {type(built).__name__}, not a torch.nn.Module")
+        return built
+    raise UsageError(f"TARGET={text!r}: {name} is a {type(obj).__name__}, not an nn.Module, a Module class or a factory")
+
+
+def parse_shape(text):
+    try:
+        shape = tuple(int(part) for part in text.split(","))
+    except ValueError:
+        raise UsageError(f"--input-shape={text!r} must be C,H,W or C,L: comma-separated positive ints") from None
+    if len(shape) not in (2, 3) or any(n < 1 for n in shape):
+        raise UsageError(f"--input-shape={text!r} must be C,H,W or C,L: comma-separated positive ints (no batch axis)")
+    return shape
+
+
+def _parser():
+    parser = argparse.ArgumentParser(prog="invariances", description="Audit the invariances of convolutional layers.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    run = commands.add_parser("audit", help="audit a layer (or, without TARGET, the built-in registry)")
+    run.add_argument("target", nargs="?", help="package.module:name or path/to/file.py:name (a Module, class or factory)")
+    run.add_argument("--input-shape", help="C,H,W or C,L (no batch axis); required with TARGET")
+    run.add_argument("--claim", action="append", default=[], help=f"claim to verify (repeatable): {', '.join(CLAIM_NAMES)}")
+    run.add_argument("--json", help="write the JSON report here")
+    run.add_argument("--markdown", help="write the Markdown report (and its figures) here")
+    run.add_argument("--html", help="write a self-contained HTML report here")
+    run.add_argument("--out", default="invariance-report", help="report folder for the registry audit (default: %(default)s)")
+    run.add_argument("--seed", type=int, default=0)
+    run.add_argument("--examples", type=int, default=2, help="random inputs per claim (default: %(default)s)")
+    run.add_argument("--device", default=None, help="cpu, cuda, cuda:1 … (default: where the module lives)")
+    bench = commands.add_parser("bench", help="print the fast-path benchmark table")
+    bench.add_argument("--quick", action="store_true", help="smaller cases (seconds, for smoke tests)")
+    bench.add_argument("--json", help="also write the figures as JSON here")
+    return parser
+
+
+def _audit_target(args):
+    if not args.input_shape:
+        raise UsageError("--input-shape is required with a TARGET (e.g. --input-shape 3,32,32)")
+    shape = parse_shape(args.input_shape)
+    claims = [Claim.parse(c) for c in args.claim] if args.claim else None
+    module = resolve_target(args.target)
+    if args.device and args.device.startswith("cuda") and not torch.cuda.is_available():
+        raise UsageError(f"--device={args.device!r}: CUDA is not available on this machine")
+    report = audit(module, shape, claims, examples=args.examples, seed=args.seed, device=args.device,
+                   progress=sys.stderr.isatty(), name=args.target)
+    print(report.report())
+    for path in write_reports(report, json_path=args.json, markdown_path=args.markdown, html_path=args.html):
+        print(f"wrote {path}")
+    return 0 if report.ok else 1
+
+
+def _audit_registry(args):
+    """Audit every registry entry against its stated profile; write the report folder."""
+    from ._registry_check import ProfileMismatch, check_line
+
+    try:
+        from models import REGISTRY
+    except ImportError:
+        raise UsageError("without TARGET the audit runs on the built-in registry, but the models package is not installed") from None
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    import os
+
+    os.environ["INVARIANCES_PLOT_DIR"] = str(out)
+    summary, mismatches = [], 0
+    bar = Progress(len(REGISTRY), label="registry", enabled=sys.stderr.isatty())
+    for name, entry in REGISTRY.items():
+        agreements = []
+        for line in entry.profile:
+            try:
+                check_line(entry, line)
+                agreements.append((line, True, ""))
+            except (ProfileMismatch, InvarianceError) as exc:
+                agreements.append((line, False, str(exc)))
+                mismatches += 1
+        dtype = entry.exact_dtype or torch.float64
+        stated = [line.claim for line in entry.profile if line.status in ("exact", "subgroup", "interior", "none")
+                  and _applies(entry, line)]
+        report = audit(entry.build().to(dtype), entry.input_shape, stated, dtype=dtype, seed=args.seed,
+                       examples=args.examples, name=name)
+        verdicts = {r.claim: r.verdict for r in report.results}
+        for index, (line, ok, detail) in enumerate(agreements):
+            verdict = verdicts.get(str(Claim.parse(line.claim)))
+            expected_ok = line.status != "none"
+            if ok and verdict is not None and (verdict in ("holds",)) != expected_ok:
+                agreements[index] = (line, False, f"the audit's verdict is {verdict!r} for a line stated {line.status!r}")
+                mismatches += 1
+        (out / f"{name}.md").write_text(to_markdown(report, figure_prefix=out / "figures" / name, relative_to=out), encoding="utf-8")
+        (out / f"{name}.html").write_text(to_html(report), encoding="utf-8")
+        summary.append({"entry": name, "description": entry.description, "lines": [
+            {"claim": line.claim, "status": line.status, "agrees": ok, "detail": detail[:500]}
+            for line, ok, detail in agreements], "audit": report.to_dict()})
+        bar.advance()
+    (out / "registry.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")
+    (out / "README.md").write_text(_registry_index(summary), encoding="utf-8")
+    width = max(len(s["entry"]) for s in summary)
+    print(f"{'entry'.ljust(width)}  lines  agree  profile")
+    for s in summary:
+        agree = sum(line["agrees"] for line in s["lines"])
+        claims = ", ".join(f"{line['claim']}:{line['status']}" for line in s["lines"] if line["status"] != "none")
+        print(f"{s['entry'].ljust(width)}  {len(s['lines']):5d}  {agree:5d}  {claims or '(no symmetry)'}")
+    total = sum(len(s["lines"]) for s in summary)
+    print(f"\n{total - mismatches}/{total} profile lines of {len(summary)} entries agree with what the audit finds; "
+          f"report written to {out}/ (README.md, one .md/.html per entry, rates/, figures/)")
+    return 0 if mismatches == 0 else 1
+
+
+def _applies(entry, line):
+    """Claims whose group cannot act on the entry's input (rot90 on 1-D signals) are reported by the line checks only."""
+    return not (len(entry.input_shape) == 2 and line.symmetry in ("rot90", "rotation"))
+
+
+def _registry_index(summary):
+    lines = ["# Registry audit", "", "Every profile line of every entry, checked with the props engine. "
+             "Rates of approximate lines are plotted in `rates/`.", "", "| entry | line | status | agrees |",
+             "|---|---|---|---|"]
+    for s in summary:
+        for line in s["lines"]:
+            lines.append(f"| [{s['entry']}]({s['entry']}.md) | `{line['claim']}` | {line['status']} | "
+                         f"{'✔' if line['agrees'] else '✘ ' + line['detail'][:80]} |")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv=None):
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "bench":
+            from ._bench import main as bench_main
+
+            return bench_main(quick=args.quick, json_path=args.json)
+        if args.target:
+            return _audit_target(args)
+        return _audit_registry(args)
+    except (UsageError, InvalidArgument) as exc:
+        print(f"invariances: error: {exc}", file=sys.stderr)
+        return 2

@@ -1,0 +1,65 @@
+"""Figures for reports: error heatmaps over shifts, errors per element, rates. PNG bytes via matplotlib (optional)."""
+
+from __future__ import annotations
+
+import io
+
+
+def _pyplot():
+    try:
+        import matplotlib
+    except ImportError:  # plots are optional: reports still carry every number
+        return None
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _png(fig, plt):
+    buffer = io.BytesIO()
+    fig.tight_layout()
+    fig.savefig(buffer, format="png", dpi=100)
+    plt.close(fig)
+    return buffer.getvalue()
+
+
+def shift_heatmap(error_map, title):
+    """Heatmap of the error at every circular shift (dy, dx) — or a line plot for 1-D signals."""
+    plt = _pyplot()
+    if plt is None or error_map is None:
+        return None
+    fig, ax = plt.subplots(figsize=(4.2, 3.4))
+    if error_map and isinstance(error_map[0], list):
+        peak = max(max(row) for row in error_map)
+        image = ax.imshow(error_map, cmap="magma", origin="upper", vmin=0, vmax=peak if peak > 0 else 1)
+        fig.colorbar(image, ax=ax, label="max |f(g·x) − ρ(g)·f(x)|")
+        ax.set_xlabel("dx (shift index)")
+        ax.set_ylabel("dy (shift index)")
+    else:
+        ax.plot(range(len(error_map)), error_map, "o-")
+        ax.set_xlabel("shift")
+        ax.set_ylabel("max error")
+    ax.set_title(title, fontsize=9)
+    return _png(fig, plt)
+
+
+def element_bars(errors_by_element, title):
+    """Bar chart of the error per group element (rotations, flips, scalings)."""
+    plt = _pyplot()
+    if plt is None or not errors_by_element:
+        return None
+    fig, ax = plt.subplots(figsize=(4.2, 3.0))
+    labels = list(errors_by_element)
+    ax.bar(range(len(labels)), [errors_by_element[k] for k in labels], color="#4477aa")
+    ax.set_xticks(range(len(labels)), labels, rotation=30, ha="right", fontsize=8)
+    ax.set_ylabel("max error")
+    ax.set_title(title, fontsize=9)
+    return _png(fig, plt)
+
+
+def figure_for(result):
+    """The figure that fits a claim result: a heatmap for translations, bars otherwise."""
+    if result.error_map is not None:
+        return shift_heatmap(result.error_map, f"{result.claim}: error per shift")
+    return element_bars(result.errors_by_element, f"{result.claim}: error per element")

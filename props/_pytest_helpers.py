@@ -1,0 +1,32 @@
+"""``assert_claims``: the audit as one assertion inside any test."""
+
+from __future__ import annotations
+
+from ._audit import audit
+from ._errors import EquivarianceViolation
+
+
+class ClaimsViolated(EquivarianceViolation):
+    """Some stated claims do not hold; the message is the audit report."""
+
+    def __init__(self, report):
+        self.report = report
+        AssertionError.__init__(self, report.report())
+
+
+def assert_claims(module, input_shape, claims, **options):
+    """Raise with the audit report unless every claim holds; return the report.
+
+    Takes the options of :func:`props.audit` (``examples``, ``seed``, ``dtype``, ``device``).
+
+    >>> import torch
+    >>> pool = torch.nn.Sequential(torch.nn.Conv2d(1, 4, 3, padding=1, padding_mode="circular"),
+    ...                            torch.nn.AdaptiveMaxPool2d(1))
+    >>> assert_claims(pool, (1, 8, 8), ["translation-invariant"]).ok
+    True
+    """
+    __tracebackhide__ = True
+    report = audit(module, input_shape, claims, **options)
+    if not report.ok:
+        raise ClaimsViolated(report)
+    return report

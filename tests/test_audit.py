@@ -1,0 +1,155 @@
+"""The audit API: verdicts, inference, safety (nothing the user passed is modified), reports."""
+
+import json
+
+import pytest
+import torch
+
+import props
+from props import InvalidArgument, audit, consistency
+from props._report import CLAIM_KEYS, SCHEMA_KEYS, to_html, to_json, to_markdown
+
+
+def circular_conv(bias=True):
+    torch.manual_seed(0)
+    return torch.nn.Conv2d(1, 2, 3, padding=1, padding_mode="circular", bias=bias)
+
+
+def test_stated_claims_get_verdicts_and_a_shrunk_counterexample():
+    report = audit(circular_conv(), (1, 8, 8), ["translation-equivariant", "rot90-equivariant"])
+    holds, violated = report.results
+    assert holds.verdict == "holds" and violated.verdict == "violated" and not report.ok
+    example = violated.counterexample
+    assert example["group_element"] in ("rot90", "rot180", "rot270")
+    assert example["nonzero_inputs"] <= 2, example  # shrunk from a dense random input
+    assert "props.check_claim(layer, x, 'rot90-equivariant')" in example["reproduce"]
+
+
+def test_the_reproduction_line_reproduces_the_violation():
+    layer = circular_conv()
+    result = audit(layer, (1, 8, 8), ["rot90-equivariant"]).results[0]
+    code = result.counterexample["reproduce"].split("; props.check_claim")[0]
+    namespace = {"torch": torch}
+    exec(code, namespace)
+    assert not props.check_claim(layer, namespace["x"], "rot90-equivariant").holds
+
+
+def test_inference_finds_subgroups_margins_and_regular_channels():
+    found = {r.claim: r for r in audit(torch.nn.Conv2d(1, 1, 3, stride=2, padding=1, padding_mode="circular"),
+                                       (1, 8, 8)).results}
+    assert found["translation-equivariant[stride=2]"].verdict == "subgroup"
+    torch.manual_seed(0)
+    zero = {r.claim: r for r in audit(torch.nn.Conv2d(1, 1, 3, padding=1), (1, 8, 8)).results}
+    assert zero["translation-equivariant[margin=1]"].verdict == "interior"
+
+
+def test_non_determinism_is_an_error_with_advice():
+    noisy = torch.nn.Sequential(torch.nn.Conv2d(1, 1, 3, padding=1), torch.nn.Dropout(0.5))
+
+    class AlwaysNoisy(torch.nn.Module):
+        def forward(self, x):
+            return torch.nn.functional.dropout(x, 0.5, training=True)
+
+    result = audit(AlwaysNoisy(), (1, 6, 6), ["translation-equivariant"]).results[0]
+    assert result.verdict == "error" and "non-deterministic" in result.message
+    # the same module with dropout is fine: the audit runs it in eval mode
+    assert audit(noisy, (1, 6, 6), ["flip-invariant"]).results[0].verdict in ("violated", "holds")
+
+
+def test_nan_and_exceptions_are_errors():
+    class Nan(torch.nn.Module):
+        def forward(self, x):
+            return x / 0 * 0
+
+    class Raises(torch.nn.Module):
+        def forward(self, x):
+            raise ValueError("boom")
+
+    assert audit(Nan(), (1, 4, 4), ["rot90-equivariant"]).results[0].verdict == "error"
+    result = audit(Raises(), (1, 4, 4), ["rot90-equivariant"]).results[0]
+    assert result.verdict == "error" and "boom" in result.message
+
+
+def test_audit_restores_everything_including_batchnorm_stats_in_training_mode():
+    model = torch.nn.Sequential(torch.nn.Conv2d(1, 2, 3, padding=1), torch.nn.BatchNorm2d(2), torch.nn.ReLU()).train()
+    model[0].weight.requires_grad_(False)  # a mix of frozen and trainable parameters
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    modes = [m.training for m in model.modules()]
+    grads = [p.requires_grad for p in model.parameters()]
+    rng = torch.get_rng_state()
+
+    class StatefulInEval(torch.nn.Module):  # updates a buffer even in eval mode
+        def __init__(self):
+            super().__init__()
+            self.register_buffer("calls", torch.zeros(()))
+
+        def forward(self, x):
+            self.calls += 1
+            return x
+
+    stateful = StatefulInEval()
+    audit(torch.nn.Sequential(model, stateful), (1, 6, 6))
+    assert all(torch.equal(before[k], v) for k, v in model.state_dict().items())
+    assert [m.training for m in model.modules()] == modes
+    assert [p.requires_grad for p in model.parameters()] == grads
+    assert torch.equal(torch.get_rng_state(), rng)
+    assert float(stateful.calls) == 0.0
+
+
+def test_flat_output_with_a_spatial_claim_explains_itself():
+    result = audit(torch.nn.Sequential(torch.nn.Conv2d(1, 2, 3), torch.nn.Flatten()), (1, 6, 6),
+                   ["translation-equivariant"]).results[0]
+    assert result.verdict == "error" and "did you mean invariance" in result.message
+
+
+@pytest.mark.parametrize("args, message", [
+    (dict(module=lambda x: x, input_shape=(1, 4, 4)), r"module=.* must be a torch.nn.Module"),
+    (dict(module=torch.nn.Identity(), input_shape=(4, 4, 4, 4)), r"input_shape=\(4, 4, 4, 4\) must be \(C, H, W\) or \(C, L\)"),
+    (dict(module=torch.nn.Identity(), input_shape=(1, 4, 4), claims=["rotation-equivarient"]), r"not a known claim; valid claims are"),
+    (dict(module=torch.nn.Identity(), input_shape=(1, 4, 4), claims=["translation-equivariant[stride=x]"]),
+     r"stride='x' must be a positive int"),
+    (dict(module=torch.nn.Identity(), input_shape=(1, 4, 4), examples=0), r"examples=0 must be a positive int"),
+])
+def test_bad_audit_arguments(args, message):
+    with pytest.raises(InvalidArgument, match=message):
+        audit(**args)
+
+
+def test_json_schema_is_stable():
+    data = json.loads(to_json(audit(circular_conv(), (1, 6, 6), ["translation-equivariant", "rot90-invariant"])))
+    assert tuple(data) == SCHEMA_KEYS
+    assert tuple(data["claims"][0]) == CLAIM_KEYS
+    assert data["claims"][0]["counterexample"] is None
+    assert set(data["claims"][1]["counterexample"]) == {"group_element", "input_shape", "nonzero_inputs", "reproduce"}
+
+
+def test_markdown_and_html_reports_carry_plots(tmp_path):
+    report = audit(circular_conv(), (1, 6, 6), ["translation-equivariant", "rot90-equivariant"])
+    markdown = to_markdown(report, figure_prefix=tmp_path / "conv", relative_to=tmp_path)
+    assert "![translation-equivariant](conv-0.png)" in markdown and (tmp_path / "conv-0.png").stat().st_size > 1000
+    page = to_html(report)
+    assert page.count("data:image/png;base64,") == 2 and "violated" in page
+
+
+def test_consistency_of_a_classifier():
+    invariant = torch.nn.Sequential(torch.nn.Conv2d(3, 4, 3, padding=1, padding_mode="circular"),
+                                    torch.nn.AdaptiveAvgPool2d(1), torch.nn.Flatten())
+    leaky = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(3 * 8 * 8, 5))
+    assert consistency(invariant, input_shape=(3, 8, 8))["consistency"] == 1.0
+    assert consistency(leaky, input_shape=(3, 8, 8), pairs=2)["consistency"] < 1.0
+
+
+def test_assert_claims_raises_with_the_report():
+    torch.manual_seed(0)
+    leaky = torch.nn.Sequential(torch.nn.Conv2d(1, 2, 3, padding=1), torch.nn.AdaptiveMaxPool2d(1))
+    with pytest.raises(AssertionError, match=r"translation-invariant\s+violated"):
+        props.assert_claims(leaky, (1, 8, 8), ["translation-invariant"])
+
+
+def test_third_party_blurpool_from_antialiased_cnns():
+    antialiased_cnns = pytest.importorskip("antialiased_cnns")
+    blurpool = antialiased_cnns.BlurPool(2, filt_size=3, stride=2)  # the library's default: reflect padding
+    found = {r.claim: r for r in audit(blurpool, (2, 8, 8)).results}
+    # Zhang's BlurPool pads by reflection: stride-2 equivariance on the interior only, never full invariance
+    assert found["translation-equivariant[stride=2,margin=1]"].verdict == "interior"
+    assert found["translation-invariant"].verdict == "violated"

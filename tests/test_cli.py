@@ -1,0 +1,63 @@
+"""The ``invariances`` command as a new user meets it: targets, claims, exit codes, messages."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+DATA = Path(__file__).resolve().parent / "data" / "user_layers.py"
+
+
+def run(*args, cwd=None):
+    return subprocess.run([sys.executable, "-m", "props", *args], capture_output=True, text=True, cwd=cwd, timeout=300)
+
+
+def test_a_true_claim_exits_0_and_prints_the_table(tmp_path):
+    out = run("audit", f"{DATA}:ShiftInvariantPool", "--input-shape", "1,8,8", "--claim", "translation-invariant",
+              "--json", str(tmp_path / "r.json"), "--markdown", str(tmp_path / "r.md"), "--html", str(tmp_path / "r.html"))
+    assert out.returncode == 0, out.stderr
+    assert "translation-invariant" in out.stdout and "holds" in out.stdout
+    data = json.loads((tmp_path / "r.json").read_text())
+    assert data["claims"][0]["verdict"] == "holds" and data["input_shape"] == [1, 8, 8]
+    assert (tmp_path / "r.md").exists() and (tmp_path / "r-0.png").exists() and (tmp_path / "r.html").exists()
+
+
+def test_a_false_claim_exits_1_with_a_minimal_counterexample():
+    out = run("audit", f"{DATA}:LeakyBorderPool", "--input-shape", "1,8,8", "--claim", "translation-invariant")
+    assert out.returncode == 1
+    assert "violated" in out.stdout and "reproduce:" in out.stdout and "Traceback" not in out.stderr
+
+
+def test_without_claims_the_profile_is_inferred():
+    out = run("audit", f"{DATA}:make_layer", "--input-shape", "1,8,8")
+    assert out.returncode == 0, out.stderr
+    assert "translation-invariant" in out.stdout and "rot90-invariant" in out.stdout
+
+
+def test_a_layer_that_raises_exits_1_with_its_message():
+    out = run("audit", f"{DATA}:Broken", "--input-shape", "1,4,4", "--claim", "rot90-equivariant")
+    assert out.returncode == 1 and "this layer is broken" in out.stdout
+
+
+@pytest.mark.parametrize("args, message", [
+    (("audit", "tests/data/user_layrs.py:ShiftInvariantPool", "--input-shape", "1,8,8"), "no file 'tests/data/user_layrs.py'"),
+    (("audit", f"{DATA}:ShiftInvariantPol", "--input-shape", "1,8,8"), "has no attribute 'ShiftInvariantPol'; it has"),
+    (("audit", "no_such_package.mod:Layer", "--input-shape", "1,8,8"), "cannot import 'no_such_package.mod'"),
+    (("audit", "just_a_name", "--input-shape", "1,8,8"), "must look like package.module:name"),
+    (("audit", f"{DATA}:ShiftInvariantPool", "--input-shape", "1,8,8", "--claim", "shift-invariant"),
+     "not a known claim; valid claims are translation-equivariant"),
+    (("audit", f"{DATA}:ShiftInvariantPool", "--input-shape", "8x8"), "--input-shape='8x8' must be C,H,W"),
+    (("audit", f"{DATA}:ShiftInvariantPool"), "--input-shape is required"),
+    (("audit", f"{DATA}:NeedsArguments", "--input-shape", "1,8,8"), "needs arguments"),
+])
+def test_user_mistakes_exit_2_with_a_message_and_no_traceback(args, message):
+    out = run(*args, cwd=Path(__file__).resolve().parent.parent)
+    assert out.returncode == 2, (out.stdout, out.stderr)
+    assert message in out.stderr and "Traceback" not in out.stderr
+
+
+def test_wrong_input_shape_for_the_layer_is_reported():
+    out = run("audit", f"{DATA}:ShiftInvariantPool", "--input-shape", "3,8,8", "--claim", "translation-invariant")
+    assert out.returncode == 1 and "error" in out.stdout and "Traceback" not in out.stderr
