@@ -29,6 +29,7 @@ from ._actions import (
     transpose,
 )
 from ._audit import AuditReport, ClaimResult, audit, consistency
+from ._certificate import LinearCertificate, certify_translation_equivariance
 from ._claims import CLAIM_NAMES, Claim, check_claim
 from ._checks import (
     assert_equivariant,
@@ -66,6 +67,8 @@ __all__ = [
     "orbit_error", "assert_orbit", "Measurement", "OrbitResult",
     # claims by name and the audit
     "Claim", "CLAIM_NAMES", "check_claim", "audit", "AuditReport", "ClaimResult", "consistency", "assert_claims",
+    # linear certificates
+    "certify_translation_equivariance", "LinearCertificate",
     # tolerance model
     "unit_roundoff", "gamma", "float_tolerance",
     # errors

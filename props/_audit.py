@@ -34,7 +34,11 @@ SHRINK_BUDGET = 200  # forward-pair evaluations spent shrinking one counterexamp
 
 @dataclass
 class ClaimResult:
-    """The verdict on one claim, with the evidence the JSON report carries."""
+    """The verdict on one claim, with the evidence the JSON report carries.
+
+    >>> ClaimResult("rot90-invariant", "holds").to_dict()["verdict"]
+    'holds'
+    """
 
     claim: str
     verdict: str

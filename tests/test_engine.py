@@ -89,6 +89,9 @@ def test_memory_budget_bounds_the_chunk_size_and_keeps_the_results():
     assert torch.equal(small.errors, full.errors)
     assert max(recorder.batches[2:]) == 10  # the first two calls are the reference f(x) and its determinism check
     assert sum(recorder.batches[2:]) == 256
+    recorder = BatchRecorder(conv)
+    orbit_error(recorder, x, Translations((16, 16)), mode="exact")  # a large budget: CPU chunks of CPU_CHUNK
+    assert max(recorder.batches[2:]) == 32
 
 
 def test_out_of_memory_halves_the_chunk_and_completes():

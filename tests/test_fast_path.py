@@ -1,0 +1,87 @@
+"""The fast path and the certificates return the same verdicts as the naive loop; memory stays in its budget."""
+
+import subprocess
+import sys
+import textwrap
+
+import pytest
+import torch
+from hypothesis import given
+from hypothesis import strategies as st
+
+from helpers import integer_weights_
+from props import (
+    Translations,
+    certify_translation_equivariance,
+    conv_layers,
+    images,
+    orbit_error,
+    trivial_action,
+)
+from props._bench import SmallCNN, format_table, naive_loop, run_cases
+
+
+def test_fast_path_errors_are_bitwise_the_naive_loop_errors_on_a_cnn():
+    model = SmallCNN(width=4).eval()
+    x = torch.randint(-2, 3, (1, 3, 8, 8)).float()
+    group = Translations((8, 8))
+    fast = orbit_error(model, x, group, output_action=trivial_action(), mode="exact")
+    assert fast.errors.tolist() == naive_loop(model, x, group, trivial_action())
+
+
+@given(conv=conv_layers(in_channels=(1, 2), kernel_sizes=(1, 3), padding_modes=("circular", "zeros", "reflect")),
+       data=st.data())
+def test_certificate_agrees_with_the_exhaustive_orbit(conv, data):
+    side = data.draw(st.integers(3, 6))
+    certificate = certify_translation_equivariance(conv, (conv.in_channels, side, side))
+    x = data.draw(images(channels=conv.in_channels, shape=(side, side)))
+    exhaustive = orbit_error(conv, x, Translations((side, side)), mode="exact")
+    if certificate.certified:
+        assert exhaustive.holds  # soundness: a certificate never covers a violation the orbit sees
+    else:
+        assert "not commute" in certificate.reason or "not invariant" in certificate.reason
+        assert not orbit_error(conv, torch.randint(-100, 100, x.shape).float(), Translations((side, side)),
+                               mode="exact").holds or not exhaustive.holds
+
+
+def test_certificate_refuses_nonlinear_and_non_integer_layers():
+    relu_net = torch.nn.Sequential(integer_weights_(torch.nn.Conv2d(1, 1, 3, padding=1, padding_mode="circular")),
+                                   torch.nn.ReLU())
+    assert "not linear" in certify_translation_equivariance(relu_net, (1, 6, 6)).reason
+    float_conv = torch.nn.Conv2d(1, 1, 3, padding=1, padding_mode="circular")
+    assert "not integer-valued" in certify_translation_equivariance(float_conv, (1, 6, 6)).reason
+
+
+def test_benchmark_table_runs_and_reports_ratios():
+    rows = run_cases(quick=True)
+    assert {r["case"].split(",")[0] for r in rows} >= {"small CNN 8×8", "ResNet-18-like 16×16"}
+    assert all(r["naive_over_fast"] > 0 for r in rows)
+    assert "naive/fast" in format_table(rows, "cpu")
+
+
+PEAK_SCRIPT = textwrap.dedent("""
+    import resource, sys, torch
+    from props import Translations, orbit_error
+    torch.set_num_threads(1)
+    conv = torch.nn.Conv2d(8, 8, 3, padding=1, padding_mode="circular", bias=False)
+    x = torch.randint(-2, 3, (1, 8, 64, 64)).float()
+    orbit_error(conv, x, Translations((64, 64)).subgroup(8), mode="exact", memory_budget=2**20)  # warm up
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    budget = int(sys.argv[1])
+    orbit_error(conv, x, Translations((64, 64)), mode="exact", memory_budget=budget)
+    after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    print((after - before) * 1024)
+""")
+
+
+@pytest.mark.slow
+def test_peak_memory_stays_within_the_budget_whatever_the_orbit_size():
+    # 4096 shifts of an 8×64×64 input: ~1 GiB of orbit if built at once; with a 16 MiB budget the peak
+    # resident growth stays within the budget (plus allocator slack), and a huge budget uses far more
+    def peak(budget):
+        out = subprocess.run([sys.executable, "-c", PEAK_SCRIPT, str(budget)], capture_output=True, text=True, check=True)
+        return int(out.stdout.strip().splitlines()[-1])
+
+    small_budget = 16 * 2**20
+    assert peak(small_budget) <= 2 * small_budget
+    assert peak(2**34) > 8 * small_budget
