@@ -160,7 +160,45 @@ def format_table(rows, device):
     return head + "\n".join(text) + note
 
 
-def main(quick=False, json_path=None, devices=None):
+def stream_large_orbit(side=224, max_seconds=None, device="cpu", memory_budget=DEFAULT_MEMORY_BUDGET):
+    """Stream every circular shift of the ResNet-18-like at side×side through the engine, with a progress bar.
+
+    Memory stays within ``memory_budget`` whatever the orbit size; ``max_seconds`` stops early and reports
+    the projected total (on a 2-core CPU the 50,176 shifts of 224×224 take hours; on a GPU they complete).
+    """
+    from models import ResNet18Like
+
+    from ._orbit import evaluate
+    from ._output_actions import Trivial
+    from ._progress import Progress
+
+    device = torch.device(device)
+    model = ResNet18Like().to(device).eval()
+    x = torch.randint(-2, 3, (1, 3, side, side)).float().to(device)
+    elements = Translations((side, side)).elements()
+    bar = Progress(len(elements), label=f"ResNet-18-like {side}×{side}")
+    start, done, worst = time.perf_counter(), 0, 0.0
+    step = 256
+    while done < len(elements):
+        part = elements[done:done + step]
+        result = evaluate(model, x, part, output_action=Trivial(), claim="translation-invariant",
+                          mode="float", memory_budget=memory_budget)
+        worst = max(worst, float(result.errors.max()))
+        done += len(part)
+        bar.advance(len(part))
+        elapsed = time.perf_counter() - start
+        if max_seconds is not None and elapsed > max_seconds and done < len(elements):
+            print(f"\nstopped after {elapsed:.0f} s: {done}/{len(elements)} shifts, projected total "
+                  f"{elapsed * len(elements) / done / 60:.1f} min on {device_name(device)}")
+            break
+    return {"side": side, "shifts_done": done, "shifts": len(elements), "seconds": time.perf_counter() - start,
+            "max_error": worst, "device": device_name(device)}
+
+
+def main(quick=False, json_path=None, devices=None, stream=False, max_seconds=None):
+    if stream:
+        print(stream_large_orbit(max_seconds=max_seconds, device="cuda" if torch.cuda.is_available() else "cpu"))
+        return 0
     devices = devices or (["cpu", "cuda"] if torch.cuda.is_available() else ["cpu"])
     results = {}
     for device in devices:

@@ -97,6 +97,9 @@ def _parser():
     bench = commands.add_parser("bench", help="print the fast-path benchmark table")
     bench.add_argument("--quick", action="store_true", help="smaller cases (seconds, for smoke tests)")
     bench.add_argument("--json", help="also write the figures as JSON here")
+    bench.add_argument("--stream-224", action="store_true",
+                       help="stream all 50,176 shifts of the ResNet-18-like at 224×224 with a progress bar")
+    bench.add_argument("--max-seconds", type=float, default=None, help="with --stream-224: stop early, report the projection")
     return parser
 
 
@@ -194,7 +197,7 @@ def main(argv=None):
         if args.command == "bench":
             from ._bench import main as bench_main
 
-            return bench_main(quick=args.quick, json_path=args.json)
+            return bench_main(quick=args.quick, json_path=args.json, stream=args.stream_224, max_seconds=args.max_seconds)
         if args.target:
             return _audit_target(args)
         return _audit_registry(args)
