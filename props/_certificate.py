@@ -33,7 +33,11 @@ DEFAULT_DRAWS = 2
 
 @dataclass(frozen=True)
 class LinearCertificate:
-    """The outcome: ``certified`` (with its failure bound) or the reason it could not certify."""
+    """The outcome: ``certified`` (with its failure bound) or the reason it could not certify.
+
+    >>> print(LinearCertificate(False, "the layer is not linear"))
+    not certified: the layer is not linear
+    """
 
     certified: bool
     reason: str
