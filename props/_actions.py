@@ -237,8 +237,35 @@ def _flat(coords, spatial_shape):
     return flat
 
 
+class _Shift(Action):
+    """What every translation shares: one shift component per spatial axis, negated by the inverse."""
+
+    def _check_arity(self, shape, name):
+        if len(shape) - 2 != len(self.shifts):
+            raise InvalidArgument(
+                f"{name} has {len(shape) - 2} spatial axes (shape {tuple(shape)}), but {self!r} "
+                f"has {len(self.shifts)} shift component(s); give one shift per spatial axis"
+            )
+
+    def validate(self, shape, name="x"):
+        super().validate(shape, name)
+        self._check_arity(shape, name)
+
+    def inverse(self):
+        return type(self)(tuple(-s for s in self.shifts))
+
+    def compose(self, other):
+        if type(other) is type(self) and len(other.shifts) == len(self.shifts):
+            return type(self)(tuple(a + b for a, b in zip(self.shifts, other.shifts)))
+        return super().compose(other)
+
+    @property
+    def is_identity(self):
+        return not any(self.shifts)
+
+
 @dataclass(frozen=True, repr=False)
-class CircularShift(Action):
+class CircularShift(_Shift):
     """Circular translation (``torch.roll``): content leaving one side re-enters on the other.
 
     ``CircularShift((dy, dx))`` moves content by ``dy`` rows down and ``dx``
@@ -254,24 +281,8 @@ class CircularShift(Action):
     def __post_init__(self):
         object.__setattr__(self, "shifts", _int_tuple(self.shifts, "shifts"))
 
-    def validate(self, shape, name="x"):
-        super().validate(shape, name)
-        if len(shape) - 2 != len(self.shifts):
-            raise InvalidArgument(
-                f"{name} has {len(shape) - 2} spatial axes (shape {tuple(shape)}), but {self!r} "
-                f"has {len(self.shifts)} shift component(s); give one shift per spatial axis"
-            )
-
     def _apply(self, x):
         return torch.roll(x, self.shifts, _spatial_dims(x))
-
-    def inverse(self):
-        return CircularShift(tuple(-s for s in self.shifts))
-
-    def compose(self, other):
-        if isinstance(other, CircularShift) and len(other.shifts) == len(self.shifts):
-            return CircularShift(tuple(a + b for a, b in zip(self.shifts, other.shifts)))
-        return super().compose(other)
 
     def source_index(self, spatial_shape):
         if len(spatial_shape) != len(self.shifts):
@@ -279,16 +290,12 @@ class CircularShift(Action):
         coords = [(c - s) % n for c, s, n in zip(_grid_index(spatial_shape), self.shifts, spatial_shape)]
         return _flat(coords, spatial_shape)
 
-    @property
-    def is_identity(self):
-        return not any(self.shifts)
-
     def __repr__(self):
         return f"shift({', '.join(map(str, self.shifts))})"
 
 
 @dataclass(frozen=True, repr=False)
-class ZeroShift(Action):
+class ZeroShift(_Shift):
     """Zero-fill translation: content moves, vacated pixels become zero, content pushed out is lost.
 
     It is a group action only on signals whose content stays inside (an
@@ -307,11 +314,6 @@ class ZeroShift(Action):
 
     def validate(self, shape, name="x"):
         super().validate(shape, name)
-        if len(shape) - 2 != len(self.shifts):
-            raise InvalidArgument(
-                f"{name} has {len(shape) - 2} spatial axes (shape {tuple(shape)}), but {self!r} "
-                f"has {len(self.shifts)} shift component(s); give one shift per spatial axis"
-            )
         for axis, (s, n) in enumerate(zip(self.shifts, shape[2:])):
             if abs(s) >= n:
                 raise InvalidArgument(
@@ -328,8 +330,8 @@ class ZeroShift(Action):
         out[tuple(dst)] = x[tuple(src)]
         return out
 
-    def inverse(self):
-        return ZeroShift(tuple(-s for s in self.shifts))
+    def compose(self, other):
+        return Action.compose(self, other)  # zero-fill shifts do not add up in general: content may be lost
 
     def source_index(self, spatial_shape):
         if len(spatial_shape) != len(self.shifts):
@@ -338,10 +340,6 @@ class ZeroShift(Action):
         inside = reduce(torch.logical_and, [(c >= 0) & (c < n) for c, n in zip(coords, spatial_shape)])
         clamped = [c.clamp(0, n - 1) for c, n in zip(coords, spatial_shape)]
         return torch.where(inside, _flat(clamped, spatial_shape), torch.full_like(coords[0], -1))
-
-    @property
-    def is_identity(self):
-        return not any(self.shifts)
 
     def __repr__(self):
         return f"zero_shift({', '.join(map(str, self.shifts))})"
@@ -545,7 +543,7 @@ class Downscale(Action):
 
 
 @dataclass(frozen=True, repr=False)
-class SubpixelShift(Action):
+class SubpixelShift(_Shift):
     """Translation by a real amount through the Fourier phase ``e^{-2πi k·t/N}``.
 
     Exact (up to rounding) on band-limited periodic signals, i.e. those with
@@ -565,13 +563,6 @@ class SubpixelShift(Action):
     def __post_init__(self):
         object.__setattr__(self, "shifts", _float_tuple(self.shifts, "shifts"))
 
-    def validate(self, shape, name="x"):
-        super().validate(shape, name)
-        if len(shape) - 2 != len(self.shifts):
-            raise InvalidArgument(
-                f"{name} has {len(shape) - 2} spatial axes, but {self!r} has {len(self.shifts)} shift component(s)"
-            )
-
     def _apply(self, x):
         dims = _spatial_dims(x)
         spectrum = torch.fft.fftn(x, dim=dims)
@@ -587,18 +578,6 @@ class SubpixelShift(Action):
     def rounding_steps(self, shape):
         # forward and inverse FFT (about 2·log2 N roundings each, Higham §24.1) plus the phase product
         return 4 * sum(max(1, math.ceil(math.log2(n))) for n in shape[2:]) + 8
-
-    def inverse(self):
-        return SubpixelShift(tuple(-t for t in self.shifts))
-
-    def compose(self, other):
-        if isinstance(other, SubpixelShift) and len(other.shifts) == len(self.shifts):
-            return SubpixelShift(tuple(a + b for a, b in zip(self.shifts, other.shifts)))
-        return super().compose(other)
-
-    @property
-    def is_identity(self):
-        return not any(self.shifts)
 
     def __repr__(self):
         return f"subpixel_shift({', '.join(f'{t:g}' for t in self.shifts)})"
