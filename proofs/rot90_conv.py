@@ -81,7 +81,6 @@ def _p4_pairs():
 
 
 def derivation():
-    corr_rot_x = sp.Sum(K(q1, q2) * x(*R_inv(p1 + q1, p2 + q2)), (q1, -1, 1), (q2, -1, 1))
     symmetric = [[sp.Symbol("c"), sp.Symbol("e"), sp.Symbol("c")], [sp.Symbol("e"), sp.Symbol("m"), sp.Symbol("e")],
                  [sp.Symbol("c"), sp.Symbol("e"), sp.Symbol("c")]]
     image = _symbolic("x", 4)

@@ -10,7 +10,6 @@ $n = dr - 1$ it does not — the margin $dr$ is tight.
 (Islam et al., 2020), which is how CNNs can encode where things are.
 """
 
-import sympy as sp
 
 from ._core import Step, vector
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 import torch
 
-from ._claims import CLAIM_NAMES, ZERO_FILL_SHIFT, Claim, check_claim
+from ._claims import ZERO_FILL_SHIFT, Claim, check_claim
 from ._errors import InvalidArgument, LayerError, describe_value
 from ._orbit import call_layer, evaluate
 from ._progress import Progress

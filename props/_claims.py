@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from ._actions import CircularShift, Dihedral, Rotation, Upscale, ZeroShift
+from ._actions import Dihedral, Rotation, Upscale, ZeroShift
 from ._errors import InvalidArgument, require_spatial
 from ._groups import FiniteGroup, Translations, c4, flips
 import torch

@@ -8,7 +8,6 @@ same ``report()`` text.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 
 import torch
@@ -204,7 +203,3 @@ def unravel(flat_index, shape):
         index.append(flat_index % n)
         flat_index //= n
     return tuple(int(i) for i in reversed(index))
-
-
-def is_finite_number(value):
-    return isinstance(value, (int, float)) and math.isfinite(value)

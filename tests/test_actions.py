@@ -1,6 +1,5 @@
 """Group actions: inverses, composition, group closure, reprs, and the gather index agreeing with the action."""
 
-import pytest
 import torch
 from hypothesis import given
 from hypothesis import strategies as st

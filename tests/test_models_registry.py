@@ -1,4 +1,4 @@
-"""Every profile line of every registry entry, checked with the props engine (see profile_checks)."""
+"""Every profile line of every registry entry, checked with the props engine (see props/_registry_check.py)."""
 
 import pytest
 

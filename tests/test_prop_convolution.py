@@ -8,7 +8,6 @@ be falsified, and Hypothesis must shrink the counterexample to a small one.
 
 import math
 
-import torch
 from hypothesis import given
 from hypothesis import strategies as st
 
