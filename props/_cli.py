@@ -24,7 +24,6 @@ import torch
 from ._audit import audit
 from ._claims import CLAIM_NAMES, Claim
 from ._errors import InvalidArgument, InvarianceError
-from ._progress import Progress
 from ._report import to_html, to_markdown, write_reports
 
 
@@ -133,7 +132,8 @@ def _audit_registry(args):
 
     os.environ["INVARIANCES_PLOT_DIR"] = str(out)
     summary, mismatches = [], 0
-    bar = Progress(len(REGISTRY), label="registry", enabled=sys.stderr.isatty())
+    width = max(len(name) for name in REGISTRY)
+    print(f"{'entry'.ljust(width)}  lines  agree  profile (every symmetry not listed: none)", flush=True)
     for name, entry in REGISTRY.items():
         agreements = []
         for line in entry.profile:
@@ -160,15 +160,12 @@ def _audit_registry(args):
         summary.append({"entry": name, "description": entry.description, "lines": [
             {"claim": line.claim, "status": line.status, "agrees": ok, "detail": detail[:500]}
             for line, ok, detail in agreements], "audit": report.to_dict()})
-        bar.advance()
+        row = summary[-1]  # one line per entry as soon as it is checked: progress, also in CI logs
+        agree = sum(line["agrees"] for line in row["lines"])
+        claims = ", ".join(f"{line['claim']}:{line['status']}" for line in row["lines"] if line["status"] != "none")
+        print(f"{name.ljust(width)}  {len(row['lines']):5d}  {agree:5d}  {claims or '(no symmetry)'}", flush=True)
     (out / "registry.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")
     (out / "README.md").write_text(_registry_index(summary), encoding="utf-8")
-    width = max(len(s["entry"]) for s in summary)
-    print(f"{'entry'.ljust(width)}  lines  agree  profile")
-    for s in summary:
-        agree = sum(line["agrees"] for line in s["lines"])
-        claims = ", ".join(f"{line['claim']}:{line['status']}" for line in s["lines"] if line["status"] != "none")
-        print(f"{s['entry'].ljust(width)}  {len(s['lines']):5d}  {agree:5d}  {claims or '(no symmetry)'}")
     total = sum(len(s["lines"]) for s in summary)
     print(f"\n{total - mismatches}/{total} profile lines of {len(summary)} entries agree with what the audit finds; "
           f"report written to {out}/ (README.md, one .md/.html per entry, rates/, figures/)")

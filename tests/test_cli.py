@@ -61,3 +61,24 @@ def test_user_mistakes_exit_2_with_a_message_and_no_traceback(args, message):
 def test_wrong_input_shape_for_the_layer_is_reported():
     out = run("audit", f"{DATA}:ShiftInvariantPool", "--input-shape", "3,8,8", "--claim", "translation-invariant")
     assert out.returncode == 1 and "error" in out.stdout and "Traceback" not in out.stderr
+
+
+def test_without_target_the_registry_is_audited_against_its_profiles(tmp_path, monkeypatch, capsys):
+    import dataclasses
+
+    import models
+    from props._cli import main
+
+    subset = {name: models.REGISTRY[name] for name in ("conv3x3_zeros", "global_max_pool")}
+    monkeypatch.setattr(models, "REGISTRY", subset)
+    assert main(["audit", "--out", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "12/12 profile lines of 2 entries agree" in out and "conv3x3_zeros" in out
+    assert (tmp_path / "README.md").exists() and (tmp_path / "conv3x3_zeros.html").exists()
+
+    # a wrong profile line is reported and the exit status says so
+    entry = subset["global_max_pool"]
+    wrong = tuple(dataclasses.replace(line, status="none") if line.symmetry == "rot90" else line for line in entry.profile)
+    monkeypatch.setattr(models, "REGISTRY", {"global_max_pool": dataclasses.replace(entry, profile=wrong)})
+    assert main(["audit", "--out", str(tmp_path / "wrong")]) == 1
+    assert "5/6 profile lines" in capsys.readouterr().out
