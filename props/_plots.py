@@ -58,6 +58,26 @@ def element_bars(errors_by_element, title):
     return _png(fig, plt)
 
 
+def rate_plot(values, errors, parameter, rate, title):
+    """Error against the swept parameter, with the expected law (2^-J or 1/parameter) as a dashed reference."""
+    plt = _pyplot()
+    if plt is None:
+        return None
+    fig, ax = plt.subplots(figsize=(4.5, 3.2))
+    if parameter == "J":  # 2^-J is a straight line against J on a log scale
+        ax.semilogy(values, errors, "o-", base=2, label="measured")
+        ax.semilogy(values, [errors[0] * 2.0 ** (values[0] - v) for v in values], "--", base=2, label="2^-J")
+    else:
+        ax.loglog(values, errors, "o-", base=2, label="measured")
+        ax.loglog(values, [errors[0] * values[0] / v for v in values], "--", base=2, label=f"1/{parameter}")
+    ax.legend(fontsize=8)
+    ax.set_xlabel(parameter)
+    ax.set_ylabel("relative invariance error")
+    ax.set_title(f"{title}\nexpected: falls like {rate}", fontsize=9)
+    ax.grid(True, which="both", alpha=0.3)
+    return _png(fig, plt)
+
+
 def figure_for(result):
     """The figure that fits a claim result: a heatmap for translations, bars otherwise."""
     if result.error_map is not None:
