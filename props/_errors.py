@@ -34,6 +34,10 @@ class LayerError(InvarianceError, RuntimeError):
     """
 
 
+class OutputShapeMismatch(LayerError):
+    """f(g·x) and ρ(g)·f(x) have different shapes: the claim fails (e.g. scale invariance of a spatial output)."""
+
+
 class EquivarianceViolation(InvarianceError, AssertionError):
     """A claimed symmetry does not hold; ``.measurement`` holds the evidence.
 

@@ -17,7 +17,7 @@ import math
 import torch
 
 from ._actions import CircularShift, Identity
-from ._errors import InvalidArgument, LayerError, describe_value, require_spatial
+from ._errors import InvalidArgument, LayerError, OutputShapeMismatch, describe_value, require_spatial
 from ._measurement import (
     PITFALL_BORDER,
     PITFALL_STRIDE,
@@ -203,7 +203,7 @@ class _Comparison:
         outputs = call_layer(self.f, inputs, f"f(g·x) for g in {list(elements)!r}"[:200])
         expected = apply_all(rho, self.y0)
         if outputs.shape[1:] != expected.shape[2:] or outputs.shape[0] != count * n:
-            raise LayerError(
+            raise OutputShapeMismatch(
                 f"f(g·x) has shape {tuple(outputs.shape[1:])} per sample but ρ(g)·f(x) has shape "
                 f"{tuple(expected.shape[2:])}; the layer's output shape depends on how the input was transformed"
             )

@@ -153,3 +153,8 @@ def test_third_party_blurpool_from_antialiased_cnns():
     # Zhang's BlurPool pads by reflection: stride-2 equivariance on the interior only, never full invariance
     assert found["translation-equivariant[stride=2,margin=1]"].verdict == "interior"
     assert found["translation-invariant"].verdict == "violated"
+
+
+def test_an_output_whose_shape_changes_under_the_action_is_a_violation_not_an_error():
+    result = audit(circular_conv(), (1, 6, 6), ["scale-invariant"]).results[0]
+    assert result.verdict == "violated" and "has shape" in result.message
