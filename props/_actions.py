@@ -448,6 +448,11 @@ def transpose():
     return Dihedral(1, True)
 
 
+def _check_factor(factor):
+    if not isinstance(factor, int) or isinstance(factor, bool) or factor < 1:
+        raise InvalidArgument(f"factor={factor!r} must be a positive int")
+
+
 @dataclass(frozen=True, repr=False)
 class Upscale(Action):
     """Integer up-scaling by nearest-neighbour repetition of every pixel ``factor`` times per axis.
@@ -462,8 +467,7 @@ class Upscale(Action):
     factor: int
 
     def __post_init__(self):
-        if not isinstance(self.factor, int) or isinstance(self.factor, bool) or self.factor < 1:
-            raise InvalidArgument(f"factor={self.factor!r} must be a positive int")
+        _check_factor(self.factor)
 
     def _apply(self, x):
         for dim in _spatial_dims(x):
@@ -505,8 +509,7 @@ class Downscale(Action):
     factor: int
 
     def __post_init__(self):
-        if not isinstance(self.factor, int) or isinstance(self.factor, bool) or self.factor < 1:
-            raise InvalidArgument(f"factor={self.factor!r} must be a positive int")
+        _check_factor(self.factor)
 
     def validate(self, shape, name="x"):
         super().validate(shape, name)

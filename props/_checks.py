@@ -11,7 +11,7 @@ from __future__ import annotations
 from ._actions import Action
 from ._errors import EquivarianceViolation, InvalidArgument, describe_value, require_spatial
 from ._groups import FiniteGroup
-from ._orbit import DEFAULT_MEMORY_BUDGET, evaluate
+from ._orbit import DEFAULT_MEMORY_BUDGET, describe_claim, evaluate
 from ._output_actions import OutputAction, Same, Trivial
 
 
@@ -35,12 +35,6 @@ def _element(g):
     return g
 
 
-def _claim(output_action):
-    if isinstance(output_action, Trivial):
-        return "invariance f(g·x) = f(x)"
-    return f"equivariance f(g·x) = ρ(g)·f(x) with ρ = {output_action!r}"
-
-
 def equivariance_error(f, x, g, *, output_action=None, margin=None, mode="auto", terms=None):
     """Measure ``max |f(g·x) − ρ(g)·f(x)|`` at one group element.
 
@@ -59,7 +53,7 @@ def equivariance_error(f, x, g, *, output_action=None, margin=None, mode="auto",
     """
     oa = _output_action(output_action)
     return evaluate(
-        f, x, (_element(g),), output_action=oa, claim=_claim(oa), margin=margin, mode=mode, terms=terms
+        f, x, (_element(g),), output_action=oa, claim=describe_claim(oa), margin=margin, mode=mode, terms=terms
     ).measurement(0)
 
 
@@ -140,7 +134,7 @@ def orbit_error(
         x,
         group.elements(),
         output_action=oa,
-        claim=_claim(oa),
+        claim=describe_claim(oa),
         group=group,
         margin=margin,
         mode=mode,

@@ -25,7 +25,7 @@ from ._errors import InvalidArgument, require_spatial
 from ._groups import FiniteGroup, Translations, c4, flips
 import torch
 
-from ._orbit import DEFAULT_MEMORY_BUDGET, call_layer, evaluate
+from ._orbit import DEFAULT_MEMORY_BUDGET, call_layer, describe_claim, evaluate
 from ._output_actions import OutputAction, RegularC4, Same, Strided, Trivial
 
 SYMMETRY_NAMES = ("translation", "rot90", "flip", "scale", "rotation")
@@ -163,8 +163,7 @@ def check_claim(f, x, claim, *, mode="auto", memory_budget=DEFAULT_MEMORY_BUDGET
     with torch.no_grad():
         output_shape = tuple(call_layer(f, x[:1], "f(x)").shape)
     rho = claim.output_action(tuple(x.shape), output_shape)
-    label = "invariance f(g·x) = f(x)" if claim.relation == "invariant" else f"equivariance f(g·x) = ρ(g)·f(x) with ρ = {rho!r}"
     return evaluate(
-        f, x, group.elements(), output_action=rho, claim=f"{claim}: {label}", group=group,
+        f, x, group.elements(), output_action=rho, claim=f"{claim}: {describe_claim(rho)}", group=group,
         margin=claim.margin or None, mode=mode, memory_budget=memory_budget, progress=progress,
     )

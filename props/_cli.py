@@ -128,9 +128,6 @@ def _audit_registry(args):
         raise UsageError("without TARGET the audit runs on the built-in registry, but the models package is not installed") from None
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    import os
-
-    os.environ["INVARIANCES_PLOT_DIR"] = str(out)
     summary, mismatches = [], 0
     width = max(len(name) for name in REGISTRY)
     print(f"{'entry'.ljust(width)}  lines  agree  profile (every symmetry not listed: none)", flush=True)
@@ -138,7 +135,7 @@ def _audit_registry(args):
         agreements = []
         for line in entry.profile:
             try:
-                check_line(entry, line)
+                check_line(entry, line, plot_dir=out / "rates")
                 agreements.append((line, True, ""))
             except (ProfileMismatch, InvarianceError) as exc:
                 agreements.append((line, False, str(exc)))

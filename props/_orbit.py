@@ -27,6 +27,7 @@ from ._measurement import (
     describe_layer,
     unravel,
 )
+from ._output_actions import Trivial
 from ._progress import Progress
 from ._tolerance import float_tolerance, resolve_mode
 
@@ -271,10 +272,14 @@ def evaluate(
                     if y0.dim() < 3 else ""
                 raise InvalidArgument(f"ρ(g) = {r!r} cannot act on the output of f: {exc}.{flat}") from None
         again = call_layer(f, x, "f(x) (second call)")
-        if mode == "exact" and not torch.equal(again, y0) or mode == "float" and not torch.allclose(again, y0):
+        # two calls on the same input: bitwise in exact mode; in float mode within the tolerance model
+        # (a batch-size-dependent kernel may round differently, a random layer differs by far more)
+        drift = float((again - y0).abs().max())
+        allowed = 0.0 if mode == "exact" else float_tolerance(float(y0.abs().max()), terms, y0.dtype)
+        if drift > allowed:
             raise LayerError(
                 "the layer is non-deterministic: two calls on the same input gave different outputs "
-                f"(max difference {float((again - y0).abs().max()):.3g}). "
+                f"(max difference {drift:.3g}). "
                 + (PITFALL_TRAIN_MODE if isinstance(f, torch.nn.Module) and f.training else
                    "Seed or remove randomness (dropout, sampling) before checking.")
             )
@@ -337,7 +342,7 @@ def evaluate(
             float64_error=None if rerun is None else rerun[0],
             float64_tolerance=None if rerun is None else rerun[1],
             hints=_hints(f, x, y0, location, margin, errors[i] > tolerances[i]),
-            reproduce=_reproduction(claim, elements[i], output_action, margin, mode),
+            reproduce=_reproduction(elements[i], output_action, margin, mode),
         )
 
     return OrbitResult(group if group is not None else list(elements), elements, errors, tolerances, measure, float64_errors)
@@ -386,8 +391,15 @@ def _hints(f, x, y0, location, margin, violated):
     return tuple(hints)
 
 
-def _reproduction(claim, g, output_action, margin, mode):
+def describe_claim(output_action):
+    """The label every report starts with: invariance, or equivariance with its ρ."""
+    if isinstance(output_action, Trivial):
+        return "invariance f(g·x) = f(x)"
+    return f"equivariance f(g·x) = ρ(g)·f(x) with ρ = {output_action!r}"
+
+
+def _reproduction(g, output_action, margin, mode):
     extra = f", margin={margin!r}" if margin else ""
-    if "invariance f(g·x)" in claim:
+    if isinstance(output_action, Trivial):
         return f"props.assert_invariant(layer, x, {g!r}{extra}, mode={mode!r})"
     return f"props.assert_equivariant(layer, x, {g!r}, output_action={output_action!r}{extra}, mode={mode!r})"

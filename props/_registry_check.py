@@ -17,7 +17,6 @@ Every check raises :class:`ProfileMismatch` when the entry does not behave as st
 from __future__ import annotations
 
 import math
-import os
 from pathlib import Path
 
 import torch
@@ -27,7 +26,8 @@ from ._claims import ZERO_FILL_SHIFT, Claim, check_claim
 from ._errors import InvalidArgument, InvarianceError, LayerError
 from ._plots import rate_plot
 
-PLOT_DIR = Path(os.environ.get("INVARIANCES_PLOT_DIR", "invariance-report")) / "rates"
+#: where rate plots go unless the caller says otherwise (the CLI passes <--out>/rates)
+PLOT_DIR = Path("invariance-report") / "rates"
 
 
 class ProfileMismatch(InvarianceError, AssertionError):
@@ -44,7 +44,7 @@ def claim_of(line):
     return Claim.parse(line.claim)
 
 
-def inputs_for(entry, line, count=2, seed=0, shape=None):
+def inputs_for(entry, symmetry, margin=0, count=2, seed=0, shape=None):
     """A batch of inputs suited to the line: integer-valued when the entry's arithmetic is exact."""
     generator = torch.Generator().manual_seed(seed)
     shape = (count,) + tuple(shape or entry.input_shape)
@@ -53,8 +53,8 @@ def inputs_for(entry, line, count=2, seed=0, shape=None):
         x = torch.randint(-3, 4, shape, generator=generator).to(dtype)
     else:
         x = torch.rand(shape, generator=generator, dtype=dtype) * 2 - 1
-    if line.symmetry == "translation-zero":
-        border = ZERO_FILL_SHIFT + line.margin
+    if symmetry == "translation-zero":
+        border = ZERO_FILL_SHIFT + margin
         inside = torch.zeros_like(x)
         index = (...,) + tuple(slice(border, n - border) for n in shape[2:])
         inside[index] = x[index]
@@ -92,7 +92,7 @@ def has_polyphase_ties(module, x):
 def tie_free_inputs(entry, line, seed):
     """Inputs for the line; for APS entries, the first seed from ``seed`` on whose inputs no polyphase norms tie."""
     for attempt in range(seed, seed + 50):
-        x = inputs_for(entry, line, seed=attempt)
+        x = inputs_for(entry, line.symmetry, line.margin, seed=attempt)
         if "aps" not in entry.tags or not has_polyphase_ties(module_in(entry, x.dtype), x):
             return x
     raise ProfileMismatch(f"{entry.name}: 50 input draws all had polyphase ties")
@@ -116,10 +116,9 @@ def check_holds(entry, line, seeds=(0, 1)):
 def refute(entry, claim, seeds=(0, 1, 2, 3)):
     """Find an input on which the claim is violated (or cannot even be stated); return the evidence."""
     claim = Claim.parse(claim)
-    line_like = type("L", (), {"symmetry": "translation-zero" if claim.boundary == "zero" else claim.symmetry,
-                               "margin": claim.margin})
+    symmetry = "translation-zero" if claim.boundary == "zero" else claim.symmetry
     for seed in seeds:
-        x = inputs_for(entry, line_like, seed=seed)
+        x = inputs_for(entry, symmetry, claim.margin, seed=seed)
         with torch.no_grad():
             module_in(entry, x.dtype)(x)  # the layer works on its own input; only the transformed input may fail
         try:
@@ -146,7 +145,7 @@ def output_matches_some_shift(module, x, g):
 
 def check_subgroup(entry, line):
     check_holds(entry, line)
-    x = inputs_for(entry, line, seed=5)
+    x = inputs_for(entry, line.symmetry, line.margin, seed=5)
     module = module_in(entry, x.dtype)
     one_step = CircularShift((0,) * (x.dim() - 3) + (1,))
     if line.relation == "invariant":
@@ -210,19 +209,20 @@ def measure_rate(entry, line):
     return list(values), errors
 
 
-def write_rate_plot(entry, line, values, errors):
-    """The error over the sweep with the expected rate beside it, written to ``PLOT_DIR``."""
+def write_rate_plot(entry, line, values, errors, plot_dir=PLOT_DIR):
+    """The error over the sweep with the expected rate beside it, written to ``plot_dir``."""
     png = rate_plot(values, errors, line.sweep[0], line.rate, f"{entry.name}: {line.claim}")
-    PLOT_DIR.mkdir(parents=True, exist_ok=True)
-    path = PLOT_DIR / f"{entry.name}-{line.symmetry}.png"
+    plot_dir = Path(plot_dir)
+    plot_dir.mkdir(parents=True, exist_ok=True)
+    path = plot_dir / f"{entry.name}-{line.symmetry}.png"
     if png:
         path.write_bytes(png)
     return path
 
 
-def check_approximate(entry, line):
+def check_approximate(entry, line, plot_dir=PLOT_DIR):
     values, errors = measure_rate(entry, line)
-    path = write_rate_plot(entry, line, values, errors)
+    path = write_rate_plot(entry, line, values, errors, plot_dir)
     # the theory predicts a fall; demand it at every step and overall (a log-log slope below -1/2)
     for (v0, e0), (v1, e1) in zip(zip(values, errors), zip(values[1:], errors[1:])):
         expect(e1 < e0, f"{entry.name}: error rose from {e0:.3g} at {v0} to {e1:.3g} at {v1} (plot: {path})")
@@ -232,7 +232,7 @@ def check_approximate(entry, line):
     return values, errors, slope
 
 
-def check_line(entry, line):
+def check_line(entry, line, plot_dir=PLOT_DIR):
     """Check one profile line; raise :class:`ProfileMismatch` if the entry does not behave as stated.
 
     Returns the measured (values, errors, slope) for approximate lines, None otherwise.
@@ -244,5 +244,5 @@ def check_line(entry, line):
     if line.status == "interior":
         return check_interior(entry, line)
     if line.status == "approximate":
-        return check_approximate(entry, line)
+        return check_approximate(entry, line, plot_dir)
     return refute(entry, line.claim)

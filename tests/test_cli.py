@@ -69,12 +69,13 @@ def test_without_target_the_registry_is_audited_against_its_profiles(tmp_path, m
     import models
     from props._cli import main
 
-    subset = {name: models.REGISTRY[name] for name in ("conv3x3_zeros", "global_max_pool")}
+    subset = {name: models.REGISTRY[name] for name in ("conv3x3_zeros", "global_max_pool", "mellin_magnitude_1d")}
     monkeypatch.setattr(models, "REGISTRY", subset)
     assert main(["audit", "--out", str(tmp_path)]) == 0
     out = capsys.readouterr().out
-    assert "12/12 profile lines of 2 entries agree" in out and "conv3x3_zeros" in out
+    assert "18/18 profile lines of 3 entries agree" in out and "conv3x3_zeros" in out
     assert (tmp_path / "README.md").exists() and (tmp_path / "conv3x3_zeros.html").exists()
+    assert (tmp_path / "rates" / "mellin_magnitude_1d-scale.png").exists()  # plots follow --out
 
     # a wrong profile line is reported and the exit status says so
     entry = subset["global_max_pool"]
