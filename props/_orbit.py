@@ -12,7 +12,9 @@ the input lives on.
 from __future__ import annotations
 
 import copy
+import functools
 import math
+import warnings
 
 import torch
 
@@ -38,17 +40,24 @@ DEFAULT_MEMORY_BUDGET = 512 * 2**20  # bytes per chunk; small enough for a lapto
 
 
 def call_layer(f, x, what):
-    """Call ``f(x)`` and turn every way it can fail into a :class:`LayerError` that says what was asked."""
+    """Call ``f(x)`` and turn every way it can fail into a :class:`LayerError` that says what was asked.
+
+    ``what`` is a string or a function returning one: describing a chunk of elements costs more than
+    a small forward, so it is only written when there is an error to report.
+    """
     try:
         y = f(x)
     except Exception as exc:  # the user's layer may raise anything; we report it, never hide it
+        what = what() if callable(what) else what
         raise LayerError(
             f"the layer raised {type(exc).__name__}: {exc} (while evaluating {what} on an input of shape "
             f"{tuple(x.shape)} and dtype {x.dtype})"
         ) from exc
     if not isinstance(y, torch.Tensor):
+        what = what() if callable(what) else what
         raise LayerError(f"the layer returned {describe_value(y)} for {what}; it must return a torch.Tensor")
     if not torch.isfinite(y).all():
+        what = what() if callable(what) else what
         first = [int(i) for i in torch.nonzero(~torch.isfinite(y))[0]] if y.dim() else []
         raise LayerError(
             f"the layer returned NaN or inf for {what}, first at output{first}; "
@@ -82,6 +91,23 @@ def _batched_source_index(elements, spatial_shape, device):
     if any(i is None for i in indices):
         return None
     return torch.stack(indices).to(device)
+
+
+#: small indices are cached (at most 16 of at most 2^20 entries, 8 MiB each): Hypothesis checks the same small
+#: orbit (C4, D4, a subgroup) example after example, and for a handful of elements building the index costs
+#: more than gathering with it.
+_CACHED_INDEX_ENTRIES = 2**20
+_cached_source_index = functools.lru_cache(maxsize=16)(_batched_source_index)
+
+
+def _source_index(elements, spatial_shape, device):
+    elements = tuple(elements)
+    if len(elements) * math.prod(spatial_shape) <= _CACHED_INDEX_ENTRIES:
+        try:
+            return _cached_source_index(elements, spatial_shape, device)
+        except TypeError:  # an element that cannot be hashed (a user's action holding a tensor): no cache
+            pass
+    return _batched_source_index(elements, spatial_shape, device)
 
 
 def _gather(x, index):
@@ -118,7 +144,7 @@ def apply_all(elements, x):
     if same_shape:
         if all(isinstance(g, Identity) for g in elements):
             return x.unsqueeze(0).expand(len(elements), *x.shape)
-        index = _batched_source_index(elements, tuple(x.shape[2:]), x.device)
+        index = _source_index(elements, tuple(x.shape[2:]), x.device)
         if index is not None:
             return _gather(x, index)
     return torch.stack([g._apply(x) for g in elements])
@@ -189,19 +215,36 @@ def _is_oom(exc):
 class _Comparison:
     """What one chunk needs to compare ``f(g·x)`` with ``ρ(g)·f(x)``; shared by every chunk."""
 
-    def __init__(self, f, x, elements, rho, margin, need_scale=True):
+    def __init__(self, f, x, elements, rho, margin, need_scale=True, torch_compile=False):
         self.f, self.x, self.elements, self.rho = f, x, elements, rho
         self.need_scale = need_scale  # float mode needs max|output| for its tolerance; exact mode does not
-        self.y0 = call_layer(f, x, "f(x)")
+        self.y0 = call_layer(f, x, "f(x)")  # the reference is always the layer itself, never a compiled copy
         self.mask = _interior_mask(self.y0.shape, margin, x.device)
+        # torch.compile wraps f without touching it; the chunks then run compiled, at one batch size
+        self.compiled = torch.compile(f, dynamic=False) if torch_compile else None
 
-    def chunk_errors(self, start, stop):
+    def _forward(self, inputs, what, pad_to):
+        if self.compiled is None:
+            return call_layer(self.f, inputs, what)
+        count = inputs.shape[0]
+        if pad_to > count:  # the last chunk is short: pad it to the compiled batch size rather than recompile
+            inputs = torch.cat([inputs, inputs[-1:].expand(pad_to - count, *inputs.shape[1:])])
+        try:
+            return self.compiled(inputs)[:count]
+        except Exception as exc:  # compiling can fail where the eager layer works: then check eagerly
+            outputs = call_layer(self.f, inputs, what)[:count]  # raises the layer's own error if it has one
+            warnings.warn(f"torch.compile failed ({type(exc).__name__}: {str(exc)[:200]}); checking eagerly",
+                          RuntimeWarning, stacklevel=4)
+            self.compiled = None
+            return outputs
+
+    def chunk_errors(self, start, stop, pad_to=0):
         """Max |difference|, max |value| and argmax location for elements[start:stop]."""
         elements, rho = self.elements[start:stop], self.rho[start:stop]
         count, n = len(elements), self.x.shape[0]
         moved = apply_all(elements, self.x)
         inputs = moved.reshape(count * n, *moved.shape[2:])
-        outputs = call_layer(self.f, inputs, f"f(g·x) for g in {list(elements)!r}"[:200])
+        outputs = self._forward(inputs, lambda: f"f(g·x) for g in {list(elements)!r}"[:200], pad_to * n)
         expected = apply_all(rho, self.y0)
         if outputs.shape[1:] != expected.shape[2:] or outputs.shape[0] != count * n:
             raise OutputShapeMismatch(
@@ -239,8 +282,15 @@ def evaluate(
     memory_budget=DEFAULT_MEMORY_BUDGET,
     progress=False,
     rerun_in_float64=True,
+    torch_compile=False,
 ):
-    """Compare ``f(g·x)`` with ``ρ(g)·f(x)`` for every element; return an :class:`OrbitResult`."""
+    """Compare ``f(g·x)`` with ``ρ(g)·f(x)`` for every element; return an :class:`OrbitResult`.
+
+    ``torch_compile=True`` runs the orbit's chunks through ``torch.compile(f)`` (the reference f(x) stays
+    eager, so the identity element cross-checks the compiled layer against the layer itself).  Compiling
+    takes seconds to a minute, once per layer and shape: it pays for large orbits and for many checks of
+    the same layer, not for one small check.
+    """
     if not callable(f):
         raise InvalidArgument(f"f={describe_value(f)} must be callable (a torch.nn.Module or a function)")
     spatial_rank = require_spatial(x, "x")
@@ -251,6 +301,8 @@ def evaluate(
         )
     if not isinstance(memory_budget, int) or memory_budget <= 0:
         raise InvalidArgument(f"memory_budget={memory_budget!r} must be a positive number of bytes")
+    if not isinstance(torch_compile, bool):
+        raise InvalidArgument(f"torch_compile={torch_compile!r} must be True or False")
     elements = tuple(elements)
     if not elements:
         raise InvalidArgument("elements is empty; give at least one group element")
@@ -262,7 +314,8 @@ def evaluate(
     requested_mode, mode = mode, resolve_mode(mode, x, f, elements + rho)
 
     with torch.inference_mode():
-        comparison = _Comparison(f, x, elements, rho, margin, need_scale=requested_mode != "exact")
+        comparison = _Comparison(f, x, elements, rho, margin, need_scale=requested_mode != "exact",
+                                 torch_compile=torch_compile)
         y0 = comparison.y0
         for g, r in zip(elements, rho):
             try:
@@ -271,18 +324,14 @@ def evaluate(
                 flat = " The output is flat: translation-equivariance needs a spatial output — did you mean invariance?" \
                     if y0.dim() < 3 else ""
                 raise InvalidArgument(f"ρ(g) = {r!r} cannot act on the output of f: {exc}.{flat}") from None
-        again = call_layer(f, x, "f(x) (second call)")
-        # two calls on the same input: bitwise in exact mode; in float mode within the tolerance model
-        # (a batch-size-dependent kernel may round differently, a random layer differs by far more)
-        drift = float((again - y0).abs().max())
-        allowed = 0.0 if mode == "exact" else float_tolerance(float(y0.abs().max()), terms, y0.dtype)
-        if drift > allowed:
-            raise LayerError(
-                "the layer is non-deterministic: two calls on the same input gave different outputs "
-                f"(max difference {drift:.3g}). "
-                + (PITFALL_TRAIN_MODE if isinstance(f, torch.nn.Module) and f.training else
-                   "Seed or remove randomness (dropout, sampling) before checking.")
-            )
+        # The layer must be a function of its input: a second call on x has to give f(x) again.  When the
+        # orbit holds the identity, its element *is* that second call (judged below, once the mode is final);
+        # otherwise it costs one more forward.
+        identity = next((i for i, (g, r) in enumerate(zip(elements, rho)) if g.is_identity and r.is_identity),
+                        None)
+        if identity is None:
+            again = call_layer(f, x, "f(x) (second call)")
+            _require_deterministic(f, x, y0, float((again - y0).abs().max()), mode, terms)
 
         chunk = chunk_limit(x, y0, len(elements), memory_budget)
         errors = torch.empty(len(elements), dtype=torch.float64)
@@ -293,7 +342,7 @@ def evaluate(
         while start < len(elements):
             stop = min(len(elements), start + chunk)
             try:
-                errors[start:stop], scales[start:stop], where[start:stop] = comparison.chunk_errors(start, stop)
+                errors[start:stop], scales[start:stop], where[start:stop] = comparison.chunk_errors(start, stop, chunk)
             except (LayerError, RuntimeError) as exc:
                 if chunk > 1 and (_is_oom(exc) or (exc.__cause__ is not None and _is_oom(exc.__cause__))):
                     chunk //= 2  # out of memory: halve the chunk and try again
@@ -317,8 +366,11 @@ def evaluate(
             [float_tolerance(s, n, y0.dtype) for s, n in zip(scales.tolist(), steps)], dtype=torch.float64
         )
 
+    if identity is not None:
+        with torch.inference_mode():
+            _require_deterministic(f, x, y0, float(errors[identity]), mode, terms, batched=True)
     float64_errors = {}
-    failing = [i for i in range(len(elements)) if errors[i] > tolerances[i]]
+    failing = torch.nonzero(errors > tolerances).flatten().tolist()
     if mode == "float" and failing and rerun_in_float64 and y0.dtype not in (torch.float64, torch.complex128):
         float64_errors = _rerun_in_float64(f, x, elements, failing, output_action, margin, terms, errors)
 
@@ -348,6 +400,41 @@ def evaluate(
     return OrbitResult(group if group is not None else list(elements), elements, errors, tolerances, measure, float64_errors)
 
 
+def _require_deterministic(f, x, y0, drift, mode, terms, batched=False):
+    """Two evaluations of f on the same input must agree: bitwise in exact mode, within the tolerance model
+    in float mode (a batch-size-dependent kernel may round differently; a random layer differs by far more).
+
+    ``drift`` is how far the second evaluation was from ``y0``; ``batched`` says it was the identity element
+    inside the orbit's batch.  Then a failure has two causes, told apart by one more call on x alone.
+    """
+    allowed = 0.0 if mode == "exact" else float_tolerance(float(y0.abs().max()), terms, y0.dtype)
+    if drift <= allowed:
+        return
+    training = _batch_dependent_in_training(f)
+    if batched and float((call_layer(f, x, "f(x) (second call)") - y0).abs().max()) <= allowed:
+        causes = [PITFALL_TRAIN_MODE if training else
+                  "the output for one sample depends on the rest of the batch (batch statistics): normalise "
+                  "per sample instead"]
+        if mode == "exact":
+            causes.append("the arithmetic is not exact (float32 integers beyond 2^24, an FFT, a division), so "
+                          "batched kernels round differently: use mode='float'")
+        raise LayerError(
+            f"f(x) computed alone and within a batch differ (max difference {drift:.3g}), although two calls "
+            "on x alone agree. " + ("Either " + causes[0] + "; or " + causes[1] if len(causes) == 2 else causes[0])
+        )
+    raise LayerError(
+        "the layer is non-deterministic: two calls on the same input gave different outputs "
+        f"(max difference {drift:.3g}). "
+        + (PITFALL_TRAIN_MODE if training else "Seed or remove randomness (dropout, sampling) before checking.")
+    )
+
+
+def _batch_dependent_in_training(f):
+    """True for a module in training mode with layers that then mix the batch or draw randomness."""
+    return isinstance(f, torch.nn.Module) and f.training and any(
+        isinstance(m, (torch.nn.modules.batchnorm._BatchNorm, torch.nn.Dropout)) for m in f.modules())
+
+
 SHRINK_FACTOR = 2.0**-20
 
 
@@ -374,9 +461,7 @@ def _hints(f, x, y0, location, margin, violated):
     if not violated:
         return ()
     hints = []
-    if isinstance(f, torch.nn.Module) and f.training and any(
-        isinstance(m, (torch.nn.modules.batchnorm._BatchNorm, torch.nn.Dropout)) for m in f.modules()
-    ):
+    if _batch_dependent_in_training(f):
         hints.append(PITFALL_TRAIN_MODE)
     in_sizes, out_sizes = x.shape[2:], y0.shape[2:]
     if len(out_sizes) == len(in_sizes) and out_sizes and all(o and i % o == 0 and i // o > 1 for i, o in zip(in_sizes, out_sizes)):

@@ -7,6 +7,7 @@ from hypothesis import strategies as st
 
 from helpers import integer_weights_, min_side_for
 from props import (
+    CircularShift,
     LayerError,
     Translations,
     ZeroShift,
@@ -21,7 +22,7 @@ from props import (
     strided_action,
     trivial_action,
 )
-from props._orbit import apply_all
+from props._orbit import apply_all, evaluate
 
 
 def naive_errors(f, x, group, output_action):
@@ -87,11 +88,44 @@ def test_memory_budget_bounds_the_chunk_size_and_keeps_the_results():
     recorder = BatchRecorder(conv)
     small = orbit_error(recorder, x, Translations((16, 16)), mode="exact", memory_budget=10 * per_element)
     assert torch.equal(small.errors, full.errors)
-    assert max(recorder.batches[2:]) == 10  # the first two calls are the reference f(x) and its determinism check
-    assert sum(recorder.batches[2:]) == 256
+    # one call for the reference f(x); the orbit's identity element doubles as its determinism check
+    assert recorder.batches[0] == 1 and max(recorder.batches[1:]) == 10
+    assert sum(recorder.batches[1:]) == 256
     recorder = BatchRecorder(conv)
     orbit_error(recorder, x, Translations((16, 16)), mode="exact")  # a large budget: CPU chunks of CPU_CHUNK
-    assert max(recorder.batches[2:]) == 32
+    assert max(recorder.batches[1:]) == 32
+
+
+def test_an_orbit_without_the_identity_spends_one_more_call_on_determinism():
+    conv = integer_weights_(torch.nn.Conv2d(2, 4, 3, padding=1, padding_mode="circular"))
+    x = torch.randint(-3, 4, (1, 2, 8, 8)).float()
+    recorder = BatchRecorder(conv)
+    evaluate(recorder, x, [CircularShift((1, 0)), CircularShift((0, 1))], output_action=same_action(), claim="c")
+    assert recorder.batches == [1, 1, 2]  # f(x), f(x) again, the two shifted inputs as one batch
+
+
+@pytest.mark.parametrize("layer, message", [
+    pytest.param(lambda x: x + torch.rand(()), "non-deterministic: two calls on the same input", id="random"),
+    # a function of the whole batch, not of each sample: x − batch mean is 0 alone, not within the orbit
+    pytest.param(lambda x: x - x.mean(dim=0, keepdim=True),
+                 "computed alone and within a batch differ .* depends on the rest of the batch", id="batch-coupled"),
+])
+@pytest.mark.parametrize("mode", ["float", "exact"])
+def test_the_identity_element_catches_a_layer_that_is_not_a_function_of_its_input(layer, message, mode):
+    x = torch.randint(-3, 4, (1, 1, 6, 6)).float()
+    with pytest.raises(LayerError, match=message):
+        orbit_error(layer, x, Translations((6, 6)), output_action=same_action(), mode=mode)
+
+
+def test_exact_mode_on_inexact_arithmetic_is_explained_not_called_a_violation():
+    # integers beyond 2^24 round in float32, so a batched kernel may round differently from a single call
+    conv = torch.nn.Conv2d(8, 8, 3, padding=1, padding_mode="circular", bias=False)
+    with torch.no_grad():
+        conv.weight.copy_(torch.randint(-2**20, 2**20, conv.weight.shape).float())
+    x = torch.randint(-2**20, 2**20, (1, 8, 16, 16)).float()
+    with pytest.raises(LayerError, match=r"alone and within a batch differ.*the arithmetic is not exact.*mode='float'"):
+        orbit_error(conv.eval(), x, Translations((16, 16)), mode="exact")
+    assert orbit_error(conv, x, Translations((16, 16)), mode="float").holds  # rounding, by the tolerance model
 
 
 def test_out_of_memory_halves_the_chunk_and_completes():
