@@ -1,15 +1,20 @@
 """Benchmarks of the fast path: the naive loop vs the batched orbit engine vs the bare batched forward.
 
-Each row is measured in one run, so the *ratios* are meaningful even on a
-noisy machine; every variant is timed warm (best of two runs, or of twenty
-for the tiny rotation orbits), because a first call with a new batch shape
-pays one-off kernel setup:
+Three variants of the same check are timed warm (a first call with a new
+batch shape pays one-off kernel setup):
 
 - naive: what users and existing tools write — transform, forward, compare,
   one group element at a time;
-- fast: :func:`props.orbit_error` (index gathers, chunked batches, fused compare);
-- bare: the batched forward of the same orbit alone, in the same chunks —
-  the floor the check cannot beat; overhead = fast / bare − 1.
+- fast: the orbit engine behind :func:`props.orbit_error` (index gathers, chunked batches, fused compare),
+  without the float64 re-run of failing elements, which the naive loop has no counterpart for;
+- bare: the batched forward of the same orbit alone, inputs built beforehand,
+  in the same chunks — the floor the check cannot beat.
+
+A shared machine drifts by several times over minutes, so the variants are
+timed in *rounds*: each round times all three back to back and yields its own
+ratios, and the table gives the median ratio over rounds with its range.
+naive/bare is the ceiling any batched check could reach on that model (how much
+batching speeds up the model itself); overhead = fast / bare − 1.
 
 The linear row compares :func:`props.certify_translation_equivariance` with
 the exhaustive orbit.  ``invariances bench`` prints the table; the
@@ -19,6 +24,7 @@ pytest-benchmark tests in ``tests/benchmarks`` time the same cases.
 from __future__ import annotations
 
 import json
+import statistics
 import time
 
 import torch
@@ -26,21 +32,49 @@ import torch
 from ._certificate import certify_translation_equivariance
 from ._checks import orbit_error
 from ._groups import Translations, c4, d4
-from ._orbit import DEFAULT_MEMORY_BUDGET, apply_all, chunk_limit
+from ._orbit import DEFAULT_MEMORY_BUDGET, apply_all, chunk_limit, evaluate
+from ._output_actions import Trivial
+
+
+def _integer_weights_(module, generator):
+    """Weights in {−1, 0, 1}: every benchmark check runs in exact mode, as the suite's own tests do."""
+    with torch.no_grad():
+        for parameter in module.parameters():
+            parameter.copy_(torch.randint(-1, 2, parameter.shape, generator=generator).float())
+    return module
+
+
+def _circular_conv(a, b):
+    return torch.nn.Conv2d(a, b, 3, padding=1, padding_mode="circular", bias=False)
 
 
 class SmallCNN(torch.nn.Module):
-    """Three circular 3×3 convolutions with ReLU and a global average: the benchmarks' small CNN."""
+    """The benchmarks' small CNN, a CIFAR-style classifier: circular 3×3 convolutions of width, 2·width and
+    4·width channels with ReLU, 2×2 max pooling after the first two, a global average and a linear head."""
+
+    def __init__(self, channels=3, width=16, classes=10, seed=0):
+        super().__init__()
+        self.features = torch.nn.Sequential(
+            _circular_conv(channels, width), torch.nn.ReLU(), torch.nn.MaxPool2d(2),
+            _circular_conv(width, 2 * width), torch.nn.ReLU(), torch.nn.MaxPool2d(2),
+            _circular_conv(2 * width, 4 * width), torch.nn.ReLU(),
+        )
+        self.head = torch.nn.Linear(4 * width, classes, bias=False)
+        _integer_weights_(self, torch.Generator().manual_seed(seed))
+
+    def forward(self, x):
+        return self.head(self.features(x).mean(dim=(-2, -1)))
+
+
+class ConvStack(torch.nn.Module):
+    """Three full-resolution circular 3×3 convolutions with ReLU and a global average: no pooling, so each
+    sample costs several times the small CNN's and batching gains less (a second, harder row)."""
 
     def __init__(self, channels=3, width=16, seed=0):
         super().__init__()
-        generator = torch.Generator().manual_seed(seed)
         self.convs = torch.nn.ModuleList(
-            torch.nn.Conv2d(a, b, 3, padding=1, padding_mode="circular", bias=False)
-            for a, b in [(channels, width), (width, width), (width, width)])
-        with torch.no_grad():
-            for conv in self.convs:
-                conv.weight.copy_(torch.randint(-1, 2, conv.weight.shape, generator=generator).float())
+            _circular_conv(a, b) for a, b in [(channels, width), (width, width), (width, width)])
+        _integer_weights_(self, torch.Generator().manual_seed(seed))
 
     def forward(self, x):
         for conv in self.convs:
@@ -49,6 +83,7 @@ class SmallCNN(torch.nn.Module):
 
 
 def _timed(fn, repeat=1):
+    """Best wall time of ``repeat`` calls (synchronising CUDA so queued kernels count)."""
     best = float("inf")
     for _ in range(repeat):
         if torch.cuda.is_available():
@@ -77,62 +112,108 @@ def bare_forward(f, x, group, memory_budget=DEFAULT_MEMORY_BUDGET):
         chunk = chunk_limit(x, y0, len(elements), memory_budget)
         batches = [apply_all(elements[i:i + chunk], x).flatten(0, 1) for i in range(0, len(elements), chunk)]
 
-        def run():
+    def run():
+        with torch.inference_mode():
             for batch in batches:
                 f(batch)
 
-        return run
+    return run
 
 
-def orbit_case(name, f, x, group, output_action, repeat=2):
-    """One row: naive, fast and bare times for the same orbit."""
-    from ._output_actions import Same
-
-    output_action = output_action or Same()
-    naive = _timed(lambda: naive_loop(f, x, group, output_action), repeat)
-    fast = _timed(lambda: orbit_error(f, x, group, output_action=output_action, mode="exact"), repeat)
-    bare = _timed(bare_forward(f, x, group), repeat)
-    return {"case": name, "elements": len(group), "naive_s": naive, "fast_s": fast, "bare_s": bare,
-            "naive_over_fast": naive / fast, "overhead": fast / bare - 1}
+def _summary(values):
+    return {"median": statistics.median(values), "min": min(values), "max": max(values)}
 
 
-def certificate_case(name, conv, input_shape, x):
-    cert = _timed(lambda: certify_translation_equivariance(conv, input_shape))
-    orbit = _timed(lambda: orbit_error(conv, x, Translations(input_shape[1:]), mode="exact"))
-    return {"case": name, "elements": len(Translations(input_shape[1:])), "naive_s": orbit, "fast_s": cert,
-            "bare_s": None, "naive_over_fast": orbit / cert, "overhead": None}
+def fast_check(f, x, group, output_action, mode, torch_compile=False):
+    """The engine's whole check of the orbit: reference, batched chunks, comparison, tolerances."""
+    return evaluate(f, x, group.elements(), output_action=output_action, claim="benchmark", group=group, mode=mode,
+                    rerun_in_float64=False, torch_compile=torch_compile)
 
 
-def run_cases(quick=False, device="cpu"):
-    """Every benchmark row, on ``device``.  ``quick`` shrinks the inputs so the whole table takes seconds."""
+def orbit_case(name, f, x, group, output_action, rounds=3, repeat=1, mode="exact", torch_compile=False):
+    """One row: naive, fast and bare (and, with ``torch_compile``, fast compiled) timed back to back in each
+    of ``rounds`` rounds.
+
+    ``mode="exact"`` where the model's arithmetic is exact (small integer weights and inputs, shallow);
+    deep models leave float32's exact integers and are checked in float mode, as a user would.
+    """
+    variants = {
+        "naive": lambda: naive_loop(f, x, group, output_action),
+        "fast": lambda: fast_check(f, x, group, output_action, mode),
+        "bare": bare_forward(f, x, group),
+    }
+    if torch_compile:
+        variants["compiled"] = lambda: fast_check(f, x, group, output_action, mode, torch_compile=True)
+    setup = {key: _timed(run) for key, run in variants.items()}  # warm-up: one-off kernel setup, compiling
+    times = {key: [] for key in variants}
+    for _ in range(rounds):
+        for key, run in variants.items():
+            times[key].append(_timed(run, repeat))
+    row = {
+        "case": name, "elements": len(group), "rounds": rounds,
+        "seconds": {key: _summary(values) for key, values in times.items()},
+        "naive_over_fast": _summary([n / fa for n, fa in zip(times["naive"], times["fast"])]),
+        "naive_over_bare": _summary([n / b for n, b in zip(times["naive"], times["bare"])]),
+        "overhead": _summary([fa / b - 1 for fa, b in zip(times["fast"], times["bare"])]),
+    }
+    if torch_compile:
+        row["naive_over_compiled"] = _summary([n / c for n, c in zip(times["naive"], times["compiled"])])
+        row["compile_s"] = setup["compiled"] - statistics.median(times["compiled"])
+    return row
+
+
+def certificate_case(name, conv, input_shape, x, rounds=1):
+    """The linear certificate vs the exhaustive orbit it replaces (the orbit is ~10⁴× slower: one round
+    resolves the ratio far beyond the machine's noise)."""
+    group = Translations(input_shape[1:])
+    times = {"naive": [], "fast": []}
+    certify_translation_equivariance(conv, input_shape)  # warm-up
+    for _ in range(rounds):
+        times["naive"].append(_timed(lambda: orbit_error(conv, x, group, mode="exact")))
+        times["fast"].append(_timed(lambda: certify_translation_equivariance(conv, input_shape), repeat=3))
+    return {
+        "case": name, "elements": len(group), "rounds": rounds,
+        "seconds": {key: _summary(values) for key, values in times.items()},
+        "naive_over_fast": _summary([n / fa for n, fa in zip(times["naive"], times["fast"])]),
+        "naive_over_bare": None, "overhead": None,
+    }
+
+
+def run_cases(quick=False, device="cpu", rounds=None, torch_compile=False):
+    """Every benchmark row, on ``device``.  ``quick`` shrinks the inputs and runs one round, so the whole
+    table takes seconds (the smoke test); otherwise orbit rows run ``rounds`` rounds (7, ResNet 3).
+    ``torch_compile`` adds the compiled fast path to the orbit rows (compiling takes minutes in all)."""
     device = torch.device(device)
     torch.manual_seed(0)
     side, resnet_side, conv_side, conv_width = (8, 16, 16, 8) if quick else (32, 64, 64, 64)
-    rows = []
-    small = SmallCNN().to(device).eval()
-    x = torch.randint(-2, 3, (1, 3, side, side)).float().to(device)
-    from ._output_actions import Trivial
+    few, many = (1, 1) if quick else (rounds or 3, rounds or 7)
 
-    rows.append(orbit_case(f"small CNN {side}×{side}, all circular shifts", small, x, Translations((side, side)), Trivial()))
+    def image(channels, size):
+        return torch.randint(-2, 3, (1, channels, size, size)).float().to(device)
+
+    rows = []
+    small, stack, x = SmallCNN().to(device).eval(), ConvStack().to(device).eval(), image(3, side)
+    shifts = Translations((side, side))
+    compiled = {"torch_compile": torch_compile}
+    rows.append(orbit_case(f"small CNN {side}×{side}, all circular shifts", small, x, shifts, Trivial(), many,
+                           **compiled))
+    rows.append(orbit_case(f"conv stack {side}×{side} (no pooling), all circular shifts", stack, x, shifts,
+                           Trivial(), many, **compiled))
     try:
         from models import ResNet18Like  # the registry's architecture, loaded at run time like every target
     except ImportError:
         ResNet18Like = None
     if ResNet18Like is not None:
         resnet = ResNet18Like().to(device).eval()
-        xr = torch.randint(-2, 3, (1, 3, resnet_side, resnet_side)).float().to(device)
-        rows.append(orbit_case(f"ResNet-18-like {resnet_side}×{resnet_side}, all circular shifts", resnet, xr,
-                               Translations((resnet_side, resnet_side)), Trivial()))
-    rows.append(orbit_case(f"small CNN {side}×{side}, C4 (rot90)", small, x, c4(), Trivial(), repeat=20))
-    rows.append(orbit_case(f"small CNN {side}×{side}, D4", small, x, d4(), Trivial(), repeat=20))
-    generator = torch.Generator().manual_seed(0)
-    conv = torch.nn.Conv2d(conv_width, conv_width, 3, padding=1, padding_mode="circular", bias=False)
-    with torch.no_grad():
-        conv.weight.copy_(torch.randint(-1, 2, conv.weight.shape, generator=generator).float())
-    conv = conv.to(device)
-    xc = torch.randint(-2, 3, (1, conv_width, conv_side, conv_side)).float().to(device)
+        rows.append(orbit_case(f"ResNet-18-like {resnet_side}×{resnet_side}, all circular shifts", resnet,
+                               image(3, resnet_side), Translations((resnet_side, resnet_side)), Trivial(), few,
+                               mode="float", **compiled))
+    rows.append(orbit_case(f"small CNN {side}×{side}, C4 (rot90)", small, x, c4(), Trivial(), many, repeat=20,
+                           **compiled))
+    rows.append(orbit_case(f"small CNN {side}×{side}, D4", small, x, d4(), Trivial(), many, repeat=20, **compiled))
+    conv = _integer_weights_(_circular_conv(conv_width, conv_width), torch.Generator().manual_seed(0)).to(device)
     rows.append(certificate_case(f"{conv_width}-channel conv {conv_side}×{conv_side}: linear certificate vs orbit",
-                                 conv, (conv_width, conv_side, conv_side), xc))
+                                 conv, (conv_width, conv_side, conv_side), image(conv_width, conv_side)))
     return rows
 
 
@@ -145,22 +226,50 @@ def device_name(device):
     return f"CPU ({platform.processor() or platform.machine()}, {torch.get_num_threads()} threads)"
 
 
+def _ratio(summary):
+    if summary is None:
+        return "—"
+    if summary["min"] == summary["max"]:
+        return f"{summary['median']:.1f}×"
+    return f"{summary['median']:.1f}× ({summary['min']:.1f}–{summary['max']:.1f})"
+
+
+def _percent(summary):
+    if summary is None:
+        return "—"
+    text = f"{100 * summary['median']:+.0f}%"
+    if summary["min"] != summary["max"]:
+        text += f" ({100 * summary['min']:+.0f}…{100 * summary['max']:+.0f})"
+    return text
+
+
 def format_table(rows, device):
     head = f"device: {device_name(device)}, torch {torch.__version__}\n"
-    lines = [("case", "elements", "naive s", "fast s", "bare fwd s", "naive/fast", "overhead")]
+    compiled = any("compile_s" in r for r in rows)
+    lines = [("case", "elements", "rounds", "naive s", "fast s", "bare s", "naive/fast", "naive/bare (ceiling)",
+              "overhead") + (("naive/compiled", "compile s") if compiled else ())]
     for r in rows:
-        lines.append((r["case"], str(r["elements"]), f"{r['naive_s']:.3f}", f"{r['fast_s']:.3f}",
-                      "—" if r["bare_s"] is None else f"{r['bare_s']:.3f}", f"{r['naive_over_fast']:.1f}×",
-                      "—" if r["overhead"] is None else f"{100 * r['overhead']:+.0f}%"))
+        seconds = r["seconds"]
+        lines.append((r["case"], str(r["elements"]), str(r["rounds"]), f"{seconds['naive']['median']:.3f}",
+                      f"{seconds['fast']['median']:.3f}",
+                      f"{seconds['bare']['median']:.3f}" if "bare" in seconds else "—",
+                      _ratio(r["naive_over_fast"]), _ratio(r["naive_over_bare"]), _percent(r["overhead"]))
+                     + ((_ratio(r.get("naive_over_compiled")),
+                         f"{r['compile_s']:.0f}" if "compile_s" in r else "—") if compiled else ()))
     widths = [max(len(row[i]) for row in lines) for i in range(len(lines[0]))]
     text = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)) for row in lines]
     text.insert(1, "  ".join("-" * w for w in widths))
-    note = ("\nnaive: transform + forward + compare per element; fast: props.orbit_error; bare fwd: the batched "
-            "forward of the same orbit alone;\nlast row: naive = exhaustive orbit, fast = linear certificate.")
+    note = ("\nnaive: transform + forward + compare per element; fast: props.orbit_error; bare: the batched forward "
+            "of the same orbit alone.\nTimes are medians over rounds; ratios are per round, median (min–max). "
+            "naive/bare is the most any batched check could gain on that model;\noverhead = fast/bare − 1. "
+            "Last row: naive = exhaustive orbit, fast = linear certificate."
+            + ("\ncompiled: the fast path with torch_compile=True, timed warm; compile s is its one-off compile."
+               if compiled else ""))
     return head + "\n".join(text) + note
 
 
-def stream_large_orbit(side=224, max_seconds=None, device="cpu", memory_budget=DEFAULT_MEMORY_BUDGET):
+def stream_large_orbit(side=224, max_seconds=None, device="cpu", memory_budget=DEFAULT_MEMORY_BUDGET,
+                       torch_compile=False):
     """Stream every circular shift of the ResNet-18-like at side×side through the engine, with a progress bar.
 
     Memory stays within ``memory_budget`` whatever the orbit size; ``max_seconds`` stops early and reports
@@ -182,7 +291,8 @@ def stream_large_orbit(side=224, max_seconds=None, device="cpu", memory_budget=D
     while done < len(elements):
         part = elements[done:done + step]
         result = evaluate(model, x, part, output_action=Trivial(), claim="translation-invariant",
-                          mode="float", memory_budget=memory_budget)
+                          mode="float", memory_budget=memory_budget, torch_compile=torch_compile,
+                          rerun_in_float64=False)  # the stream measures errors; verdicts are not its job
         worst = max(worst, float(result.errors.max()))
         done += len(part)
         bar.advance(len(part))
@@ -195,14 +305,16 @@ def stream_large_orbit(side=224, max_seconds=None, device="cpu", memory_budget=D
             "max_error": worst, "device": device_name(device)}
 
 
-def main(quick=False, json_path=None, devices=None, stream=False, max_seconds=None):
+def main(quick=False, json_path=None, devices=None, stream=False, max_seconds=None, rounds=None,
+         torch_compile=False):
     if stream:
-        print(stream_large_orbit(max_seconds=max_seconds, device="cuda" if torch.cuda.is_available() else "cpu"))
+        print(stream_large_orbit(max_seconds=max_seconds, device="cuda" if torch.cuda.is_available() else "cpu",
+                                 torch_compile=torch_compile))
         return 0
     devices = devices or (["cpu", "cuda"] if torch.cuda.is_available() else ["cpu"])
     results = {}
     for device in devices:
-        rows = run_cases(quick=quick, device=device)
+        rows = run_cases(quick=quick, device=device, rounds=rounds, torch_compile=torch_compile)
         results[device_name(device)] = rows
         print(format_table(rows, device))
         print()

@@ -2,7 +2,7 @@
 
     invariances audit [TARGET] [--input-shape C,H,W] [--claim CLAIM]... [--json PATH] [--markdown PATH]
                       [--html PATH] [--seed N] [--examples N] [--device DEV] [--out DIR]
-    invariances bench [--quick] [--json PATH]
+    invariances bench [--quick] [--rounds N] [--compile] [--json PATH] [--stream-224 [--max-seconds S]]
 
 Exit status: 0 when every stated claim holds (or, without TARGET, every
 registry entry behaves as its profile says); 1 when a claim is violated or
@@ -79,6 +79,16 @@ def parse_shape(text):
     return shape
 
 
+def _positive_int(text):
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} must be a positive integer")
+    return value
+
+
 def _parser():
     parser = argparse.ArgumentParser(prog="invariances", description="Audit the invariances of convolutional layers.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -96,6 +106,10 @@ def _parser():
     bench = commands.add_parser("bench", help="print the fast-path benchmark table")
     bench.add_argument("--quick", action="store_true", help="smaller cases (seconds, for smoke tests)")
     bench.add_argument("--json", help="also write the figures as JSON here")
+    bench.add_argument("--rounds", type=_positive_int, default=None,
+                       help="rounds per row (default 7, ResNet 3); each round times naive, fast and bare back to back")
+    bench.add_argument("--compile", action="store_true",
+                       help="add the fast path under torch.compile (compiling takes minutes in all)")
     bench.add_argument("--stream-224", action="store_true",
                        help="stream all 50,176 shifts of the ResNet-18-like at 224×224 with a progress bar")
     bench.add_argument("--max-seconds", type=float, default=None, help="with --stream-224: stop early, report the projection")
@@ -191,7 +205,9 @@ def main(argv=None):
         if args.command == "bench":
             from ._bench import main as bench_main
 
-            return bench_main(quick=args.quick, json_path=args.json, stream=args.stream_224, max_seconds=args.max_seconds)
+            return bench_main(quick=args.quick, json_path=args.json, stream=args.stream_224,
+                              max_seconds=args.max_seconds, rounds=args.rounds,
+                              torch_compile=args.compile)
         if args.target:
             return _audit_target(args)
         return _audit_registry(args)

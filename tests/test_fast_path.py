@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from helpers import integer_weights_
 from props import (
+    LayerError,
     Translations,
     certify_translation_equivariance,
     conv_layers,
@@ -55,8 +56,55 @@ def test_certificate_refuses_nonlinear_and_non_integer_layers():
 def test_benchmark_table_runs_and_reports_ratios():
     rows = run_cases(quick=True)
     assert {r["case"].split(",")[0] for r in rows} >= {"small CNN 8×8", "ResNet-18-like 16×16"}
-    assert all(r["naive_over_fast"] > 0 for r in rows)
-    assert "naive/fast" in format_table(rows, "cpu")
+    for row in rows:
+        ratio = row["naive_over_fast"]
+        assert 0 < ratio["min"] <= ratio["median"] <= ratio["max"]
+        assert row["seconds"]["naive"]["median"] > 0 and row["seconds"]["fast"]["median"] > 0
+    table = format_table(rows, "cpu")
+    assert "naive/fast" in table and "naive/bare (ceiling)" in table and "compile s" not in table
+    rows[0].update(naive_over_compiled={"median": 4.0, "min": 3.5, "max": 4.5}, compile_s=16.2)
+    compiled = format_table(rows, "cpu").splitlines()
+    assert "naive/compiled" in compiled[1] and "4.0× (3.5–4.5)" in compiled[3] and " 16 " in compiled[3]
+
+
+@pytest.mark.slow
+def test_compiled_fast_path_gives_bitwise_the_eager_errors_and_leaves_the_layer_alone():
+    model = SmallCNN(width=2).eval()
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    x = torch.randint(-2, 3, (1, 3, 8, 8)).float()
+    group = Translations((8, 8))
+    eager = orbit_error(model, x, group, output_action=trivial_action(), mode="exact", memory_budget=2**20)
+    compiled = orbit_error(model, x, group, output_action=trivial_action(), mode="exact", torch_compile=True)
+    assert torch.equal(compiled.errors, eager.errors) and compiled.errors.max() > 0  # max pooling: not invariant
+    assert type(model) is SmallCNN and all(torch.equal(before[k], v) for k, v in model.state_dict().items())
+
+
+def test_a_failing_compile_falls_back_to_the_eager_layer_with_a_warning(monkeypatch):
+    def broken_compile(f, **options):
+        def run(x):
+            raise RuntimeError("no C++ compiler (simulated)")
+        return run
+
+    monkeypatch.setattr(torch, "compile", broken_compile)
+    model = SmallCNN(width=2).eval()
+    x = torch.randint(-2, 3, (1, 3, 8, 8)).float()
+    eager = orbit_error(model, x, Translations((8, 8)), output_action=trivial_action(), mode="exact")
+    with pytest.warns(RuntimeWarning, match=r"torch.compile failed \(RuntimeError: no C\+\+ compiler"):
+        fallback = orbit_error(model, x, Translations((8, 8)), output_action=trivial_action(), mode="exact",
+                               torch_compile=True)
+    assert torch.equal(fallback.errors, eager.errors)
+
+
+def test_a_compiled_check_still_reports_the_layers_own_error(monkeypatch):
+    monkeypatch.setattr(torch, "compile", lambda f, **options: f)  # compiling changes nothing here
+
+    def raises_on_batches(x):
+        if x.shape[0] > 1:
+            raise ValueError("batch too large")
+        return x
+
+    with pytest.raises(LayerError, match=r"the layer raised ValueError: batch too large"):
+        orbit_error(raises_on_batches, torch.ones(1, 1, 4, 4), Translations((4, 4)), torch_compile=True)
 
 
 PEAK_SCRIPT = textwrap.dedent("""
