@@ -118,7 +118,8 @@ def _gather(x, index):
         flat = torch.cat([flat, flat.new_zeros(n, c, 1)], dim=2)
         index = torch.where(index < 0, torch.full_like(index, flat.shape[2] - 1), index)
     out = flat[:, :, index]  # (N, C, G, P)
-    return out.permute(2, 0, 1, 3).reshape(index.shape[0], n, c, *spatial)
+    # contiguous in (G, N, C, P) order: convolutions on a permuted view run several percent slower
+    return out.permute(2, 0, 1, 3).contiguous().reshape(index.shape[0], n, c, *spatial)
 
 
 def _circular_windows(elements, x):
@@ -132,8 +133,11 @@ def _circular_windows(elements, x):
     for axis, size in enumerate(spatial):
         windows = windows.unfold(2 + axis, size, 1)  # (N, C, *(size+1), *size): views, no copy
     starts = torch.tensor([[(-t) % s for t, s in zip(g.shifts, spatial)] for g in elements], device=x.device)
-    picked = windows[(slice(None), slice(None)) + tuple(starts[:, axis] for axis in range(len(spatial)))]
-    return picked.movedim(2, 0)  # (G, N, C, *S)
+    # window starts first, so the indexed copy comes out contiguous as (G, N, C, *S): the layer then gets a
+    # contiguous batch (convolutions on a permuted view run several percent slower)
+    rank = len(spatial)
+    windows = windows.permute(*range(2, 2 + rank), 0, 1, *range(2 + rank, 2 + 2 * rank))
+    return windows[tuple(starts[:, axis] for axis in range(rank))]
 
 
 def apply_all(elements, x):

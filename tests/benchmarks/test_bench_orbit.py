@@ -29,13 +29,13 @@ def small_cnn(device):
 def test_naive_loop_all_shifts(benchmark, small_cnn):
     model, x = small_cnn
     errors = benchmark(naive_loop, model, x, Translations((SIDE, SIDE)), trivial_action())
-    assert max(errors) == 0.0
+    assert errors[0] == 0.0 and max(errors) > 0  # max pooling with stride 2: only the stride-2 shifts commute
 
 
 def test_fast_path_all_shifts(benchmark, small_cnn):
     model, x = small_cnn
     result = benchmark(orbit_error, model, x, Translations((SIDE, SIDE)), output_action=trivial_action(), mode="exact")
-    assert result.holds and len(result.errors) == SIDE * SIDE
+    assert result.errors.tolist() == naive_loop(model, x, Translations((SIDE, SIDE)), trivial_action())
 
 
 def test_bare_batched_forward_all_shifts(benchmark, small_cnn):
