@@ -163,8 +163,8 @@ def orbit_case(name, f, x, group, output_action, rounds=3, repeat=1, mode="exact
 
 
 def certificate_case(name, conv, input_shape, x, rounds=1):
-    """The linear certificate vs the exhaustive orbit it replaces (the orbit is ~10⁴× slower: one round
-    resolves the ratio far beyond the machine's noise)."""
+    """The linear certificate vs the exhaustive orbit it replaces (the orbit is a few hundred times slower:
+    one round resolves the ratio far beyond the machine's noise)."""
     group = Translations(input_shape[1:])
     times = {"naive": [], "fast": []}
     certify_translation_equivariance(conv, input_shape)  # warm-up
@@ -259,8 +259,8 @@ def format_table(rows, device):
     widths = [max(len(row[i]) for row in lines) for i in range(len(lines[0]))]
     text = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)) for row in lines]
     text.insert(1, "  ".join("-" * w for w in widths))
-    note = ("\nnaive: transform + forward + compare per element; fast: props.orbit_error; bare: the batched forward "
-            "of the same orbit alone.\nTimes are medians over rounds; ratios are per round, median (min–max). "
+    note = ("\nnaive: transform + forward + compare per element; fast: the engine behind props.orbit_error; bare: the "
+            "batched forward of the same orbit alone.\nTimes are medians over rounds; ratios are per round, median (min–max). "
             "naive/bare is the most any batched check could gain on that model;\noverhead = fast/bare − 1. "
             "Last row: naive = exhaustive orbit, fast = linear certificate."
             + ("\ncompiled: the fast path with torch_compile=True, timed warm; compile s is its one-off compile."
