@@ -89,15 +89,6 @@ class Line:
         name = f"{_CLAIM_BASE[self.symmetry]}-{self.relation}"
         return name + (f"[{','.join(qualifiers)}]" if qualifiers else "")
 
-    def describe(self):
-        """One line for reports: claim, status and what qualifies it."""
-        extra = {"exact": "exact", "subgroup": f"on the subgroup {self.stride}Z^d",
-                 "interior": f"on the interior (margin {self.margin})",
-                 "approximate": f"approximate, error falls like {self.rate} as {self.sweep[0] if self.sweep else '?'} grows",
-                 "none": "does not hold"}[self.status]
-        cond = f" when {self.condition}" if self.condition else ""
-        return f"{self.claim}: {extra}{cond}"
-
 
 @dataclass(frozen=True)
 class Entry:
@@ -107,7 +98,8 @@ class Entry:
     ``input_shape`` is (C, H, W) or (C, L) without the batch axis.
     ``exact_dtype`` is the dtype in which integer inputs make the module's
     arithmetic exact, or None when the module computes with non-integer
-    constants (Fourier transforms, filter banks).
+    constants (Fourier transforms, filter banks).  ``output`` says whether the
+    module returns a spatial map or a flat vector (N, K), checked by the tests.
 
     >>> entry = Entry("identity", lambda: None, (1, 4, 4), tuple(Line(s, "equivariant", "exact") for s in SYMMETRIES))
     >>> entry.line("rot90").claim

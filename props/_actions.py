@@ -454,7 +454,29 @@ def _check_factor(factor):
 
 
 @dataclass(frozen=True, repr=False)
-class Upscale(Action):
+class _ScaleByFactor(Action):
+    """What Upscale and Downscale share: a positive integer factor; two of a kind compose by product."""
+
+    factor: int
+
+    def __post_init__(self):
+        _check_factor(self.factor)
+
+    def compose(self, other):
+        if type(other) is type(self):
+            return type(self)(self.factor * other.factor)
+        return super().compose(other)
+
+    @property
+    def is_identity(self):
+        return self.factor == 1
+
+    def __repr__(self):
+        return f"{type(self).__name__.lower()}({self.factor})"
+
+
+@dataclass(frozen=True, repr=False)
+class Upscale(_ScaleByFactor):
     """Integer up-scaling by nearest-neighbour repetition of every pixel ``factor`` times per axis.
 
     Its inverse is :class:`Downscale` (a left inverse: ``Downscale(s)(Upscale(s)(x)) == x``).
@@ -464,11 +486,6 @@ class Upscale(Action):
     tensor([[[1., 1., 2., 2.]]])
     """
 
-    factor: int
-
-    def __post_init__(self):
-        _check_factor(self.factor)
-
     def _apply(self, x):
         for dim in _spatial_dims(x):
             x = torch.repeat_interleave(x, self.factor, dim=dim)
@@ -477,24 +494,12 @@ class Upscale(Action):
     def inverse(self):
         return Downscale(self.factor)
 
-    def compose(self, other):
-        if isinstance(other, Upscale):
-            return Upscale(self.factor * other.factor)
-        return super().compose(other)
-
     def output_spatial_shape(self, spatial_shape):
         return tuple(n * self.factor for n in spatial_shape)
 
-    @property
-    def is_identity(self):
-        return self.factor == 1
-
-    def __repr__(self):
-        return f"upscale({self.factor})"
-
 
 @dataclass(frozen=True, repr=False)
-class Downscale(Action):
+class Downscale(_ScaleByFactor):
     """Integer down-scaling by averaging ``factor``-sized blocks (sizes must be divisible by ``factor``).
 
     Its inverse is :class:`Upscale` (a right inverse on block-constant signals).
@@ -505,11 +510,6 @@ class Downscale(Action):
     """
 
     exact_arithmetic = False
-
-    factor: int
-
-    def __post_init__(self):
-        _check_factor(self.factor)
 
     def validate(self, shape, name="x"):
         super().validate(shape, name)
@@ -526,23 +526,11 @@ class Downscale(Action):
     def inverse(self):
         return Upscale(self.factor)
 
-    def compose(self, other):
-        if isinstance(other, Downscale):
-            return Downscale(self.factor * other.factor)
-        return super().compose(other)
-
     def output_spatial_shape(self, spatial_shape):
         return tuple(n // self.factor for n in spatial_shape)
 
     def rounding_steps(self, shape):
         return self.factor ** (len(shape) - 2)  # a sum of factor^d values and one division
-
-    @property
-    def is_identity(self):
-        return self.factor == 1
-
-    def __repr__(self):
-        return f"downscale({self.factor})"
 
 
 @dataclass(frozen=True, repr=False)

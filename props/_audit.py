@@ -19,13 +19,12 @@ from dataclasses import dataclass, field
 
 import torch
 
-from ._claims import ZERO_FILL_SHIFT, Claim, check_claim
+from ._claims import ZERO_FILL_SHIFT, Claim, check_claim, zero_border
 from ._errors import InvalidArgument, LayerError, OutputShapeMismatch, describe_value
 from ._orbit import call_layer, evaluate
 from ._progress import Progress
 from ._safety import untouched
 
-VERDICTS = ("holds", "subgroup", "interior", "approximate", "violated", "error")
 #: continuous symmetries whose relative error is below this are reported as "approximate" (a convention for
 #: reporting, documented in the README; it never makes a claim hold)
 APPROXIMATE_BELOW = 0.10
@@ -126,11 +125,7 @@ def example_inputs(input_shape, claim, examples, seed, dtype, device):
     for _ in range(examples):
         x = torch.randint(-3, 4, (1,) + tuple(input_shape), generator=generator).to(dtype)
         if claim.boundary == "zero":
-            border = max(ZERO_FILL_SHIFT, (min(input_shape[1:]) - 2) // 2)
-            inside = torch.zeros_like(x)
-            index = (...,) + tuple(slice(border, n - border) for n in input_shape[1:])
-            inside[index] = x[index]
-            x = inside
+            x = zero_border(x, max(ZERO_FILL_SHIFT, (min(input_shape[1:]) - 2) // 2))
         batches.append(x.to(device))
     return batches
 
@@ -193,7 +188,7 @@ def reproduction(x, g, claim):
     """A copy-paste reproduction: the (sparse) input built explicitly, then the assert."""
     nonzero = torch.nonzero(x).tolist()
     shape = ", ".join(map(str, x.shape))
-    dtype = str(x.dtype).replace("torch.", "torch.")
+    dtype = str(x.dtype)  # "torch.float32": valid Python in the reproduction line
     if len(nonzero) <= 12:
         sets = "; ".join(f"x[{', '.join(map(str, i))}] = {float(x[tuple(i)]):g}" for i in nonzero)
         build = f"x = torch.zeros({shape}, dtype={dtype}){'; ' + sets if sets else ''}"
@@ -222,9 +217,7 @@ def _verdict_for(module, claim, inputs, *, shrink=True):
                 worst, worst_x, worst_result = m, x, result
     except OutputShapeMismatch as exc:
         return ClaimResult(str(claim), "violated", message=str(exc))  # a failed claim, not a broken layer
-    except LayerError as exc:
-        return ClaimResult(str(claim), "error", message=str(exc))
-    except InvalidArgument as exc:
+    except (LayerError, InvalidArgument) as exc:
         return ClaimResult(str(claim), "error", message=str(exc))
     relative = _relative(worst_result, module, worst_x)
     base = dict(max_error=worst.max_error, tolerance=worst.tolerance, relative_error=relative,

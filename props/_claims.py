@@ -37,6 +37,16 @@ ZERO_FILL_SHIFT = 2
 ROTATION_ANGLES = (30.0, 45.0)
 SCALE_FACTORS = (2,)
 
+
+def zero_border(x, border):
+    """A copy of x with ``border`` pixels zeroed along every spatial edge: inputs for zero-fill claims, whose
+    shifts must move content without pushing any of it off the grid."""
+    inside = torch.zeros_like(x)
+    index = (...,) + tuple(slice(border, n - border) for n in x.shape[2:])
+    inside[index] = x[index]
+    return inside
+
+
 _PATTERN = re.compile(r"^\s*([a-z0-9]+)-(equivariant|invariant)\s*(?:\[(.*)\])?\s*$")
 
 

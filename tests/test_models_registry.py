@@ -1,6 +1,7 @@
 """Every profile line of every registry entry, checked with the props engine (see props/_registry_check.py)."""
 
 import pytest
+import torch
 
 from models import REGISTRY
 from props._registry_check import check_line
@@ -18,3 +19,10 @@ def test_registry_is_large_and_covers_every_kind_of_line():
     assert len(REGISTRY) >= 20
     statuses = {line.status for entry in REGISTRY.values() for line in entry.profile}
     assert statuses == {"exact", "subgroup", "interior", "approximate", "none"}
+
+
+@pytest.mark.parametrize("entry", [pytest.param(e, id=name) for name, e in REGISTRY.items()])
+def test_entry_states_its_output_kind_truly(entry):
+    with torch.inference_mode():
+        output = entry.factory().eval()(torch.zeros((1,) + tuple(entry.input_shape)))
+    assert ("flat" if output.dim() == 2 else "spatial") == entry.output, tuple(output.shape)
