@@ -20,10 +20,10 @@ test: $(STAMP)
 	$(BIN)/python -m pytest
 
 bench: $(STAMP)
-	$(BIN)/python -m props bench
+	$(BIN)/python -m convnet_invariances bench
 
 proofs: $(STAMP)
-	$(BIN)/python -m proofs
+	$(BIN)/python -m convnet_invariances.proofs
 
 clean:
 	rm -rf $(VENV) invariance-report .pytest_cache .hypothesis

@@ -1,10 +1,10 @@
-"""models — reference layers and small architectures that state their invariance profile as data.
+"""convnet_invariances.models — reference layers and small architectures that state their invariance profile as data.
 
 Every layer is a small function plus a thin ``nn.Module``; weights are small
 integers from a fixed seed so exact checks are possible.  ``REGISTRY`` maps a
 name to an :class:`Entry` (factory, default input shape, profile).
 
->>> from models import REGISTRY
+>>> from convnet_invariances.models import REGISTRY
 >>> REGISTRY["conv3x3_circular_stride2"].line("translation").claim
 'translation-equivariant[stride=2]'
 """
@@ -14,7 +14,7 @@ from ._common import InvalidHyperparameter, InvalidInput
 from ._conv import CirculantLinear, Conv, CoordConv, DenseLinear, circulant_matrix, padded_conv2d
 from ._p4 import OrientationPool, P4GroupConv, P4Lifting
 from ._pooling import APS, BlurPool, GlobalPool, MaxBlurPool, Pool, aps_downsample, binomial_filter, blur_downsample, polyphase_components
-from ._profile import RELATIONS, STATUSES, SYMMETRIES, Entry, Line
+from ._profile import ASPECTS, RELATIONS, STATUSES, SYMMETRIES, Entry, Line
 from ._registry import REGISTRY
 from ._scattering import Scattering2d
 from ._spectral import FourierMagnitude, FourierMellin, MellinMagnitude1d
@@ -28,7 +28,7 @@ __all__ = [
     # architectures
     "LeNet5Like", "AllCircularGAP", "BasicBlock", "ResNet18Like", "P4CNN", "ScatteringLinear",
     # profiles and the registry
-    "Line", "Entry", "SYMMETRIES", "STATUSES", "RELATIONS", "REGISTRY",
+    "Line", "Entry", "ASPECTS", "SYMMETRIES", "STATUSES", "RELATIONS", "REGISTRY",
     # errors
     "InvalidHyperparameter", "InvalidInput",
 ]

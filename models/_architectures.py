@@ -88,7 +88,7 @@ class BasicBlock(torch.nn.Module):
         super().__init__()
         self.downsample = downsample
         stride = 2 if downsample == "stride" else 1
-        self.pre = None
+        self.pre: torch.nn.Module | None = None
         if downsample == "blurpool":
             self.pre = BlurPool(in_channels, filter_size, padding_mode="circular" if padding_mode == "circular" else "reflect")
         elif downsample == "aps":

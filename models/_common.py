@@ -8,20 +8,20 @@ import torch
 class InvalidHyperparameter(ValueError):
     """A layer was constructed with a hyperparameter it cannot work with.
 
-    >>> from models import BlurPool
+    >>> from convnet_invariances.models import BlurPool
     >>> BlurPool(channels=1, filter_size=9)
     Traceback (most recent call last):
-    models._common.InvalidHyperparameter: filter_size=9 must be an int in 1..7 (binomial filters of those sizes)
+    convnet_invariances.models._common.InvalidHyperparameter: filter_size=9 must be an int in 1..7 (binomial filters of those sizes)
     """
 
 
 class InvalidInput(ValueError):
     """A layer was called on an input of the wrong rank or size.
 
-    >>> from models import Conv
+    >>> from convnet_invariances.models import Conv
     >>> Conv(1, 1)(torch.zeros(8, 8))
     Traceback (most recent call last):
-    models._common.InvalidInput: Conv expects a (N, C, H, W) tensor, got shape (8, 8)
+    convnet_invariances.models._common.InvalidInput: Conv expects a (N, C, H, W) tensor, got shape (8, 8)
     """
 
 

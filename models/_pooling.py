@@ -118,7 +118,8 @@ class BlurPool(torch.nn.Module):
         return blur_downsample(x, self.kernel, self.stride, self.padding_mode)
 
     def extra_repr(self):
-        return f"channels={self.channels}, filter_size={self.kernel.shape[-1]}, stride={self.stride}"
+        size = self.kernel.shape[-1]  # type: ignore[index]  # a registered buffer: a Tensor
+        return f"channels={self.channels}, filter_size={size}, stride={self.stride}"
 
 
 class MaxBlurPool(torch.nn.Module):

@@ -1,57 +1,54 @@
 """Invariance profiles as data: which symmetries a layer has, how exactly, and under what conditions.
 
-A profile is one :class:`Line` per symmetry in :data:`SYMMETRIES`.  Each line
-says how the claim holds — exactly, on a subgroup, on the interior only,
+A profile is one :class:`Line` (or more) per aspect in :data:`ASPECTS` — a
+symmetry, and for translations the boundary.  Each line says how the claim holds — exactly, on a subgroup, on the interior only,
 approximately (with the rate the theory predicts), or not at all — so the
 tests and the audit can check every line with the same engine.
 
-Claim names are shared with the audit and the CLI: ``translation-equivariant``,
+Claim names, statuses and symmetries come from the project's one claim
+vocabulary, shared with the audit and the CLI: ``translation-equivariant``,
 ``translation-invariant[stride=4]``, ``rot90-equivariant[channels=regular]``,
 ``translation-invariant[boundary=zero]`` …
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
-#: symmetry keys; a profile has one line for each
-SYMMETRIES = ("translation", "translation-zero", "rot90", "flip", "scale", "rotation")
-#: what a line can say
-STATUSES = ("exact", "subgroup", "interior", "approximate", "none")
-RELATIONS = ("equivariant", "invariant")
+import torch
 
-_CLAIM_BASE = {
-    "translation": "translation",
-    "translation-zero": "translation",
-    "rot90": "rot90",
-    "flip": "flip",
-    "scale": "scale",
-    "rotation": "rotation",
-}
+from .._vocabulary import ASPECTS, RELATIONS, STATUSES, SYMMETRIES, Claim
+
+__all__ = ["ASPECTS", "RELATIONS", "STATUSES", "SYMMETRIES", "Entry", "Line"]
 
 
 @dataclass(frozen=True)
 class Line:
-    """How one symmetry acts on a layer.
+    """How one aspect of a layer — a symmetry, and for translations the boundary — behaves.
 
     ``stride`` (subgroup lines): the claim holds for shifts in ``stride·Z^d``,
     the output moving by ``t/stride`` for equivariance.  ``margin`` (interior
     lines): it holds at distance ≥ margin from the border of the output.
-    ``channels="regular"``: output channels permute as the regular
-    representation of C4.  ``rate`` and ``sweep`` (approximate lines): the law
-    the error follows and the parameter that drives it, e.g.
+    ``border`` (zero-fill lines): it holds for content at least ``border``
+    pixels from the input's border (a zero-padded layer needs its receptive
+    field radius).  ``channels="regular"``: output channels permute as the
+    regular representation of C4.  ``rate`` and ``sweep`` (approximate lines):
+    the law the error follows and the parameter that drives it, e.g.
     ``sweep=("J", (1, 2, 3))`` or ``sweep=("resolution", (16, 32, 64))``.
-    ``condition``: what the input size must satisfy.  On ``translation-zero``
-    lines, ``margin`` is the empty border the content needs beyond the shift
-    (the receptive-field radius) for the claim to hold.
+    ``condition``: what the input size must satisfy.
 
     >>> Line("translation", "equivariant", "subgroup", stride=2).claim
     'translation-equivariant[stride=2]'
+    >>> Line("translation", "invariant", "exact", boundary="zero", border=1).claim
+    'translation-invariant[boundary=zero,border=1]'
     """
 
     symmetry: str
     relation: str
     status: str
+    boundary: str = "circular"
+    border: int = 0
     stride: int = 1
     margin: int = 0
     channels: str = ""
@@ -60,11 +57,7 @@ class Line:
     condition: str = ""
     note: str = ""
 
-    def __post_init__(self):
-        if self.symmetry not in SYMMETRIES:
-            raise ValueError(f"symmetry={self.symmetry!r} must be one of {SYMMETRIES}")
-        if self.relation not in RELATIONS:
-            raise ValueError(f"relation={self.relation!r} must be one of {RELATIONS}")
+    def __post_init__(self) -> None:
         if self.status not in STATUSES:
             raise ValueError(f"status={self.status!r} must be one of {STATUSES}")
         if self.status == "subgroup" and self.stride < 2:
@@ -73,21 +66,23 @@ class Line:
             raise ValueError("an interior line needs margin ≥ 1")
         if self.status == "approximate" and not (self.rate and len(self.sweep) == 2 and len(self.sweep[1]) >= 3):
             raise ValueError("an approximate line needs a rate and a sweep over at least three values")
+        self.as_claim()  # symmetry, relation and qualifiers must make a valid claim
 
     @property
-    def claim(self):
+    def aspect(self) -> tuple[str, str]:
+        """The (symmetry, boundary) pair this line speaks about."""
+        return (self.symmetry, self.boundary)
+
+    def as_claim(self) -> Claim:
+        """The claim this line states (its qualifiers included)."""
+        return Claim(self.symmetry, self.relation, boundary=self.boundary, border=self.border,
+                     stride=self.stride if self.status == "subgroup" else 1,
+                     margin=self.margin if self.status == "interior" else 0, channels=self.channels)
+
+    @property
+    def claim(self) -> str:
         """The claim name used by the audit, CLI and JSON reports."""
-        qualifiers = []
-        if self.symmetry == "translation-zero":
-            qualifiers.append("boundary=zero")
-        if self.status == "subgroup":
-            qualifiers.append(f"stride={self.stride}")
-        if self.status == "interior":
-            qualifiers.append(f"margin={self.margin}")
-        if self.channels:
-            qualifiers.append(f"channels={self.channels}")
-        name = f"{_CLAIM_BASE[self.symmetry]}-{self.relation}"
-        return name + (f"[{','.join(qualifiers)}]" if qualifiers else "")
+        return str(self.as_claim())
 
 
 @dataclass(frozen=True)
@@ -101,13 +96,14 @@ class Entry:
     constants (Fourier transforms, filter banks).  ``output`` says whether the
     module returns a spatial map or a flat vector (N, K), checked by the tests.
 
-    >>> entry = Entry("identity", lambda: None, (1, 4, 4), tuple(Line(s, "equivariant", "exact") for s in SYMMETRIES))
+    >>> lines = tuple(Line(s, "equivariant", "exact", boundary=b) for s, b in ASPECTS)
+    >>> entry = Entry("identity", lambda: None, (1, 4, 4), lines)
     >>> entry.line("rot90").claim
     'rot90-equivariant'
     """
 
     name: str
-    factory: object
+    factory: Callable[..., torch.nn.Module]
     input_shape: tuple
     profile: tuple
     description: str = ""
@@ -117,13 +113,13 @@ class Entry:
     tags: tuple = field(default_factory=tuple)
 
     def __post_init__(self):
-        missing = set(SYMMETRIES) - {line.symmetry for line in self.profile}
+        missing = set(ASPECTS) - {line.aspect for line in self.profile}
         if missing:
             raise ValueError(f"entry {self.name!r}: the profile states nothing about {sorted(missing)}")
 
-    def line(self, symmetry):
-        """The first profile line for one symmetry (a symmetry may have more, e.g. approximate + subgroup)."""
-        return next(line for line in self.profile if line.symmetry == symmetry)
+    def line(self, symmetry: str, boundary: str = "circular") -> Line:
+        """The first profile line for one aspect (an aspect may have more, e.g. approximate + subgroup)."""
+        return next(line for line in self.profile if line.aspect == (symmetry, boundary))
 
     def build(self, **overrides):
         """A fresh module from the factory (the same weights every call)."""

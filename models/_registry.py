@@ -14,27 +14,38 @@ from ._architectures import AllCircularGAP, LeNet5Like, P4CNN, ResNet18Like, Sca
 from ._conv import CirculantLinear, Conv, CoordConv, DenseLinear
 from ._p4 import OrientationPool, P4GroupConv, P4Lifting
 from ._pooling import APS, BlurPool, GlobalPool, Pool
-from ._profile import SYMMETRIES, Entry, Line
+from ._profile import ASPECTS, Entry, Line
 from ._scattering import Scattering2d
 from ._spectral import FourierMagnitude, FourierMellin, MellinMagnitude1d
 
 F64 = torch.float64
 
 
+#: keyword names of :func:`_profile` for each aspect
+_ASPECT_KEYS = {"translation_zero": ("translation", "zero")} | {s: (s, b) for s, b in ASPECTS if b == "circular"}
+
+
 def _profile(relation_by_default, **lines):
-    """A full profile: the given lines, and ``none`` (with the default relation) for every other symmetry."""
-    given = {}
-    for key, value in lines.items():
-        symmetry = key.replace("_", "-")
-        given[symmetry] = value if isinstance(value, tuple) else (value,)
-    out = []
-    for symmetry in SYMMETRIES:
-        out.extend(given.get(symmetry, (Line(symmetry, relation_by_default, "none"),)))
+    """A full profile: the given lines (keyed by aspect: ``translation``, ``translation_zero``, ``rot90`` …),
+    and ``none`` (with the default relation) for every other aspect."""
+    unknown = set(lines) - set(_ASPECT_KEYS)
+    if unknown:
+        raise ValueError(f"unknown aspects {sorted(unknown)}; valid: {sorted(_ASPECT_KEYS)}")
+    given = {_ASPECT_KEYS[key]: value if isinstance(value, tuple) else (value,) for key, value in lines.items()}
+    out: list[Line] = []
+    for symmetry, boundary in ASPECTS:
+        default = (Line(symmetry, relation_by_default, "none", boundary=boundary),)
+        out.extend(given.get((symmetry, boundary), default))
     return tuple(out)
 
 
 def exact(symmetry, relation="equivariant", **kw):
     return Line(symmetry, relation, "exact", **kw)
+
+
+def zero_fill(relation="equivariant", status="exact", **kw):
+    """A line about zero-fill translations (content moved on an empty background)."""
+    return Line("translation", relation, status, boundary="zero", **kw)
 
 
 def _resolution_factory(build):
@@ -47,7 +58,7 @@ def _resolution_factory(build):
 
 
 def _entries():
-    biased = Line("translation-zero", "equivariant", "none",
+    biased = zero_fill("equivariant", "none",
                   note="the bias maps the empty background to the bias, so vacated pixels do not stay zero: "
                        "zero-fill equivariance needs f(0) = 0")
     conv_modes = {
@@ -64,7 +75,7 @@ def _entries():
     entries += [
         Entry("conv3x3_zeros_nobias", lambda: Conv(2, 3, 3, padding_mode="zeros", bias=False), (2, 8, 8),
               _profile("equivariant", translation=Line("translation", "equivariant", "interior", margin=1),
-                       translation_zero=exact("translation-zero", margin=1)),
+                       translation_zero=zero_fill(border=1)),
               "3×3 convolution, zero padding, no bias: f(0) = 0", exact_dtype=F64),
         Entry("conv3x3_circular_stride2", lambda: Conv(2, 3, 3, stride=2), (2, 8, 8),
               _profile("equivariant", translation=Line("translation", "equivariant", "subgroup", stride=2,
@@ -74,7 +85,7 @@ def _entries():
               _profile("equivariant", translation=exact("translation"), translation_zero=biased),
               "3×3 circular convolution with dilation 2", exact_dtype=F64),
         Entry("conv1x1", lambda: Conv(2, 3, 1, bias=False), (2, 6, 6),
-              _profile("equivariant", translation=exact("translation"), translation_zero=exact("translation-zero"),
+              _profile("equivariant", translation=exact("translation"), translation_zero=zero_fill(),
                        rot90=exact("rot90"), flip=exact("flip"), scale=exact("scale"),
                        rotation=exact("rotation", note="a 1×1 conv mixes channels only, so it commutes with any "
                                                        "channel-wise resampling")),
@@ -91,7 +102,7 @@ def _entries():
         entries.append(Entry(
             f"global_{kind}_pool", lambda kind=kind: GlobalPool(kind), (2, 6, 6),
             _profile("invariant", translation=exact("translation", "invariant"),
-                     translation_zero=exact("translation-zero", "invariant"), rot90=exact("rot90", "invariant"),
+                     translation_zero=zero_fill("invariant"), rot90=exact("rot90", "invariant"),
                      flip=exact("flip", "invariant"), scale=exact("scale", "invariant")),
             f"global {kind} pooling", exact_dtype=F64, output="flat"))
     entries += [
@@ -110,11 +121,11 @@ def _entries():
               "adaptive polyphase sampling, stride 2 (Chaman & Dokmanić 2021)", exact_dtype=F64, tags=("aps",)),
         Entry("fourier_magnitude_2d", lambda: FourierMagnitude(2), (1, 8, 8),
               _profile("invariant", translation=exact("translation", "invariant"),
-                       translation_zero=exact("translation-zero", "invariant")),
+                       translation_zero=zero_fill("invariant")),
               "|DFT| over both spatial axes", output="spatial"),
         Entry("fourier_magnitude_1d", lambda: FourierMagnitude(1), (1, 16),
               _profile("invariant", translation=exact("translation", "invariant"),
-                       translation_zero=exact("translation-zero", "invariant"),
+                       translation_zero=zero_fill("invariant"),
                        flip=exact("flip", "invariant", note="reversal conjugates the spectrum of a real signal")),
               "|DFT| of 1-D signals"),
         Entry("mellin_magnitude_1d",
@@ -165,7 +176,7 @@ def _entries():
               exact_dtype=F64, output="flat"),
         Entry("all_circular_gap", lambda: AllCircularGAP(), (1, 8, 8),
               _profile("invariant", translation=exact("translation", "invariant"),
-                       translation_zero=exact("translation-zero", "invariant", margin=3)),
+                       translation_zero=zero_fill("invariant")),
               "circular convolutions + global average pooling", kind="architecture", exact_dtype=F64, output="flat"),
         Entry("resnet18", lambda: ResNet18Like(), (3, 16, 16), _profile("invariant"),
               "ResNet-18-like: strided convs, zero padding", kind="architecture", exact_dtype=F64, output="flat"),
@@ -179,13 +190,13 @@ def _entries():
         Entry("resnet18_aps", lambda: ResNet18Like(downsample="aps", padding_mode="circular"), (3, 16, 16),
               _profile("invariant", translation=exact("translation", "invariant",
                                                       condition="H, W divisible by 8; no ties between polyphase norms"),
-                       translation_zero=exact("translation-zero", "invariant",
+                       translation_zero=zero_fill("invariant",
                                               note="content that stays inside: a zero-fill shift is a circular one")),
               "ResNet-18-like with APS downsampling and circular padding", kind="architecture", exact_dtype=F64,
               output="flat", tags=("aps",)),
         Entry("p4cnn", lambda: P4CNN(), (1, 9, 9),
               _profile("invariant", translation=exact("translation", "invariant"), rot90=exact("rot90", "invariant"),
-                       translation_zero=exact("translation-zero", "invariant")),
+                       translation_zero=zero_fill("invariant")),
               "P4-CNN: lifting, group conv, orientation pool, global average", kind="architecture",
               exact_dtype=F64, output="flat"),
         Entry("scattering_linear", _resolution_factory(lambda n, J=2, **kw: ScatteringLinear(n or 16, J, **kw)),

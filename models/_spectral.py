@@ -56,7 +56,7 @@ def _interpolate_1d(x, positions):
 class MellinMagnitude1d(torch.nn.Module):
     """|DFT| of the signal resampled at t_k = 2^(k / samples_per_octave), k < samples_per_octave · octaves.
 
-    Dilating the signal by 2 (``props.Upscale(2)``) shifts the log samples by
+    Dilating the signal by 2 (``convnet_invariances.Upscale(2)``) shifts the log samples by
     ``samples_per_octave``; content that stays inside [1, 2^octaves) pixels
     then gives the same magnitude, up to interpolation error that falls with
     resolution.

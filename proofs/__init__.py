@@ -4,7 +4,7 @@ Start with ``equivariance_vs_invariance`` (the distinction the seed
 discussions turn on), then ``conv_shift`` and ``stride``.  ``python -m proofs``
 checks every step and writes ``proofs/rendered/``.
 
->>> from proofs import THEOREMS, check_theorem
+>>> from convnet_invariances.proofs import THEOREMS, check_theorem
 >>> all(ok for _, _, ok in check_theorem(THEOREMS[0]))
 True
 """
@@ -33,7 +33,7 @@ THEOREMS = tuple(importlib.import_module(f"{__name__}.{name}") for name in THEOR
 def check_theorem(module):
     """Check every step of one theorem module: a list of (number, step, ok).
 
-    >>> from proofs import stride
+    >>> from convnet_invariances.proofs import stride
     >>> [ok for _, _, ok in check_theorem(stride)]
     [True, True, True, True, True]
     """
@@ -43,7 +43,7 @@ def check_theorem(module):
 def rendered_documents(modules=None):
     """{file name: Markdown} for every theorem, plus the index; checks every step on the way.
 
-    >>> from proofs import stride
+    >>> from convnet_invariances.proofs import stride
     >>> sorted(rendered_documents([stride]))
     ['03-stride.md', 'README.md']
     """

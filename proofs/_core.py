@@ -139,7 +139,7 @@ def check(derivation):
 def render(module, results):
     """Markdown with LaTeX for one theorem module and its checked steps.
 
-    >>> from proofs import stride, check_theorem
+    >>> from convnet_invariances.proofs import stride, check_theorem
     >>> render(stride, check_theorem(stride)).startswith("# Theorem 3")
     True
     """

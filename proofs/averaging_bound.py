@@ -16,7 +16,7 @@ import sympy as sp
 
 from ._core import Step
 
-NUMERIC_TWIN = "tests/test_models_registry.py::test_profile_line[scattering_J2:translation-invariant:approximate]"
+NUMERIC_TWIN = "tests/models/test_registry.py::test_profile_line[scattering_J2:translation-invariant:approximate]"
 
 u, v, w, t, s_ = sp.symbols("u v w t s", real=True)
 J = sp.Symbol("J", integer=True, nonnegative=True)

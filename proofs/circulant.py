@@ -17,7 +17,7 @@ import sympy as sp
 
 from ._core import Step, vector
 
-NUMERIC_TWIN = "tests/test_models_registry.py::test_profile_line[circulant_linear:translation-equivariant:exact]"
+NUMERIC_TWIN = "tests/models/test_registry.py::test_profile_line[circulant_linear:translation-equivariant:exact]"
 
 i, j, N = sp.symbols("i j N", integer=True)
 c = sp.Function("c")

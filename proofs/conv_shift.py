@@ -18,7 +18,7 @@ import sympy as sp
 
 from ._core import Step, vector
 
-NUMERIC_TWIN = "tests/test_prop_convolution.py::test_circular_conv2d_commutes_with_every_circular_shift"
+NUMERIC_TWIN = "tests/cover/test_prop_convolution.py::test_circular_conv2d_commutes_with_every_circular_shift"
 
 n, k, t, N = sp.symbols("n k t N", integer=True)
 n1, n2, k1, k2, t1, t2, c = sp.symbols("n1 n2 k1 k2 t1 t2 c", integer=True)

@@ -19,7 +19,7 @@ import sympy as sp
 
 from ._core import Step, vector
 
-NUMERIC_TWIN = "tests/test_prop_fourier.py::test_fourier_phase_moves_by_exactly_the_shift_theorem_ramp"
+NUMERIC_TWIN = "tests/cover/test_prop_fourier.py::test_fourier_phase_moves_by_exactly_the_shift_theorem_ramp"
 
 w = sp.Symbol("omega")
 kk, tt, NN = sp.symbols("k t N", real=True)

@@ -15,7 +15,7 @@ import sympy as sp
 
 from ._core import Step, vector
 
-NUMERIC_TWIN = "tests/test_models_headlines.py::test_all_circular_and_aps_networks_are_bitwise_invariant_to_every_circular_shift"
+NUMERIC_TWIN = "tests/models/test_headlines.py::test_all_circular_and_aps_networks_are_bitwise_invariant_to_every_circular_shift"
 
 f, h = sp.Function("f"), sp.Function("h")
 act = sp.Function("act")

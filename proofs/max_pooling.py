@@ -19,7 +19,7 @@ import sympy as sp
 
 from ._core import Step
 
-NUMERIC_TWIN = "tests/test_prop_pooling.py::test_max_pool_is_invariant_to_shifts_that_keep_each_maximum_in_its_window"
+NUMERIC_TWIN = "tests/cover/test_prop_pooling.py::test_max_pool_is_invariant_to_shifts_that_keep_each_maximum_in_its_window"
 
 M, D, B = sp.symbols("M D B", real=True)
 p = sp.symbols("p0:4", nonnegative=True)

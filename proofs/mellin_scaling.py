@@ -21,7 +21,7 @@ import sympy as sp
 
 from ._core import Step
 
-NUMERIC_TWIN = "tests/test_models_registry.py::test_profile_line[mellin_magnitude_1d:scale-invariant:approximate]"
+NUMERIC_TWIN = "tests/models/test_registry.py::test_profile_line[mellin_magnitude_1d:scale-invariant:approximate]"
 
 x, u, a = sp.symbols("x u a", positive=True)
 s = sp.Symbol("s")

@@ -15,7 +15,7 @@ import sympy as sp
 
 from ._core import Step, grid, vector
 
-NUMERIC_TWIN = "tests/test_prop_pointwise.py::test_composition_of_equivariant_maps_is_equivariant"
+NUMERIC_TWIN = "tests/cover/test_prop_pointwise.py::test_composition_of_equivariant_maps_is_equivariant"
 
 sigma = sp.Function("sigma")
 f, h = sp.Function("f"), sp.Function("h")

@@ -16,7 +16,7 @@ import sympy as sp
 
 from ._core import Step
 
-NUMERIC_TWIN = "tests/test_prop_rot90.py::test_rotating_the_input_equals_rotating_the_output_of_the_inversely_rotated_kernel"
+NUMERIC_TWIN = "tests/cover/test_prop_rot90.py::test_rotating_the_input_equals_rotating_the_output_of_the_inversely_rotated_kernel"
 
 p1, p2, q1, q2 = sp.symbols("p1 p2 q1 q2", integer=True)
 K, x = sp.Function("K"), sp.Function("x")

@@ -15,7 +15,7 @@ import sympy as sp
 
 from ._core import Step, vector
 
-NUMERIC_TWIN = "tests/test_prop_convolution.py::test_strided_circular_conv_is_equivariant_on_the_subgroup"
+NUMERIC_TWIN = "tests/cover/test_prop_convolution.py::test_strided_circular_conv_is_equivariant_on_the_subgroup"
 
 n, t, s, m = sp.symbols("n t s m", integer=True)
 x = sp.Function("x")

@@ -13,7 +13,7 @@ $n = dr - 1$ it does not — the margin $dr$ is tight.
 
 from ._core import Step, vector
 
-NUMERIC_TWIN = "tests/test_prop_convolution.py::test_padded_conv_is_equivariant_on_the_interior"
+NUMERIC_TWIN = "tests/cover/test_prop_convolution.py::test_padded_conv_is_equivariant_on_the_interior"
 
 
 def correlate(kernel, signal, dilation, circular):

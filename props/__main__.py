@@ -1,7 +1,7 @@
-"""``python -m props`` is the ``invariances`` command."""
+"""``python -m convnet_invariances`` is the ``invariances`` command."""
 
 import sys
 
-from ._cli import main
+from .app import main
 
 sys.exit(main())

@@ -65,7 +65,7 @@ class Action:
     """
 
     #: spatial rank the action needs (1 or 2), or None for any.
-    spatial_rank = None
+    spatial_rank: int | None = None
 
     def __call__(self, x):
         require_spatial(x, "x")
@@ -239,6 +239,11 @@ def _flat(coords, spatial_shape):
 
 class _Shift(Action):
     """What every translation shares: one shift component per spatial axis, negated by the inverse."""
+
+    shifts: tuple
+
+    def __init__(self, shifts: tuple) -> None:  # pragma: no cover - replaced by each dataclass subclass
+        raise NotImplementedError
 
     def _check_arity(self, shape, name):
         if len(shape) - 2 != len(self.shifts):

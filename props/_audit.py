@@ -19,10 +19,9 @@ from dataclasses import dataclass, field
 
 import torch
 
-from ._claims import ZERO_FILL_SHIFT, Claim, check_claim, zero_border
+from ._claims import ZERO_FILL_SHIFT, Claim, check_claim, claim_output_action, zero_border
 from ._errors import InvalidArgument, LayerError, OutputShapeMismatch, describe_value
 from ._orbit import call_layer, evaluate
-from ._progress import Progress
 from ._safety import untouched
 
 #: continuous symmetries whose relative error is below this are reported as "approximate" (a convention for
@@ -65,8 +64,9 @@ class ClaimResult:
 class AuditReport:
     """All verdicts for one target.  ``ok`` is True when every *stated* claim holds.
 
-    >>> import torch, props
-    >>> report = props.audit(torch.nn.AdaptiveAvgPool2d(1), (2, 6, 6), ["translation-invariant"])
+    >>> import torch
+    >>> import convnet_invariances as ci
+    >>> report = ci.audit(torch.nn.AdaptiveAvgPool2d(1), (2, 6, 6), ["translation-invariant"])
     >>> report.ok, report.results[0].verdict
     (True, 'holds')
     """
@@ -194,7 +194,7 @@ def reproduction(x, g, claim):
         build = f"x = torch.zeros({shape}, dtype={dtype}){'; ' + sets if sets else ''}"
     else:
         build = f"x = <the {len(nonzero)}-value input from the JSON report, shape ({shape})>"
-    return f"{build}; props.check_claim(layer, x, {str(claim)!r}).measurement()  # fails at g = {g!r}"
+    return f"{build}; convnet_invariances.check_claim(layer, x, {str(claim)!r}).measurement()  # fails at g = {g!r}"
 
 
 # ----------------------------------------------------------------------------- verdicts
@@ -203,7 +203,8 @@ def reproduction(x, g, claim):
 def _verdict_for(module, claim, inputs, *, shrink=True):
     """Check one claim on every example input; return a ClaimResult with verdict holds/violated/approximate/error."""
     worst, worst_x, worst_result = None, None, None
-    errors_by_element, error_map = {}, None
+    errors_by_element: dict[str, float] = {}
+    error_map = None
     try:
         for x in inputs:
             result = check_claim(module, x, claim)
@@ -219,6 +220,8 @@ def _verdict_for(module, claim, inputs, *, shrink=True):
         return ClaimResult(str(claim), "violated", message=str(exc))  # a failed claim, not a broken layer
     except (LayerError, InvalidArgument) as exc:
         return ClaimResult(str(claim), "error", message=str(exc))
+    if worst is None or worst_x is None or worst_result is None:
+        raise InvalidArgument("inputs is empty; give at least one example input")
     relative = _relative(worst_result, module, worst_x)
     base = dict(max_error=worst.max_error, tolerance=worst.tolerance, relative_error=relative,
                 errors_by_element=errors_by_element,
@@ -229,7 +232,7 @@ def _verdict_for(module, claim, inputs, *, shrink=True):
         g.exact_arithmetic for g in worst_result.elements)
     if continuous and relative < APPROXIMATE_BELOW:
         return ClaimResult(str(claim), "approximate", **base)
-    rho = claim.output_action(tuple(worst_x.shape), tuple(call_layer(module, worst_x[:1], "f(x)").shape))
+    rho = claim_output_action(claim, tuple(worst_x.shape), tuple(call_layer(module, worst_x[:1], "f(x)").shape))
     small = shrink_counterexample(module, worst_x, worst, claim, rho) if shrink else worst_x
     measurement = evaluate(module, small, (worst.element,), output_action=rho, claim=str(claim),
                            margin=claim.margin or None, mode=worst.mode).measurement(0)
@@ -268,17 +271,17 @@ def _strongest_translation(module, input_shape, relation, inputs, spatial_output
     return full
 
 
-def infer_profile(module, input_shape, *, examples=2, seed=0, dtype=torch.float32, device="cpu", progress=False):
+def infer_profile(module, input_shape, *, examples=2, seed=0, dtype=torch.float32, device="cpu", progress=None):
     """Test the whole catalogue; for each symmetry and relation, the strongest statement that holds."""
     probe = example_inputs(input_shape, Claim("translation", "invariant"), 1, seed, dtype, device)[0]
     spatial_output = call_layer(module, probe, "f(x)").dim() >= 3
     relations = ("equivariant", "invariant") if spatial_output else ("invariant",)
     plan = [(s, r) for s in ("translation", "translation-zero", "rot90", "flip", "scale", "rotation") for r in relations]
     square = len(input_shape) == 3 and input_shape[1] == input_shape[2]
-    bar = Progress(len(plan), label="auditing", enabled=progress)
     results = []
-    for symmetry, relation in plan:
-        bar.advance()
+    for done, (symmetry, relation) in enumerate(plan):
+        if progress is not None:
+            progress(done, len(plan))
         if symmetry in ("rot90", "rotation") and not square:
             continue
         if symmetry == "translation":
@@ -314,7 +317,7 @@ def _validate(module, input_shape, examples, seed):
     return shape
 
 
-def audit(module, input_shape, claims=None, *, dtype=None, examples=2, seed=0, device=None, progress=False, name=None):
+def audit(module, input_shape, claims=None, *, dtype=None, examples=2, seed=0, device=None, progress=None, name=None):
     """Verify ``claims`` (names such as ``"translation-equivariant[stride=2]"``) on ``module``, or infer its profile.
 
     The module is run in eval mode without gradients, on a copy when
@@ -343,11 +346,11 @@ def audit(module, input_shape, claims=None, *, dtype=None, examples=2, seed=0, d
             results = [ClaimResult(str(c), "error", message=str(exc)) for c in (parsed or [Claim("translation", "invariant")])]
             return AuditReport(label, shape, seed, results, stated=bool(parsed))
         if parsed:
-            bar = Progress(len(parsed), label="auditing", enabled=progress)
             results = []
-            for claim in parsed:
+            for done, claim in enumerate(parsed, start=1):
                 results.append(_verdict_for(target, claim, example_inputs(shape, claim, examples, seed, dtype, device)))
-                bar.advance()
+                if progress is not None:
+                    progress(done, len(parsed))
         else:
             results = infer_profile(target, shape, examples=examples, seed=seed, dtype=dtype, device=device,
                                     progress=progress)

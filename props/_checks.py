@@ -1,8 +1,8 @@
 """Measure/assert pairs for equivariance and invariance claims.
 
-``*_error`` functions return numbers (a :class:`~props.Measurement` or an
-:class:`~props.OrbitResult`); ``assert_*`` functions raise
-:class:`~props.EquivarianceViolation` with the report, and hide their own
+``*_error`` functions return numbers (a :class:`~convnet_invariances.Measurement` or an
+:class:`~convnet_invariances.OrbitResult`); ``assert_*`` functions raise
+:class:`~convnet_invariances.EquivarianceViolation` with the report, and hide their own
 frames from pytest tracebacks.
 """
 
@@ -39,7 +39,7 @@ def equivariance_error(f, x, g, *, output_action=None, margin=None, mode="auto",
     """Measure ``max |f(g·x) − ρ(g)·f(x)|`` at one group element.
 
     ``mode="exact"`` demands bitwise equality (use small integer inputs and
-    weights); ``"float"`` uses the tolerance model of :mod:`props._tolerance`
+    weights); ``"float"`` uses the tolerance model of :mod:`convnet_invariances._tolerance`
     with a float64 re-run; ``"auto"`` (default) is exact when the input and the
     layer's parameters are integer-valued and falls back to float otherwise.
     ``margin`` restricts the comparison to the interior of the output.
@@ -108,7 +108,7 @@ def orbit_error(
     mode="auto",
     terms=None,
     memory_budget=DEFAULT_MEMORY_BUDGET,
-    progress=False,
+    progress=None,
     torch_compile=False,
 ):
     """Check every element of a finite group in batched forward passes; return the error per element.

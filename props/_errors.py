@@ -16,10 +16,10 @@ class InvarianceError(Exception):
 class InvalidArgument(InvarianceError, ValueError):
     """An argument has the wrong type, rank, shape or value.
 
-    >>> from props import flip
+    >>> from convnet_invariances import flip
     >>> flip("diagonal")
     Traceback (most recent call last):
-    props._errors.InvalidArgument: axis='diagonal' must be 'w' (left-right flip) or 'h' (up-down flip)
+    convnet_invariances._errors.InvalidArgument: axis='diagonal' must be 'w' (left-right flip) or 'h' (up-down flip)
     """
 
 
@@ -27,10 +27,10 @@ class LayerError(InvarianceError, RuntimeError):
     """The layer under test raised, returned NaN/inf, the wrong shape, or is non-deterministic.
 
     >>> import torch
-    >>> from props import invariance_error, rot90
+    >>> from convnet_invariances import invariance_error, rot90
     >>> invariance_error(lambda x: x.log(), -torch.ones(1, 1, 2, 2), rot90())
     Traceback (most recent call last):
-    props._errors.LayerError: the layer returned NaN or inf for f(x), first at output[0, 0, 0, 0]; ...
+    convnet_invariances._errors.LayerError: the layer returned NaN or inf for f(x), first at output[0, 0, 0, 0]; ...
     """
 
 
@@ -42,7 +42,7 @@ class EquivarianceViolation(InvarianceError, AssertionError):
     """A claimed symmetry does not hold; ``.measurement`` holds the evidence.
 
     >>> import torch
-    >>> from props import assert_invariant, CircularShift
+    >>> from convnet_invariances import assert_invariant, CircularShift
     >>> try:
     ...     assert_invariant(torch.nn.Identity(), torch.tensor([[[1., 0.]]]), CircularShift((1,)))
     ... except EquivarianceViolation as violation:

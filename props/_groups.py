@@ -14,7 +14,7 @@ from ._errors import InvalidArgument
 
 
 class FiniteGroup:
-    """A finite set of :class:`~props.Action` closed under composition, identity first.
+    """A finite set of :class:`~convnet_invariances.Action` closed under composition, identity first.
 
     >>> group = FiniteGroup("mirror", [Dihedral(0), Dihedral(0, True)])
     >>> len(group), list(group)

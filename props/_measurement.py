@@ -42,7 +42,7 @@ class Measurement:
     """Evidence for ``f(g·x) = ρ(g)·f(x)`` at one group element ``g``.
 
     >>> import torch
-    >>> from props import equivariance_error, CircularShift
+    >>> from convnet_invariances import equivariance_error, CircularShift
     >>> m = equivariance_error(torch.nn.ReLU(), torch.randn(1, 1, 4), CircularShift((1,)))
     >>> m.holds, m.max_error, m.mode
     (True, 0.0, 'float')
@@ -71,7 +71,8 @@ class Measurement:
         """True when the error is within tolerance (after the float64 re-run, in float mode)."""
         if self.max_error <= self.tolerance:
             return True
-        return self.float64_error is not None and self.float64_error <= self.float64_tolerance
+        return (self.float64_error is not None and self.float64_tolerance is not None
+                and self.float64_error <= self.float64_tolerance)
 
     def _where(self):
         if self.location is None:
@@ -92,7 +93,7 @@ class Measurement:
         if self.mode == "exact":
             tol = "0 (exact mode: bitwise equality)"
         else:
-            tol = f"{self.tolerance:.3g} (float mode: 2·γ_n·max|output|, see props._tolerance)"
+            tol = f"{self.tolerance:.3g} (float mode: 2·γ_n·max|output|, see convnet_invariances._tolerance)"
         lines = [
             f"{self.claim}: {verdict}",
             f"  layer:      {self.layer}",
@@ -121,7 +122,7 @@ class OrbitResult:
     """Per-element errors of a check over every element of a finite group (or any list of elements).
 
     >>> import torch
-    >>> from props import orbit_error, Translations, trivial_action
+    >>> from convnet_invariances import orbit_error, Translations, trivial_action
     >>> result = orbit_error(torch.nn.MaxPool1d(2), torch.tensor([[[0., 1., 0., 0.]]]),
     ...                      Translations((4,)), output_action=trivial_action())
     >>> result.errors.tolist(), result.violations()

@@ -15,6 +15,7 @@ import copy
 import functools
 import math
 import warnings
+from collections.abc import Callable
 
 import torch
 
@@ -30,8 +31,10 @@ from ._measurement import (
     unravel,
 )
 from ._output_actions import Trivial
-from ._progress import Progress
 from ._tolerance import float_tolerance, resolve_mode
+
+#: called as ``progress(done, total)`` after each chunk of work: the library never prints, the caller draws
+ProgressCallback = Callable[[int, int], None]
 
 DEFAULT_MEMORY_BUDGET = 512 * 2**20  # bytes per chunk; small enough for a laptop, large enough to batch well
 
@@ -284,7 +287,7 @@ def evaluate(
     mode="auto",
     terms=None,
     memory_budget=DEFAULT_MEMORY_BUDGET,
-    progress=False,
+    progress: ProgressCallback | None = None,
     rerun_in_float64=True,
     torch_compile=False,
 ):
@@ -341,7 +344,6 @@ def evaluate(
         errors = torch.empty(len(elements), dtype=torch.float64)
         scales = torch.empty(len(elements), dtype=torch.float64)
         where = torch.empty(len(elements), dtype=torch.long)
-        bar = Progress(len(elements), label=f"checking {group or 'elements'}", enabled=bool(progress))
         start = 0
         while start < len(elements):
             stop = min(len(elements), start + chunk)
@@ -354,7 +356,8 @@ def evaluate(
                         torch.cuda.empty_cache()
                     continue
                 raise
-            bar.advance(stop - start)
+            if progress is not None:
+                progress(stop, len(elements))
             start = stop
 
     if mode == "exact" and requested_mode == "auto" and bool((errors > 0).any()):
@@ -490,5 +493,5 @@ def describe_claim(output_action):
 def _reproduction(g, output_action, margin, mode):
     extra = f", margin={margin!r}" if margin else ""
     if isinstance(output_action, Trivial):
-        return f"props.assert_invariant(layer, x, {g!r}{extra}, mode={mode!r})"
-    return f"props.assert_equivariant(layer, x, {g!r}, output_action={output_action!r}{extra}, mode={mode!r})"
+        return f"convnet_invariances.assert_invariant(layer, x, {g!r}{extra}, mode={mode!r})"
+    return f"convnet_invariances.assert_equivariant(layer, x, {g!r}, output_action={output_action!r}{extra}, mode={mode!r})"

@@ -2,8 +2,8 @@
 
 A claim ``f(g·x) = ρ(g)·f(x)`` pairs an input action with an output action.
 Each output action here maps an input group element ``g`` to the
-:class:`~props.Action` it induces on the output, and raises
-:class:`~props.InvalidArgument` for elements outside the subgroup on which
+:class:`~convnet_invariances.Action` it induces on the output, and raises
+:class:`~convnet_invariances.InvalidArgument` for elements outside the subgroup on which
 the claim can hold (e.g. an odd shift for a stride-2 layer).
 """
 
@@ -21,7 +21,7 @@ class OutputAction:
     Subclass it for a representation of your own; raise InvalidArgument for
     elements outside the subgroup where it is defined.
 
-    >>> from props import CircularShift
+    >>> from convnet_invariances import CircularShift
     >>> strided_action(2).contains(CircularShift((1, 0)))
     False
     """
@@ -115,7 +115,7 @@ class RegularC4(OutputAction):
 def same_action():
     """ρ(g) = g, for equivariance claims.
 
-    >>> from props import rot90
+    >>> from convnet_invariances import rot90
     >>> same_action()(rot90())
     rot90
     """
@@ -125,7 +125,7 @@ def same_action():
 def trivial_action():
     """ρ(g) = identity, for invariance claims.
 
-    >>> from props import CircularShift
+    >>> from convnet_invariances import CircularShift
     >>> trivial_action()(CircularShift((1, 2)))
     identity
     """
@@ -135,7 +135,7 @@ def trivial_action():
 def strided_action(stride):
     """ρ(shift t) = shift t/stride, for layers that subsample by ``stride``.
 
-    >>> from props import CircularShift
+    >>> from convnet_invariances import CircularShift
     >>> strided_action(2)(CircularShift((4, -2)))
     shift(2, -1)
     """
@@ -145,7 +145,7 @@ def strided_action(stride):
 def regular_c4_action():
     """ρ(rot90^k) = cycle the 4 orientation channels by k, then rot90^k (P4 group convolutions).
 
-    >>> from props import rot90
+    >>> from convnet_invariances import rot90
     >>> regular_c4_action()(rot90(1))
     cycle_channels(1/4)∘rot90
     """

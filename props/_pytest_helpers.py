@@ -17,7 +17,7 @@ class ClaimsViolated(EquivarianceViolation):
 def assert_claims(module, input_shape, claims, **options):
     """Raise with the audit report unless every claim holds; return the report.
 
-    Takes the options of :func:`props.audit` (``examples``, ``seed``, ``dtype``, ``device``).
+    Takes the options of :func:`convnet_invariances.audit` (``examples``, ``seed``, ``dtype``, ``device``).
 
     >>> import torch
     >>> pool = torch.nn.Sequential(torch.nn.Conv2d(1, 4, 3, padding=1, padding_mode="circular"),

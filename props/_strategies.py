@@ -13,6 +13,7 @@ bitwise equality.
 from __future__ import annotations
 
 import math
+from typing import Literal
 
 import hypothesis.extra.numpy as hnp
 import numpy as np
@@ -136,7 +137,7 @@ def images(
     if values == "integers":
         array = draw(hnp.arrays(np.int64, full, elements=st.integers(min_value, max_value))).astype(np.float64)
     elif values == "floats":
-        width = 32 if dtype == torch.float32 else 64
+        width: Literal[32, 64] = 32 if dtype == torch.float32 else 64
         elements = st.floats(min_value, max_value, allow_nan=False, allow_infinity=False, width=width)
         array = draw(hnp.arrays(np.float64, full, elements=elements))
     elif values == "smooth":
@@ -190,11 +191,9 @@ def kernels(
     k = draw(_as_strategy("size", size))
     shape = (draw(_as_strategy("out_channels", out_channels)), draw(_as_strategy("in_channels", in_channels))) + (k,) * dims
     if values == "integers":
-        elements = st.integers(min_value, max_value)
-        array = draw(hnp.arrays(np.int64, shape, elements=elements)).astype(np.float64)
+        array = draw(hnp.arrays(np.int64, shape, elements=st.integers(min_value, max_value))).astype(np.float64)
     else:
-        elements = st.floats(min_value, max_value, allow_nan=False, width=32)
-        array = draw(hnp.arrays(np.float64, shape, elements=elements))
+        array = draw(hnp.arrays(np.float64, shape, elements=st.floats(min_value, max_value, allow_nan=False, width=32)))
     return torch.from_numpy(array).to(dtype)
 
 
@@ -228,7 +227,7 @@ def group_elements(group, *, exclude_identity=False):
     """Elements of a finite group (``Translations``, ``c4()``, ``d4()``, ``flips()``), shrinking toward the first.
 
     >>> from hypothesis import given
-    >>> from props import c4
+    >>> from convnet_invariances import c4
     >>> @given(group_elements(c4(), exclude_identity=True))
     ... def check(g):
     ...     assert not g.is_identity

@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from props import EquivarianceViolation, OutputAction
+from convnet_invariances import EquivarianceViolation, OutputAction
 
 
 def integer_weights_(module, low=-3, high=3, seed=0):

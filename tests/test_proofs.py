@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 import sympy as sp
 
-import proofs
-from proofs import THEOREMS, check_theorem, rendered_documents
-from proofs.__main__ import OUTPUT
+from convnet_invariances import proofs
+from convnet_invariances.proofs import THEOREMS, check_theorem, rendered_documents
+from convnet_invariances.proofs.__main__ import OUTPUT
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -39,7 +39,7 @@ def corrupted(module, number, **changes):
 
 
 def test_the_checker_rejects_a_wrong_sign():
-    from proofs import conv_shift
+    from convnet_invariances.proofs import conv_shift
 
     n, k, t = sp.symbols("n k t", integer=True)
     x, K = sp.Function("x"), sp.Function("K")
@@ -48,21 +48,21 @@ def test_the_checker_rejects_a_wrong_sign():
 
 
 def test_the_checker_rejects_a_wrong_index_in_an_exhaustive_family():
-    from proofs import stride
+    from convnet_invariances.proofs import stride
 
     step = corrupted(stride, 3, family=lambda s: s.family[:-1] + [(s.family[-1][0], list(reversed(s.family[-1][1])))])
     assert not step.verify()
 
 
 def test_the_checker_rejects_a_wrong_phase_in_the_shift_theorem():
-    from proofs import dft_shift
+    from convnet_invariances.proofs import dft_shift
 
     step = corrupted(dft_shift, 1, rhs=lambda s: s.rhs * dft_shift.w)  # ω^(k(t+1)) instead of ω^(kt)
     assert not step.verify()
 
 
 def test_the_checker_rejects_a_false_inequality_and_a_false_counterexample():
-    from proofs import max_pooling
+    from convnet_invariances.proofs import max_pooling
 
     step = corrupted(max_pooling, 5, rhs=lambda s: s.rhs - max_pooling.q[0] - 1)  # a bound that is too tight
     assert not step.verify()
@@ -71,8 +71,8 @@ def test_the_checker_rejects_a_false_inequality_and_a_false_counterexample():
 
 
 def test_python_m_proofs_fails_on_a_failed_step(monkeypatch, capsys):
-    from proofs import __main__ as cli
-    from proofs import stride
+    from convnet_invariances.proofs import __main__ as cli
+    from convnet_invariances.proofs import stride
 
     original = stride.derivation
     monkeypatch.setattr(stride, "derivation", lambda: original()[:3] + [proofs.Step("wrong", sp.Integer(1), sp.Integer(2))])
@@ -88,7 +88,7 @@ def _twin_exists(twin):
         return False
     if not param:
         return True
-    from models import REGISTRY  # registry line ids: entry:claim:status
+    from convnet_invariances.models import REGISTRY  # registry line ids: entry:claim:status
 
     entry, claim, status = param.rstrip("]").split(":")
     return any(line.claim == claim and line.status == status for line in REGISTRY[entry].profile)
@@ -100,6 +100,7 @@ def test_every_theorem_names_a_numeric_twin_that_exists(module):
 
 
 def test_proofs_depend_on_sympy_only():
-    code = "import sys, proofs; print(sorted(m for m in ('torch', 'numpy', 'props', 'models') if m in sys.modules))"
+    code = ("import sys, convnet_invariances.proofs; print(sorted(m for m in ('torch', 'numpy', "
+            "'convnet_invariances.models', 'convnet_invariances._audit') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True).stdout
     assert out.strip() == "[]"

@@ -8,8 +8,8 @@ same cases run on the GPU too; elsewhere those are skipped.
 import pytest
 import torch
 
-from props import Translations, c4, certify_translation_equivariance, d4, orbit_error, trivial_action
-from props._bench import SmallCNN, bare_forward, naive_loop
+from convnet_invariances import Translations, c4, certify_translation_equivariance, d4, orbit_error, trivial_action
+from convnet_invariances.app import SmallCNN, bare_forward, naive_loop
 
 DEVICES = [pytest.param("cpu"), pytest.param("cuda", marks=pytest.mark.skipif(
     not torch.cuda.is_available(), reason="no CUDA device on this machine"))]

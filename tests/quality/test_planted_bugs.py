@@ -11,7 +11,7 @@ import torch.nn.functional as F
 from hypothesis import given
 
 from helpers import falsify, integer_weights_
-from props import Translations, assert_orbit, images
+from convnet_invariances import Translations, assert_orbit, images
 
 
 def at_or_moved_from(found, planted):

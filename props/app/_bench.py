@@ -5,7 +5,7 @@ batch shape pays one-off kernel setup):
 
 - naive: what users and existing tools write — transform, forward, compare,
   one group element at a time;
-- fast: the orbit engine behind :func:`props.orbit_error` (index gathers, chunked batches, fused compare),
+- fast: the orbit engine behind :func:`convnet_invariances.orbit_error` (index gathers, chunked batches, fused compare),
   without the float64 re-run of failing elements, which the naive loop has no counterpart for;
 - bare: the batched forward of the same orbit alone, inputs built beforehand,
   in the same chunks — the floor the check cannot beat.
@@ -16,7 +16,7 @@ ratios, and the table gives the median ratio over rounds with its range.
 naive/bare is the ceiling any batched check could reach on that model (how much
 batching speeds up the model itself); overhead = fast / bare − 1.
 
-The linear row compares :func:`props.certify_translation_equivariance` with
+The linear row compares :func:`convnet_invariances.certify_translation_equivariance` with
 the exhaustive orbit.  ``invariances bench`` prints the table; the
 pytest-benchmark tests in ``tests/benchmarks`` time the same cases.
 """
@@ -29,11 +29,12 @@ import time
 
 import torch
 
-from ._certificate import certify_translation_equivariance
-from ._checks import orbit_error
-from ._groups import Translations, c4, d4
-from ._orbit import DEFAULT_MEMORY_BUDGET, apply_all, chunk_limit, evaluate
-from ._output_actions import Trivial
+from .._certificate import certify_translation_equivariance
+from .._checks import orbit_error
+from .._groups import Translations, c4, d4
+from .._orbit import DEFAULT_MEMORY_BUDGET, apply_all, chunk_limit, evaluate
+from .._output_actions import Trivial
+from ..models import ResNet18Like
 
 
 def _integer_weights_(module, generator):
@@ -145,7 +146,7 @@ def orbit_case(name, f, x, group, output_action, rounds=3, repeat=1, mode="exact
     if torch_compile:
         variants["compiled"] = lambda: fast_check(f, x, group, output_action, mode, torch_compile=True)
     setup = {key: _timed(run) for key, run in variants.items()}  # warm-up: one-off kernel setup, compiling
-    times = {key: [] for key in variants}
+    times: dict[str, list[float]] = {key: [] for key in variants}
     for _ in range(rounds):
         for key, run in variants.items():
             times[key].append(_timed(run, repeat))
@@ -166,7 +167,7 @@ def certificate_case(name, conv, input_shape, x, rounds=1):
     """The linear certificate vs the exhaustive orbit it replaces (the orbit is a few hundred times slower:
     one round resolves the ratio far beyond the machine's noise)."""
     group = Translations(input_shape[1:])
-    times = {"naive": [], "fast": []}
+    times: dict[str, list[float]] = {"naive": [], "fast": []}
     certify_translation_equivariance(conv, input_shape)  # warm-up
     for _ in range(rounds):
         times["naive"].append(_timed(lambda: orbit_error(conv, x, group, mode="exact")))
@@ -199,15 +200,10 @@ def run_cases(quick=False, device="cpu", rounds=None, torch_compile=False):
                            **compiled))
     rows.append(orbit_case(f"conv stack {side}×{side} (no pooling), all circular shifts", stack, x, shifts,
                            Trivial(), many, **compiled))
-    try:
-        from models import ResNet18Like  # the registry's architecture, loaded at run time like every target
-    except ImportError:
-        ResNet18Like = None
-    if ResNet18Like is not None:
-        resnet = ResNet18Like().to(device).eval()
-        rows.append(orbit_case(f"ResNet-18-like {resnet_side}×{resnet_side}, all circular shifts", resnet,
-                               image(3, resnet_side), Translations((resnet_side, resnet_side)), Trivial(), few,
-                               mode="float", **compiled))
+    resnet = ResNet18Like().to(device).eval()
+    rows.append(orbit_case(f"ResNet-18-like {resnet_side}×{resnet_side}, all circular shifts", resnet,
+                           image(3, resnet_side), Translations((resnet_side, resnet_side)), Trivial(), few,
+                           mode="float", **compiled))
     rows.append(orbit_case(f"small CNN {side}×{side}, C4 (rot90)", small, x, c4(), Trivial(), many, repeat=20,
                            **compiled))
     rows.append(orbit_case(f"small CNN {side}×{side}, D4", small, x, d4(), Trivial(), many, repeat=20, **compiled))
@@ -259,7 +255,7 @@ def format_table(rows, device):
     widths = [max(len(row[i]) for row in lines) for i in range(len(lines[0]))]
     text = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)) for row in lines]
     text.insert(1, "  ".join("-" * w for w in widths))
-    note = ("\nnaive: transform + forward + compare per element; fast: the engine behind props.orbit_error; bare: the "
+    note = ("\nnaive: transform + forward + compare per element; fast: the engine behind convnet_invariances.orbit_error; bare: the "
             "batched forward of the same orbit alone.\nTimes are medians over rounds; ratios are per round, median (min–max). "
             "naive/bare is the most any batched check could gain on that model;\noverhead = fast/bare − 1. "
             "Last row: naive = exhaustive orbit, fast = linear certificate."
@@ -275,33 +271,31 @@ def stream_large_orbit(side=224, max_seconds=None, device="cpu", memory_budget=D
     Memory stays within ``memory_budget`` whatever the orbit size; ``max_seconds`` stops early and reports
     the projected total (on a 2-core CPU the 50,176 shifts of 224×224 take hours; on a GPU they complete).
     """
-    from models import ResNet18Like
-
-    from ._orbit import evaluate
-    from ._output_actions import Trivial
-    from ._progress import Progress
+    from ._progress import progress_bar
 
     device = torch.device(device)
     model = ResNet18Like().to(device).eval()
     x = torch.randint(-2, 3, (1, 3, side, side)).float().to(device)
     elements = Translations((side, side)).elements()
-    bar = Progress(len(elements), label=f"ResNet-18-like {side}×{side}")
     start, done, worst = time.perf_counter(), 0, 0.0
     step = 1024  # each part pays a reference forward and a determinism call: ≪1% at this size
-    while done < len(elements):
-        part = elements[done:done + step]
-        result = evaluate(model, x, part, output_action=Trivial(), claim="translation-invariant",
-                          mode="float", memory_budget=memory_budget, torch_compile=torch_compile,
-                          rerun_in_float64=False)  # the stream measures errors; verdicts are not its job
-        worst = max(worst, float(result.errors.max()))
-        done += len(part)
-        bar.advance(len(part))
-        elapsed = time.perf_counter() - start
-        if max_seconds is not None and elapsed > max_seconds and done < len(elements):
-            print(f"\nstopped after {elapsed:.0f} s: {done}/{len(elements)} shifts, projected total "
-                  f"{elapsed * len(elements) / done / 60:.1f} min on {device_name(device)}")
-            break
-    return {"side": side, "shifts_done": done, "shifts": len(elements), "seconds": time.perf_counter() - start,
+    with progress_bar(f"ResNet-18-like {side}×{side}", enabled=True) as progress:
+        while done < len(elements):
+            part = elements[done:done + step]
+            result = evaluate(model, x, part, output_action=Trivial(), claim="translation-invariant",
+                              mode="float", memory_budget=memory_budget, torch_compile=torch_compile,
+                              rerun_in_float64=False)  # the stream measures errors; verdicts are not its job
+            worst = max(worst, float(result.errors.max()))
+            done += len(part)
+            progress(done, len(elements))
+            elapsed = time.perf_counter() - start
+            if max_seconds is not None and elapsed > max_seconds and done < len(elements):
+                break
+    elapsed = time.perf_counter() - start
+    if done < len(elements):
+        print(f"stopped after {elapsed:.0f} s: {done}/{len(elements)} shifts, projected total "
+              f"{elapsed * len(elements) / done / 60:.1f} min on {device_name(device)}")
+    return {"side": side, "shifts_done": done, "shifts": len(elements), "seconds": elapsed,
             "max_error": worst, "device": device_name(device)}
 
 

@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from helpers import falsify
-from props import (
+from convnet_invariances import (
     CircularShift,
     Translations,
     assert_invariant,

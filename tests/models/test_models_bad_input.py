@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from models import (
+from convnet_invariances.models import (
     APS,
     BlurPool,
     Conv,
@@ -54,7 +54,7 @@ def test_wrong_input_says_what_shape_is_expected(layer, x, message):
 
 
 def test_factories_are_deterministic():
-    from models import REGISTRY
+    from convnet_invariances.models import REGISTRY
 
     for entry in REGISTRY.values():
         first, second = entry.build().state_dict(), entry.build().state_dict()

@@ -4,7 +4,7 @@ import torch
 from hypothesis import given
 from hypothesis import strategies as st
 
-from props import (
+from convnet_invariances import (
     ChannelCycle,
     CircularShift,
     Dihedral,

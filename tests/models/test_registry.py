@@ -3,8 +3,8 @@
 import pytest
 import torch
 
-from models import REGISTRY
-from props._registry_check import check_line
+from convnet_invariances.models import REGISTRY
+from convnet_invariances.app import check_line
 
 LINES = [pytest.param(entry, line, id=f"{name}:{line.claim}:{line.status}")
          for name, entry in REGISTRY.items() for line in entry.profile]

@@ -4,8 +4,8 @@ import pytest
 import torch
 from hypothesis import given
 
-import props
-from props import (
+import convnet_invariances as ci
+from convnet_invariances import (
     CircularShift,
     InvalidArgument,
     InvarianceError,
@@ -76,7 +76,7 @@ def test_bad_argument_gets_a_clear_message(call, message):
 
 
 def test_every_error_shares_one_base_class():
-    for cls in (InvalidArgument, LayerError, props.EquivarianceViolation):
+    for cls in (InvalidArgument, LayerError, ci.EquivarianceViolation):
         assert issubclass(cls, InvarianceError)
 
 

@@ -6,7 +6,8 @@ import importlib
 import pytest
 import torch
 
-PACKAGES = ["props", "models", "proofs"]
+# the application (convnet_invariances.app) gets its examples with the report rewrite (issue #12)
+PACKAGES = ["convnet_invariances", "convnet_invariances.models", "convnet_invariances.proofs"]
 
 
 def public_objects():
@@ -39,3 +40,16 @@ def test_all_lists_only_existing_names_and_the_package_docstring_runs(package_na
         assert hasattr(package, name), name
     failures, _ = doctest.testmod(package, optionflags=doctest.ELLIPSIS)
     assert failures == 0
+
+
+def test_the_lazy_root_and_its_static_view_list_the_same_names():
+    """The root loads names on first use; type checkers read a TYPE_CHECKING block: both must agree."""
+    import ast
+
+    import convnet_invariances as ci
+
+    tree = ast.parse(open(ci.__file__, encoding="utf-8").read())
+    static = {alias.asname or alias.name for node in ast.walk(tree)
+              if isinstance(node, ast.If) and getattr(node.test, "id", "") == "TYPE_CHECKING"
+              for item in node.body if isinstance(item, ast.ImportFrom) for alias in item.names}
+    assert static == set(ci.__all__) - {"__version__"}

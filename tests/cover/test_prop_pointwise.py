@@ -16,7 +16,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from helpers import falsify, min_side_for
-from props import Translations, assert_orbit, conv_layers, d4, images
+from convnet_invariances import Translations, assert_orbit, conv_layers, d4, images
 
 CORRECTLY_ROUNDED = {
     "relu": torch.relu,

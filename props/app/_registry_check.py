@@ -21,13 +21,11 @@ from pathlib import Path
 
 import torch
 
-from ._actions import CircularShift
-from ._claims import ZERO_FILL_SHIFT, Claim, check_claim, zero_border
-from ._errors import InvalidArgument, InvarianceError, LayerError
-from ._plots import rate_plot
+from .._actions import CircularShift
+from .._claims import ZERO_FILL_SHIFT, Claim, check_claim, claim_group, zero_border
+from .._errors import InvalidArgument, InvarianceError, LayerError
+from ._plots import comparison_plot, rate_plot
 
-#: where rate plots go unless the caller says otherwise (the CLI passes <--out>/rates)
-PLOT_DIR = Path("invariance-report") / "rates"
 
 
 class ProfileMismatch(InvarianceError, AssertionError):
@@ -44,7 +42,7 @@ def claim_of(line):
     return Claim.parse(line.claim)
 
 
-def inputs_for(entry, symmetry, margin=0, count=2, seed=0, shape=None):
+def inputs_for(entry, claim, count=2, seed=0, shape=None):
     """A batch of inputs suited to the line: integer-valued when the entry's arithmetic is exact."""
     generator = torch.Generator().manual_seed(seed)
     shape = (count,) + tuple(shape or entry.input_shape)
@@ -53,8 +51,8 @@ def inputs_for(entry, symmetry, margin=0, count=2, seed=0, shape=None):
         x = torch.randint(-3, 4, shape, generator=generator).to(dtype)
     else:
         x = torch.rand(shape, generator=generator, dtype=dtype) * 2 - 1
-    if symmetry == "translation-zero":
-        x = zero_border(x, ZERO_FILL_SHIFT + margin)
+    if claim.boundary == "zero":
+        x = zero_border(x, ZERO_FILL_SHIFT + claim.border)
     return x
 
 
@@ -88,7 +86,7 @@ def has_polyphase_ties(module, x):
 def tie_free_inputs(entry, line, seed):
     """Inputs for the line; for APS entries, the first seed from ``seed`` on whose inputs no polyphase norms tie."""
     for attempt in range(seed, seed + 50):
-        x = inputs_for(entry, line.symmetry, line.margin, seed=attempt)
+        x = inputs_for(entry, claim_of(line), seed=attempt)
         if "aps" not in entry.tags or not has_polyphase_ties(module_in(entry, x.dtype), x):
             return x
     raise ProfileMismatch(f"{entry.name}: 50 input draws all had polyphase ties")
@@ -103,7 +101,7 @@ def check_holds(entry, line, seeds=(0, 1)):
     claim = claim_of(line)
     for seed in seeds:
         x = tie_free_inputs(entry, line, seed)
-        elements = claim.elements(tuple(x.shape)).elements()
+        elements = claim_group(claim, tuple(x.shape)).elements()
         exact = entry.exact_dtype is not None and all(g.exact_arithmetic for g in elements)
         result = check_claim(module_in(entry, x.dtype), x, claim, mode="exact" if exact else "float")
         expect(result.holds, f"{entry.name}: {claim} should hold\n{result.report()}")
@@ -112,9 +110,8 @@ def check_holds(entry, line, seeds=(0, 1)):
 def refute(entry, claim, seeds=(0, 1, 2, 3)):
     """Find an input on which the claim is violated (or cannot even be stated); return the evidence."""
     claim = Claim.parse(claim)
-    symmetry = "translation-zero" if claim.boundary == "zero" else claim.symmetry
     for seed in seeds:
-        x = inputs_for(entry, symmetry, claim.margin, seed=seed)
+        x = inputs_for(entry, claim, seed=seed)
         module = module_in(entry, x.dtype)
         with torch.no_grad():
             module(x)  # the layer works on its own input; only the transformed input may fail
@@ -145,7 +142,7 @@ def check_subgroup(entry, line):
     if line.relation == "invariant":
         refute(entry, Claim("translation", "invariant", stride=1))
     else:
-        x = inputs_for(entry, line.symmetry, line.margin, seed=5)
+        x = inputs_for(entry, claim_of(line), seed=5)
         module = module_in(entry, x.dtype)
         one_step = CircularShift((0,) * (x.dim() - 3) + (1,))
         expect(not output_matches_some_shift(module, x, one_step),
@@ -200,24 +197,26 @@ def measure_rate(entry, line):
         if claim.symmetry == "translation":
             g = CircularShift((0,) * (dims - 1) + (1,))  # a one-pixel shift
         else:
-            g = claim.elements(tuple(x.shape)).elements()[0]  # rotation by 30°, upscaling by 2
+            g = claim_group(claim, tuple(x.shape)).elements()[0]  # rotation by 30°, upscaling by 2
         with torch.no_grad():
             errors.append(relative_error(module(g(x)), module(x)))
     return list(values), errors
 
 
-def write_rate_plot(entry, line, values, errors, plot_dir=PLOT_DIR):
-    """The error over the sweep with the expected rate beside it, written to ``plot_dir``."""
+def write_rate_plot(entry, line, values, errors, plot_dir=None):
+    """The error over the sweep with the expected rate beside it, written to ``plot_dir`` (None: not written)."""
+    if plot_dir is None:
+        return None
     png = rate_plot(values, errors, line.sweep[0], line.rate, f"{entry.name}: {line.claim}")
     plot_dir = Path(plot_dir)
     plot_dir.mkdir(parents=True, exist_ok=True)
-    path = plot_dir / f"{entry.name}-{line.symmetry}.png"
+    path = plot_dir / f"{entry.name}-{line.symmetry}{'-zero' if line.boundary == 'zero' else ''}.png"
     if png:
         path.write_bytes(png)
     return path
 
 
-def check_approximate(entry, line, plot_dir=PLOT_DIR):
+def check_approximate(entry, line, plot_dir=None):
     values, errors = measure_rate(entry, line)
     path = write_rate_plot(entry, line, values, errors, plot_dir)
     # the theory predicts a fall; demand it at every step and overall (a log-log slope below -1/2)
@@ -229,7 +228,7 @@ def check_approximate(entry, line, plot_dir=PLOT_DIR):
     return values, errors, slope
 
 
-def check_line(entry, line, plot_dir=PLOT_DIR):
+def check_line(entry, line, plot_dir=None):
     """Check one profile line; raise :class:`ProfileMismatch` if the entry does not behave as stated.
 
     Returns the measured (values, errors, slope) for approximate lines, None otherwise.
@@ -243,3 +242,43 @@ def check_line(entry, line, plot_dir=PLOT_DIR):
     if line.status == "approximate":
         return check_approximate(entry, line, plot_dir)
     return refute(entry, line.claim)
+
+
+#: the downsampling variants of the ResNet-18-like compared for shift sensitivity (Zhang 2019's pairs)
+DOWNSAMPLING_VARIANTS = ("stride", "blurpool", "maxpool", "maxblurpool")
+
+
+def downsampling_comparison(sides=(16, 32, 64), seeds=range(4)):
+    """Mean relative logit error of the ResNet-18-like under a one-pixel shift, for each downsampling variant
+    and input side, on smooth inputs: ``{variant: [error at each side]}``.
+
+    Zhang's pairs: strided conv -> blur then stride; max-pool stride 2 -> dense max then blur and stride.
+    """
+    from ..models import ResNet18Like
+
+    errors = {}
+    for name in DOWNSAMPLING_VARIANTS:
+        model = ResNet18Like(downsample=name).double().eval()
+        per_side = []
+        for side in sides:
+            values = []
+            for seed in seeds:
+                x = smooth_input("translation", side, 2, 3, seed=seed)
+                with torch.no_grad():
+                    values.append(relative_error(model(CircularShift((0, 1))(x)), model(x)))
+            per_side.append(sum(values) / len(values))
+        errors[name] = per_side
+    return {"sides": list(sides), "errors": errors}
+
+
+def write_downsampling_plot(comparison, plot_dir):
+    """The comparison as a log-log plot, written to ``plot_dir``; returns the path (None without matplotlib)."""
+    png = comparison_plot(comparison["sides"], comparison["errors"], "input side (smooth inputs)",
+                          "relative logit error, 1-pixel shift", "ResNet-18-like: shift sensitivity by downsampling")
+    if png is None:
+        return None
+    plot_dir = Path(plot_dir)
+    plot_dir.mkdir(parents=True, exist_ok=True)
+    path = plot_dir / "resnet18-blurpool-vs-baselines.png"
+    path.write_bytes(png)
+    return path

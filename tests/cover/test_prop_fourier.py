@@ -12,7 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from helpers import falsify
-from props import (
+from convnet_invariances import (
     Action,
     CircularShift,
     OutputAction,

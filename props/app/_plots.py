@@ -78,6 +78,22 @@ def rate_plot(values, errors, parameter, rate, title):
     return _png(fig, plt)
 
 
+def comparison_plot(sides, series, xlabel, ylabel, title):
+    """Several measured curves against one parameter, log-log (base 2)."""
+    plt = _pyplot()
+    if plt is None:
+        return None
+    fig, ax = plt.subplots(figsize=(5.0, 3.6))
+    for name, values in series.items():
+        ax.loglog(sides, values, "o-", base=2, label=name)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title, fontsize=9)
+    ax.legend(fontsize=8)
+    ax.grid(True, which="both", alpha=0.3)
+    return _png(fig, plt)
+
+
 def figure_for(result):
     """The figure that fits a claim result: a heatmap for translations, bars otherwise."""
     if result.error_map is not None:

@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from helpers import falsify
-from props import Dihedral, assert_orbit, c4, d4, group_elements, images, kernels
+from convnet_invariances import Dihedral, assert_orbit, c4, d4, group_elements, images, kernels
 
 
 def conv_same(x, kernel, padding_mode):

@@ -11,9 +11,9 @@
 
 import torch
 
-from models import APS, REGISTRY, P4Lifting, ResNet18Like
-from props._registry_check import PLOT_DIR, has_polyphase_ties, relative_error, smooth_input, tie_free_inputs
-from props import CircularShift, Translations, c4, orbit_error, regular_c4_action, trivial_action
+from convnet_invariances.models import APS, REGISTRY, P4Lifting
+from convnet_invariances.app import downsampling_comparison, has_polyphase_ties, tie_free_inputs
+from convnet_invariances import Translations, c4, orbit_error, regular_c4_action, trivial_action
 
 
 def _exact_orbit(name, seed=0):
@@ -49,15 +49,6 @@ def test_aps_ties_are_the_stated_exception():
     assert not result.holds, "with a tie, the first component in raster order wins, and a shift reorders them"
 
 
-def _mean_shift_error(model, side, seeds=range(4)):
-    errors = []
-    for seed in seeds:
-        x = smooth_input("translation", side, 2, 3, seed=seed)
-        with torch.no_grad():
-            errors.append(relative_error(model(CircularShift((0, 1))(x)), model(x)))
-    return sum(errors) / len(errors)
-
-
 def test_blurpool_lowers_the_shift_error_of_the_resnet_on_smooth_inputs():
     """Zhang's pairs: strided conv -> blur then stride; max-pool stride 2 -> dense max then blur and stride.
 
@@ -67,31 +58,11 @@ def test_blurpool_lowers_the_shift_error_of_the_resnet_on_smooth_inputs():
     0.034/0.018/0.008.  BlurPool *alone* (no max) does not beat max-pool below
     64², which is why the pairs are compared, not BlurPool against everything.
     """
-    sides = (16, 32, 64)
-    names = ("stride", "blurpool", "maxpool", "maxblurpool")
-    variants = {name: ResNet18Like(downsample=name).double().eval() for name in names}
-    errors = {name: [_mean_shift_error(model, side) for side in sides] for name, model in variants.items()}
-    for i, side in enumerate(sides):
+    comparison = downsampling_comparison()
+    errors = comparison["errors"]
+    for i, side in enumerate(comparison["sides"]):
         assert errors["blurpool"][i] < 0.75 * errors["stride"][i], (side, errors)
         assert errors["maxblurpool"][i] < 0.75 * errors["maxpool"][i], (side, errors)
-
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    PLOT_DIR.mkdir(parents=True, exist_ok=True)
-    fig, ax = plt.subplots(figsize=(4.5, 3.2))
-    for name, values in errors.items():
-        ax.loglog(sides, values, "o-", base=2, label=f"{name} downsampling")
-    ax.set_xlabel("input side (smooth inputs)")
-    ax.set_ylabel("relative error, 1-pixel shift")
-    ax.set_title("ResNet-18-like: shift sensitivity", fontsize=9)
-    ax.legend(fontsize=8)
-    ax.grid(True, which="both", alpha=0.3)
-    fig.tight_layout()
-    fig.savefig(PLOT_DIR / "resnet18-blurpool-vs-baselines.png", dpi=100)
-    plt.close(fig)
 
 
 def test_stated_size_conditions_fail_when_broken():

@@ -12,7 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from helpers import FixedOutput, falsify, min_side_for, near_border
-from props import (
+from convnet_invariances import (
     CircularShift,
     EquivarianceViolation,
     Translations,

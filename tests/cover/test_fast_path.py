@@ -1,16 +1,12 @@
 """The fast path and the certificates return the same verdicts as the naive loop; memory stays in its budget."""
 
-import subprocess
-import sys
-import textwrap
-
 import pytest
 import torch
 from hypothesis import given
 from hypothesis import strategies as st
 
 from helpers import integer_weights_
-from props import (
+from convnet_invariances import (
     LayerError,
     Translations,
     certify_translation_equivariance,
@@ -19,7 +15,7 @@ from props import (
     orbit_error,
     trivial_action,
 )
-from props._bench import SmallCNN, format_table, naive_loop, run_cases
+from convnet_invariances.app import SmallCNN, naive_loop
 
 
 def test_fast_path_errors_are_bitwise_the_naive_loop_errors_on_a_cnn():
@@ -51,20 +47,6 @@ def test_certificate_refuses_nonlinear_and_non_integer_layers():
     assert "not linear" in certify_translation_equivariance(relu_net, (1, 6, 6)).reason
     float_conv = torch.nn.Conv2d(1, 1, 3, padding=1, padding_mode="circular")
     assert "not integer-valued" in certify_translation_equivariance(float_conv, (1, 6, 6)).reason
-
-
-def test_benchmark_table_runs_and_reports_ratios():
-    rows = run_cases(quick=True)
-    assert {r["case"].split(",")[0] for r in rows} >= {"small CNN 8×8", "ResNet-18-like 16×16"}
-    for row in rows:
-        ratio = row["naive_over_fast"]
-        assert 0 < ratio["min"] <= ratio["median"] <= ratio["max"]
-        assert row["seconds"]["naive"]["median"] > 0 and row["seconds"]["fast"]["median"] > 0
-    table = format_table(rows, "cpu")
-    assert "naive/fast" in table and "naive/bare (ceiling)" in table and "compile s" not in table
-    rows[0].update(naive_over_compiled={"median": 4.0, "min": 3.5, "max": 4.5}, compile_s=16.2)
-    compiled = format_table(rows, "cpu").splitlines()
-    assert "naive/compiled" in compiled[1] and "4.0× (3.5–4.5)" in compiled[3] and " 16 " in compiled[3]
 
 
 @pytest.mark.slow
@@ -105,37 +87,3 @@ def test_a_compiled_check_still_reports_the_layers_own_error(monkeypatch):
 
     with pytest.raises(LayerError, match=r"the layer raised ValueError: batch too large"):
         orbit_error(raises_on_batches, torch.ones(1, 1, 4, 4), Translations((4, 4)), torch_compile=True)
-
-
-PEAK_SCRIPT = textwrap.dedent("""
-    import resource, sys, torch
-    import props._orbit
-    from props import Translations, orbit_error
-    if sys.argv[2] == "ignore-budget":  # the negative twin: the whole orbit in one chunk
-        props._orbit.chunk_limit = lambda x, y0, count, budget: count
-    torch.set_num_threads(1)
-    conv = torch.nn.Conv2d(8, 8, 3, padding=1, padding_mode="circular", bias=False)
-    x = torch.randint(-2, 3, (1, 8, 64, 64)).float()
-    orbit_error(conv, x, Translations((64, 64)).subgroup(8), mode="exact", memory_budget=2**20)  # warm up
-    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    budget = int(sys.argv[1])
-    orbit_error(conv, x, Translations((64, 64)), mode="exact", memory_budget=budget)
-    after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    print((after - before) * 1024)
-""")
-
-
-@pytest.mark.slow
-def test_peak_memory_stays_within_the_budget_whatever_the_orbit_size():
-    # 4096 shifts of an 8×64×64 input: ~0.5 GiB of orbit inputs if built at once.  The growth of the
-    # process's peak resident memory during the check stays within a 4 MiB budget (2× for allocator
-    # slack); the negative twin ignores the budget and must blow through it, so the measurement sees
-    # the memory that chunks take.
-    def peak(budget, mode="obey-budget"):
-        out = subprocess.run([sys.executable, "-c", PEAK_SCRIPT, str(budget), mode],
-                             capture_output=True, text=True, check=True)
-        return int(out.stdout.strip().splitlines()[-1])
-
-    budget = 4 * 2**20
-    assert peak(budget) <= 2 * budget
-    assert peak(budget, "ignore-budget") > 2 * budget

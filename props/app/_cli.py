@@ -1,4 +1,4 @@
-"""The ``invariances`` command (also ``python -m props``).
+"""The ``invariances`` command (also ``python -m convnet_invariances``).
 
     invariances audit [TARGET] [--input-shape C,H,W] [--claim CLAIM]... [--json PATH] [--markdown PATH]
                       [--html PATH] [--seed N] [--examples N] [--device DEV] [--out DIR]
@@ -16,14 +16,17 @@ import argparse
 import importlib
 import importlib.util
 import json
+import os
 import sys
 from pathlib import Path
 
 import torch
 
-from ._audit import audit
-from ._claims import CLAIM_NAMES, Claim
-from ._errors import InvalidArgument, InvarianceError
+from .._audit import audit
+from .._claims import CLAIM_NAMES, Claim
+from .._errors import InvalidArgument, InvarianceError
+from .._version import __version__
+from ._progress import progress_bar
 from ._report import to_html, to_markdown, write_reports
 
 
@@ -41,6 +44,8 @@ def resolve_target(text):
         if not path.is_file():
             raise UsageError(f"TARGET={text!r}: no file {where!r}")
         spec = importlib.util.spec_from_file_location(path.stem, path)
+        if spec is None or spec.loader is None:
+            raise UsageError(f"TARGET={text!r}: {where} cannot be imported as a Python module")
         module = importlib.util.module_from_spec(spec)
         sys.path.insert(0, str(path.parent.resolve()))
         try:
@@ -48,10 +53,16 @@ def resolve_target(text):
         except Exception as exc:
             raise UsageError(f"TARGET={text!r}: importing {where} raised {type(exc).__name__}: {exc}") from None
     else:
+        # `python -m` puts the current directory on sys.path and the console script does not: both should
+        # find a package in the directory the user is standing in
+        if os.getcwd() not in sys.path and "" not in sys.path:
+            sys.path.insert(0, os.getcwd())
         try:
             module = importlib.import_module(where)
         except ImportError as exc:
             raise UsageError(f"TARGET={text!r}: cannot import {where!r} ({exc}); is it on PYTHONPATH?") from None
+        except Exception as exc:
+            raise UsageError(f"TARGET={text!r}: importing {where} raised {type(exc).__name__}: {exc}") from None
     if not hasattr(module, name):
         available = sorted(n for n in dir(module) if not n.startswith("_"))[:15]
         raise UsageError(f"TARGET={text!r}: {where} has no attribute {name!r}; it has {', '.join(available)}")
@@ -63,6 +74,8 @@ def resolve_target(text):
             built = obj()
         except TypeError as exc:
             raise UsageError(f"TARGET={text!r}: {name}() needs arguments ({exc}); point at a zero-argument factory") from None
+        except Exception as exc:
+            raise UsageError(f"TARGET={text!r}: {name}() raised {type(exc).__name__}: {exc}") from None
         if not isinstance(built, torch.nn.Module):
             raise UsageError(f"TARGET={text!r}: {name}() returned {type(built).__name__}, not a torch.nn.Module")
         return built
@@ -91,6 +104,7 @@ def _positive_int(text):
 
 def _parser():
     parser = argparse.ArgumentParser(prog="invariances", description="Audit the invariances of convolutional layers.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
     run = commands.add_parser("audit", help="audit a layer (or, without TARGET, the built-in registry)")
     run.add_argument("target", nargs="?", help="package.module:name or path/to/file.py:name (a Module, class or factory)")
@@ -124,8 +138,9 @@ def _audit_target(args):
     module = resolve_target(args.target)
     if args.device and args.device.startswith("cuda") and not torch.cuda.is_available():
         raise UsageError(f"--device={args.device!r}: CUDA is not available on this machine")
-    report = audit(module, shape, claims, examples=args.examples, seed=args.seed, device=args.device,
-                   progress=sys.stderr.isatty(), name=args.target)
+    with progress_bar(f"auditing {args.target}") as progress:
+        report = audit(module, shape, claims, examples=args.examples, seed=args.seed, device=args.device,
+                       progress=progress, name=args.target)
     print(report.report())
     for path in write_reports(report, json_path=args.json, markdown_path=args.markdown, html_path=args.html):
         print(f"wrote {path}")
@@ -137,7 +152,7 @@ def _audit_registry(args):
     from ._registry_check import ProfileMismatch, check_line
 
     try:
-        from models import REGISTRY
+        from ..models import REGISTRY
     except ImportError:
         raise UsageError("without TARGET the audit runs on the built-in registry, but the models package is not installed") from None
     out = Path(args.out)
@@ -175,6 +190,9 @@ def _audit_registry(args):
         agree = sum(line["agrees"] for line in row["lines"])
         claims = ", ".join(f"{line['claim']}:{line['status']}" for line in row["lines"] if line["status"] != "none")
         print(f"{name.ljust(width)}  {len(row['lines']):5d}  {agree:5d}  {claims or '(no symmetry)'}", flush=True)
+    from ._registry_check import downsampling_comparison, write_downsampling_plot
+
+    write_downsampling_plot(downsampling_comparison(), out / "rates")
     (out / "registry.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")
     (out / "README.md").write_text(_registry_index(summary), encoding="utf-8")
     total = sum(len(s["lines"]) for s in summary)

@@ -6,8 +6,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from helpers import integer_weights_, min_side_for
-from props import (
+from convnet_invariances import (
     CircularShift,
+    FiniteGroup,
     LayerError,
     Translations,
     ZeroShift,
@@ -22,7 +23,6 @@ from props import (
     strided_action,
     trivial_action,
 )
-from props._orbit import apply_all, evaluate
 
 
 def naive_errors(f, x, group, output_action):
@@ -54,16 +54,27 @@ def test_gathered_orbit_equals_applying_each_element(x, group_name):
     group = Translations(x.shape[2:]) if group_name == "translations" else d4()
     if group_name == "D4" and x.shape[-1] != x.shape[-2]:
         x = x[..., : min(x.shape[2:]), : min(x.shape[2:])]
-    stacked = apply_all(group.elements(), x)
-    for g, moved in zip(group, stacked):
+    for g, moved in zip(group, inputs_seen(x, group)):
         assert torch.equal(moved, g(x)), g
 
 
 def test_zero_fill_orbit_gather_matches_the_action():
     x = torch.arange(1.0, 26.0).view(1, 1, 5, 5)
-    elements = [ZeroShift((dy, dx)) for dy in range(-4, 5) for dx in range(-4, 5)]
-    for g, moved in zip(elements, apply_all(elements, x)):
+    group = FiniteGroup("zero-fill shifts", [ZeroShift((dy, dx)) for dy in range(-4, 5) for dx in range(-4, 5)])
+    for g, moved in zip(group, inputs_seen(x, group)):
         assert torch.equal(moved, g(x)), g
+
+
+def inputs_seen(x, group):
+    """The transformed inputs the engine hands the layer, in group order (one per element for a batch of 1)."""
+    seen = []
+
+    def record(batch):
+        seen.append(batch.clone())
+        return batch
+
+    orbit_error(record, x, group, output_action=trivial_action(), mode="exact")
+    return torch.cat(seen[1:]).unsqueeze(1)  # the first call is the reference f(x); (G, 1, C, *S)
 
 
 class BatchRecorder(torch.nn.Module):
@@ -100,7 +111,7 @@ def test_an_orbit_without_the_identity_spends_one_more_call_on_determinism():
     conv = integer_weights_(torch.nn.Conv2d(2, 4, 3, padding=1, padding_mode="circular"))
     x = torch.randint(-3, 4, (1, 2, 8, 8)).float()
     recorder = BatchRecorder(conv)
-    evaluate(recorder, x, [CircularShift((1, 0)), CircularShift((0, 1))], output_action=same_action(), claim="c")
+    orbit_error(recorder, x, FiniteGroup("two shifts", [CircularShift((1, 0)), CircularShift((0, 1))]))
     assert recorder.batches == [1, 1, 2]  # f(x), f(x) again, the two shifted inputs as one batch
 
 
@@ -202,7 +213,7 @@ def test_invariance_report_names_the_output_action():
     text = result.report()
     assert "invariance f(g·x) = f(x): VIOLATED" in text
     assert "g = shift(0, 1)" in text  # the simplest violating element leads the report
-    assert "reproduce:  props.assert_invariant(layer, x, shift(0, 1), mode='exact')" in text
+    assert "reproduce:  convnet_invariances.assert_invariant(layer, x, shift(0, 1), mode='exact')" in text
 
 
 def test_assert_equivariant_returns_the_measurement_when_the_claim_holds():

@@ -11,7 +11,7 @@ DATA = Path(__file__).resolve().parent / "data" / "user_layers.py"
 
 
 def run(*args, cwd=None):
-    return subprocess.run([sys.executable, "-m", "props", *args], capture_output=True, text=True, cwd=cwd, timeout=300)
+    return subprocess.run([sys.executable, "-m", "convnet_invariances", *args], capture_output=True, text=True, cwd=cwd, timeout=300)
 
 
 def test_a_true_claim_exits_0_and_prints_the_table(tmp_path):
@@ -66,8 +66,8 @@ def test_wrong_input_shape_for_the_layer_is_reported():
 def test_without_target_the_registry_is_audited_against_its_profiles(tmp_path, monkeypatch, capsys):
     import dataclasses
 
-    import models
-    from props._cli import main
+    from convnet_invariances import models
+    from convnet_invariances.app import main
 
     subset = {name: models.REGISTRY[name] for name in ("conv3x3_zeros", "global_max_pool", "mellin_magnitude_1d")}
     monkeypatch.setattr(models, "REGISTRY", subset)

@@ -1,0 +1,59 @@
+"""The benchmark table and the memory budget, measured in a separate process."""
+
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from convnet_invariances.app import format_table, run_cases
+
+
+def test_benchmark_table_runs_and_reports_ratios():
+    rows = run_cases(quick=True)
+    assert {r["case"].split(",")[0] for r in rows} >= {"small CNN 8×8", "ResNet-18-like 16×16"}
+    for row in rows:
+        ratio = row["naive_over_fast"]
+        assert 0 < ratio["min"] <= ratio["median"] <= ratio["max"]
+        assert row["seconds"]["naive"]["median"] > 0 and row["seconds"]["fast"]["median"] > 0
+    table = format_table(rows, "cpu")
+    assert "naive/fast" in table and "naive/bare (ceiling)" in table and "compile s" not in table
+    rows[0].update(naive_over_compiled={"median": 4.0, "min": 3.5, "max": 4.5}, compile_s=16.2)
+    compiled = format_table(rows, "cpu").splitlines()
+    assert "naive/compiled" in compiled[1] and "4.0× (3.5–4.5)" in compiled[3] and " 16 " in compiled[3]
+
+
+PEAK_SCRIPT = textwrap.dedent("""
+    import resource, sys, torch
+    from convnet_invariances import Translations, orbit_error
+    torch.set_num_threads(1)
+    conv = torch.nn.Conv2d(8, 8, 3, padding=1, padding_mode="circular", bias=False)
+    x = torch.randint(-2, 3, (1, 8, 64, 64)).float()
+    orbit_error(conv, x, Translations((64, 64)).subgroup(8), mode="exact", memory_budget=2**20)  # warm up
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    budget = int(sys.argv[1])
+    if sys.argv[2] == "ignore-budget":  # the negative twin: the whole orbit built at once, as a naive check would
+        with torch.inference_mode():
+            conv(torch.cat([g(x) for g in Translations((64, 64))]))
+    else:
+        orbit_error(conv, x, Translations((64, 64)), mode="exact", memory_budget=budget)
+    after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    print((after - before) * 1024)
+""")
+
+
+@pytest.mark.slow
+def test_peak_memory_stays_within_the_budget_whatever_the_orbit_size():
+    # 4096 shifts of an 8×64×64 input: ~0.5 GiB of orbit inputs if built at once.  The growth of the
+    # process's peak resident memory during the check stays within a 4 MiB budget (2× for allocator
+    # slack); the negative twin ignores the budget and must blow through it, so the measurement sees
+    # the memory that chunks take.
+    def peak(budget, mode="obey-budget"):
+        out = subprocess.run([sys.executable, "-c", PEAK_SCRIPT, str(budget), mode],
+                             capture_output=True, text=True, check=True)
+        return int(out.stdout.strip().splitlines()[-1])
+
+    budget = 4 * 2**20
+    assert peak(budget) <= 2 * budget
+    assert peak(budget, "ignore-budget") > 2 * budget
+
