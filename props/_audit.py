@@ -21,7 +21,8 @@ import torch
 
 from ._claims import ZERO_FILL_SHIFT, Claim, check_claim, claim_output_action, zero_border
 from ._errors import InvalidArgument, LayerError, OutputShapeMismatch, describe_value
-from ._orbit import call_layer, evaluate
+from ._layer_calls import call_layer
+from ._orbit import evaluate
 from ._safety import untouched
 
 #: continuous symmetries whose relative error is below this are reported as "approximate" (a convention for

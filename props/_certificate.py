@@ -23,7 +23,7 @@ import torch
 
 from ._actions import CircularShift
 from ._errors import InvalidArgument, describe_value
-from ._orbit import call_layer
+from ._layer_calls import call_layer
 from ._safety import untouched
 from ._tolerance import is_integer_valued
 

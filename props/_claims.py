@@ -11,7 +11,8 @@ import torch
 from ._actions import Dihedral, Rotation, Upscale, ZeroShift
 from ._errors import InvalidArgument, require_spatial
 from ._groups import FiniteGroup, Translations, c4, flips
-from ._orbit import DEFAULT_MEMORY_BUDGET, call_layer, describe_claim, evaluate
+from ._layer_calls import call_layer
+from ._orbit import DEFAULT_MEMORY_BUDGET, describe_claim, evaluate
 from ._output_actions import OutputAction, RegularC4, Same, Strided, Trivial
 from ._vocabulary import CLAIM_NAMES, Claim
 

@@ -41,6 +41,12 @@ def describe_layer(f):
 class Measurement:
     """Evidence for ``f(g·x) = ρ(g)·f(x)`` at one group element ``g``.
 
+    ``max_error`` is the largest difference in the layer's own precision and
+    ``tolerance`` the rounding bound at the output element that decides the
+    verdict; in float mode a twin in another precision (the *arbiter*) re-ran
+    the element, and ``twin_error``/``twin_threshold`` are its numbers there
+    (see :mod:`convnet_invariances._tolerance`).
+
     >>> import torch
     >>> from convnet_invariances import equivariance_error, CircularShift
     >>> m = equivariance_error(torch.nn.ReLU(), torch.randn(1, 1, 4), CircularShift((1,)))
@@ -61,18 +67,26 @@ class Measurement:
     dtype: str
     device: str
     margin: tuple | None = None
-    float64_error: float | None = None
-    float64_tolerance: float | None = None
+    violated: bool = False
+    scale: float = 0.0
+    twin_error: float | None = None
+    twin_threshold: float | None = None
+    arbiter: str = ""
+    regime: str = ""
+    evaluation: str = "batched"
+    notes: tuple = field(default_factory=tuple)
     hints: tuple = field(default_factory=tuple)
     reproduce: str = ""
 
     @property
-    def holds(self):
-        """True when the error is within tolerance (after the float64 re-run, in float mode)."""
-        if self.max_error <= self.tolerance:
-            return True
-        return (self.float64_error is not None and self.float64_tolerance is not None
-                and self.float64_error <= self.float64_tolerance)
+    def holds(self) -> bool:
+        """True when the claim holds at this element (after the arbiter, in float mode)."""
+        return not self.violated
+
+    @property
+    def relative_error(self) -> float:
+        """``max_error`` relative to the magnitude of the compared outputs there (0 when both are 0)."""
+        return self.max_error / self.scale if self.scale > 0 else self.max_error
 
     def _where(self):
         if self.location is None:
@@ -87,27 +101,32 @@ class Measurement:
         place = "on the border" if dist == 0 else f"{dist} pixel(s) from the border"
         return f"output[{index}] (n, c, {'i, j' if len(spatial) == 2 else 'i'}) of {size}, {place}"
 
-    def report(self):
+    def report(self) -> str:
         """A multi-line report: claim, element, error vs tolerance, location, dtype/device, reproduction."""
         verdict = "holds" if self.holds else "VIOLATED"
         if self.mode == "exact":
             tol = "0 (exact mode: bitwise equality)"
         else:
-            tol = f"{self.tolerance:.3g} (float mode: 2·γ_n·max|output|, see convnet_invariances._tolerance)"
+            tol = f"{self.tolerance:.3g} (float mode: 2·γ_n·max|output| of that sample and channel)"
         lines = [
             f"{self.claim}: {verdict}",
             f"  layer:      {self.layer}",
             f"  element:    g = {self.element!r};  ρ(g) = {self.output_element!r}",
-            f"  max error:  {self.max_error:.6g}   tolerance: {tol}",
+            f"  max error:  {self.max_error:.6g} (relative {self.relative_error:.3g})   tolerance: {tol}",
             f"  where:      {self._where()}",
             f"  input:      {self.dtype}{list(self.input_shape)} on {self.device}"
             + (f", compared on the interior (margin {self.margin})" if self.margin else ""),
         ]
-        if self.float64_error is not None:
+        if self.mode == "float":
+            lines.append(f"  precision:  {self.regime}; arbiter: {self.arbiter}")
+        if self.twin_error is not None and self.twin_threshold is not None:
             lines.append(
-                f"  float64:    re-run error {self.float64_error:.3g} vs threshold {self.float64_tolerance:.3g} "
-                + ("(rounding: it shrank with precision)" if self.holds else "(a real violation: it did not shrink)")
+                f"  twin:       error {self.twin_error:.3g} vs threshold {self.twin_threshold:.3g} "
+                + ("(rounding: it changed with precision)" if self.holds else
+                   "(a real violation: it did not shrink with precision)")
             )
+        for note in self.notes:
+            lines.append(f"  note:       {note}")
         for hint in self.hints:
             lines.append(f"  hint:       {hint}")
         if self.reproduce:
@@ -119,7 +138,7 @@ class Measurement:
 
 
 class OrbitResult:
-    """Per-element errors of a check over every element of a finite group (or any list of elements).
+    """Per-element errors and verdicts of a check over every element of a finite group (or any list).
 
     >>> import torch
     >>> from convnet_invariances import orbit_error, Translations, trivial_action
@@ -129,28 +148,24 @@ class OrbitResult:
     ([0.0, 1.0, 1.0, 0.0], [shift(1), shift(2)])
     """
 
-    def __init__(self, group, elements, errors, tolerances, measure, float64_errors=None):
+    def __init__(self, group, elements, errors, tolerances, measure, *, violated=None, arbiter="", notes=()):
         self.group = group
         self.elements = tuple(elements)
         self.errors = errors
         self.tolerances = tolerances
         self._measure = measure
-        self.float64_errors = float64_errors or {}
-
-    def _holds_at(self, i):
-        if self.errors[i] <= self.tolerances[i]:
-            return True
-        rerun = self.float64_errors.get(i)
-        return rerun is not None and rerun[0] <= rerun[1]
+        self.violated = violated if violated is not None else errors > tolerances
+        self.arbiter = arbiter
+        self.notes = tuple(notes)
 
     @property
-    def holds(self):
-        """True when every element's error is within tolerance."""
-        return all(self._holds_at(i) for i in range(len(self.elements)))
+    def holds(self) -> bool:
+        """True when no element violates the claim."""
+        return not bool(self.violated.any())
 
     def violations(self):
-        """The elements whose error exceeds the tolerance, in group order."""
-        return [g for i, g in enumerate(self.elements) if not self._holds_at(i)]
+        """The elements where the claim is violated, in group order."""
+        return [g for g, bad in zip(self.elements, self.violated.tolist()) if bad]
 
     def _size(self, i):
         """How far element i is from the identity: shift length on the torus, else its rank in group order."""
@@ -160,19 +175,23 @@ class OrbitResult:
             return sum(min(t % n, -t % n) for t, n in zip(shifts, shape))
         return i
 
-    def worst_index(self):
+    def worst_index(self) -> int:
         """The simplest violating element (smallest shift, then largest error); if none, the largest error.
 
         A bug report should lead with the minimal case, so among violations the
         element closest to the identity wins.
         """
-        failing = [i for i in range(len(self.elements)) if not self._holds_at(i)]
+        failing = [i for i, bad in enumerate(self.violated.tolist()) if bad]
         if failing:
             return min(failing, key=lambda i: (self._size(i), -float(self.errors[i])))
         return max(range(len(self.elements)), key=lambda i: (float(self.errors[i]), -i))
 
-    def measurement(self, index=None):
-        """The full :class:`Measurement` for one element (default: the worst)."""
+    def largest_index(self) -> int:
+        """The element with the largest error (which need not be the simplest violation)."""
+        return int(torch.argmax(self.errors))
+
+    def measurement(self, index=None) -> Measurement:
+        """The full :class:`Measurement` for one element (default: the simplest violation, else the largest error)."""
         return self._measure(self.worst_index() if index is None else index)
 
     def error_map(self):
@@ -183,10 +202,10 @@ class OrbitResult:
             return None
         return self.errors.reshape([n // stride for n in shape])
 
-    def report(self):
+    def report(self) -> str:
         """Summary line plus the worst element's report."""
         n = len(self.elements)
-        bad = len(self.violations())
+        bad = int(self.violated.sum())
         head = (
             f"orbit of {self.group!r}: {n} element(s), {bad} violation(s), "
             f"max error {float(self.errors.max()) if n else 0.0:.6g}"

@@ -1,26 +1,41 @@
-"""The orbit engine: evaluate ``f(g·x)`` against ``ρ(g)·f(x)`` for many group elements at once.
+"""The orbit engine: compare ``f(g·x)`` with ``ρ(g)·f(x)`` for many group elements at once, soundly.
 
 Every check goes through :func:`evaluate`; a single-element check is an
-orbit of one.  The transformed inputs of a chunk of elements are built with
-one index gather when the actions are pixel permutations (no Python loop per
-element), pushed through ``f`` as one batch, and compared with the
-transformed reference output in the same pass.  Chunks are sized from a
-memory budget and halved on out-of-memory; everything stays on the device
-the input lives on.
+orbit of one.  What it guarantees:
+
+- **Protected evidence.**  The layer gets a fresh copy of every input and the
+  reference output is copied (see :mod:`._layer_calls`).
+- **A function of its input.**  The reference ``f(x)`` is computed twice
+  before the orbit and once after it; outputs that change are randomness or
+  hidden state, and the check stops with a :class:`LayerError` that says so.
+- **Batching only where it is valid.**  Elements are stacked into chunks
+  (the fast path), and every chunk also carries ``x`` itself, the *anchor*,
+  whose rows must reproduce the reference.  A layer whose output for one
+  sample depends on the rest of the batch (batch statistics, a branch on the
+  batch size or on a sample's position) fails that, and the orbit is
+  evaluated again one element per call, each on a batch of exactly the
+  input's samples — what the claim means for a function of whole batches.  A
+  layer that refuses larger batches is evaluated the same way.
+- **Per-element tolerances and an arbiter** (see :mod:`._tolerance`): exact
+  mode demands bitwise equality; float mode judges every output element
+  against its own bound, and re-evaluates every element with a non-zero error
+  in a validated twin of another precision.
+- **Memory.**  Chunks are sized from a memory budget and halved on
+  out-of-memory; everything stays on the device the input lives on.
 """
 
 from __future__ import annotations
 
-import copy
-import functools
 import math
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 import torch
 
-from ._actions import CircularShift, Identity
+from ._actions import Action
 from ._errors import InvalidArgument, LayerError, OutputShapeMismatch, describe_value, require_spatial
+from ._layer_calls import ProtectedLayer, cast_twin, twin_input
 from ._measurement import (
     PITFALL_BORDER,
     PITFALL_STRIDE,
@@ -30,134 +45,23 @@ from ._measurement import (
     describe_layer,
     unravel,
 )
-from ._output_actions import Trivial
-from ._tolerance import float_tolerance, resolve_mode
+from ._orbit_inputs import apply_all
+from ._output_actions import OutputAction, Trivial
+from ._tolerance import precision_regime, resolve_mode, shrink_factor, unit_roundoff
 
 #: called as ``progress(done, total)`` after each chunk of work: the library never prints, the caller draws
 ProgressCallback = Callable[[int, int], None]
 
 DEFAULT_MEMORY_BUDGET = 512 * 2**20  # bytes per chunk; small enough for a laptop, large enough to batch well
 
-
-# ----------------------------------------------------------------------------- calling the layer
-
-
-def call_layer(f, x, what):
-    """Call ``f(x)`` and turn every way it can fail into a :class:`LayerError` that says what was asked.
-
-    ``what`` is a string or a function returning one: describing a chunk of elements costs more than
-    a small forward, so it is only written when there is an error to report.
-    """
-    try:
-        y = f(x)
-    except Exception as exc:  # the user's layer may raise anything; we report it, never hide it
-        what = what() if callable(what) else what
-        raise LayerError(
-            f"the layer raised {type(exc).__name__}: {exc} (while evaluating {what} on an input of shape "
-            f"{tuple(x.shape)} and dtype {x.dtype})"
-        ) from exc
-    if not isinstance(y, torch.Tensor):
-        what = what() if callable(what) else what
-        raise LayerError(f"the layer returned {describe_value(y)} for {what}; it must return a torch.Tensor")
-    if not torch.isfinite(y).all():
-        what = what() if callable(what) else what
-        first = [int(i) for i in torch.nonzero(~torch.isfinite(y))[0]] if y.dim() else []
-        raise LayerError(
-            f"the layer returned NaN or inf for {what}, first at output{first}; "
-            f"checks need finite outputs (look for division by zero, log of 0, or overflow in {y.dtype})"
-        )
-    return y
+#: elements per chunk on a CPU.  Throughput there peaks when a chunk's activations stay in cache: on 2 cores,
+#: per-element time at batch 1/8/32/64/256/1024 was 2.66/2.02/0.70/1.11/1.80/2.54 ms for the ResNet-18-like
+#: (64×64) and 0.71/0.34/0.25/0.23/0.42/0.59 ms for the small CNN (32×32).  A timing-driven search over sizes
+#: was tried and dropped: on a shared 2-core VM its choice swung with noise.  GPUs take the memory budget.
+CPU_CHUNK = 32
 
 
-def _float64_twin(f):
-    """A float64 copy of ``f`` for the re-run that separates violations from rounding."""
-    if isinstance(f, torch.nn.Module):
-        return copy.deepcopy(f).to(torch.float64)
-    return f
-
-
-# ----------------------------------------------------------------------------- building orbits
-
-
-def _batched_source_index(elements, spatial_shape, device):
-    """Stack the flat source index of every element: (G, P), or None if some element is not a permutation."""
-    if all(type(g) is CircularShift and len(g.shifts) == len(spatial_shape) for g in elements):
-        # all circular shifts: one vectorised computation instead of one meshgrid per element
-        shifts = torch.tensor([g.shifts for g in elements], device=device)  # (G, d)
-        grids = torch.meshgrid(*[torch.arange(n, device=device) for n in spatial_shape], indexing="ij")
-        flat = torch.zeros((len(elements), math.prod(spatial_shape)), dtype=torch.long, device=device)
-        for axis, (grid, n) in enumerate(zip(grids, spatial_shape)):
-            coord = (grid.reshape(1, -1) - shifts[:, axis : axis + 1]) % n
-            flat = flat * n + coord
-        return flat
-    indices = [g.source_index(spatial_shape) for g in elements]
-    if any(i is None for i in indices):
-        return None
-    return torch.stack(indices).to(device)
-
-
-#: small indices are cached (at most 16 of at most 2^20 entries, 8 MiB each): Hypothesis checks the same small
-#: orbit (C4, D4, a subgroup) example after example, and for a handful of elements building the index costs
-#: more than gathering with it.
-_CACHED_INDEX_ENTRIES = 2**20
-_cached_source_index = functools.lru_cache(maxsize=16)(_batched_source_index)
-
-
-def _source_index(elements, spatial_shape, device):
-    elements = tuple(elements)
-    if len(elements) * math.prod(spatial_shape) <= _CACHED_INDEX_ENTRIES:
-        try:
-            return _cached_source_index(elements, spatial_shape, device)
-        except TypeError:  # an element that cannot be hashed (a user's action holding a tensor): no cache
-            pass
-    return _batched_source_index(elements, spatial_shape, device)
-
-
-def _gather(x, index):
-    """Apply G pixel permutations at once: x (N, C, *S), index (G, P) -> (G, N, C, *S)."""
-    n, c, *spatial = x.shape
-    flat = x.reshape(n, c, -1)
-    if bool((index < 0).any()):  # zero-fill: read from an extra zero column
-        flat = torch.cat([flat, flat.new_zeros(n, c, 1)], dim=2)
-        index = torch.where(index < 0, torch.full_like(index, flat.shape[2] - 1), index)
-    out = flat[:, :, index]  # (N, C, G, P)
-    # contiguous in (G, N, C, P) order: convolutions on a permuted view run several percent slower
-    return out.permute(2, 0, 1, 3).contiguous().reshape(index.shape[0], n, c, *spatial)
-
-
-def _circular_windows(elements, x):
-    """All circular shifts as windows of the input tiled 2× per axis: one indexed copy, no index arithmetic.
-
-    Rolling by t reads x[(i − t) mod n], which is the tile read from (−t mod n) + i.
-    """
-    n, c, *spatial = x.shape
-    tiled = x.repeat(1, 1, *([2] * len(spatial)))
-    windows = tiled
-    for axis, size in enumerate(spatial):
-        windows = windows.unfold(2 + axis, size, 1)  # (N, C, *(size+1), *size): views, no copy
-    starts = torch.tensor([[(-t) % s for t, s in zip(g.shifts, spatial)] for g in elements], device=x.device)
-    # window starts first, so the indexed copy comes out contiguous as (G, N, C, *S): the layer then gets a
-    # contiguous batch (convolutions on a permuted view run several percent slower)
-    rank = len(spatial)
-    windows = windows.permute(*range(2, 2 + rank), 0, 1, *range(2 + rank, 2 + 2 * rank))
-    return windows[tuple(starts[:, axis] for axis in range(rank))]
-
-
-def apply_all(elements, x):
-    """``g·x`` for every element, stacked as (G, N, C, *S): one gather when possible, a loop otherwise."""
-    if all(type(g) is CircularShift and len(g.shifts) == x.dim() - 2 for g in elements):
-        return _circular_windows(elements, x)
-    same_shape = all(g.output_spatial_shape(x.shape[2:]) == tuple(x.shape[2:]) for g in elements)
-    if same_shape:
-        if all(isinstance(g, Identity) for g in elements):
-            return x.unsqueeze(0).expand(len(elements), *x.shape)
-        index = _source_index(elements, tuple(x.shape[2:]), x.device)
-        if index is not None:
-            return _gather(x, index)
-    return torch.stack([g._apply(x) for g in elements])
-
-
-# ----------------------------------------------------------------------------- the evaluation
+# ----------------------------------------------------------------------------- arguments
 
 
 def _interior_mask(shape, margin, device):
@@ -165,6 +69,11 @@ def _interior_mask(shape, margin, device):
     mask = torch.ones((1,) + tuple(shape[1:]), dtype=torch.bool, device=device)
     if margin is None:
         return mask
+    if len(shape) - 2 != len(margin):
+        raise InvalidArgument(
+            f"margin={margin!r} needs a spatial output with {len(margin)} spatial axes, but the output has shape "
+            f"{tuple(shape)}; a flat output has no border to keep away from (drop the margin)"
+        )
     for axis, m in enumerate(margin):
         n = shape[2 + axis]
         if 2 * m >= n:
@@ -202,13 +111,6 @@ def _per_element_bytes(x, y0):
     return 2 * per_sample_in + 3 * per_sample_out + 4 * max(per_sample_in, per_sample_out)
 
 
-#: elements per chunk on a CPU.  Throughput there peaks when a chunk's activations stay in cache: on 2 cores,
-#: per-element time at batch 1/8/32/64/256/1024 was 2.66/2.02/0.70/1.11/1.80/2.54 ms for the ResNet-18-like
-#: (64×64) and 0.71/0.34/0.25/0.23/0.42/0.59 ms for the small CNN (32×32).  A timing-driven search over sizes
-#: was tried and dropped: on a shared 2-core VM its choice swung with noise.  GPUs take the memory budget.
-CPU_CHUNK = 32
-
-
 def chunk_limit(x, y0, count, memory_budget):
     """Elements per chunk: bounded by the memory budget everywhere, by CPU_CHUNK on a CPU."""
     limit = max(1, min(count, memory_budget // max(1, _per_element_bytes(x, y0))))
@@ -216,63 +118,439 @@ def chunk_limit(x, y0, count, memory_budget):
 
 
 def _is_oom(exc):
-    return isinstance(exc, torch.OutOfMemoryError) or "out of memory" in str(exc).lower()
+    while exc is not None:
+        if isinstance(exc, torch.OutOfMemoryError) or "out of memory" in str(exc).lower():
+            return True
+        exc = exc.__cause__
+    return False
 
 
-class _Comparison:
-    """What one chunk needs to compare ``f(g·x)`` with ``ρ(g)·f(x)``; shared by every chunk."""
+# ----------------------------------------------------------------------------- judging differences
 
-    def __init__(self, f, x, elements, rho, margin, need_scale=True, torch_compile=False):
-        self.f, self.x, self.elements, self.rho = f, x, elements, rho
-        self.need_scale = need_scale  # float mode needs max|output| for its tolerance; exact mode does not
-        self.y0 = call_layer(f, x, "f(x)")  # the reference is always the layer itself, never a compiled copy
+
+def _difference(a, b):
+    """|a − b| in float64 (integer and boolean outputs exactly)."""
+    if a.is_complex() or b.is_complex():
+        return (a - b).abs().double()
+    if not (a.is_floating_point() and b.is_floating_point()):
+        return (a.double() - b.double()).abs()
+    return (a - b).abs().double()
+
+
+def _channel_scale(a, b, spatial_rank):
+    """max(|a|, |b|) per (sample, channel), broadcast back over the spatial axes (per element if flat)."""
+    magnitude = torch.maximum(a.abs().double(), b.abs().double())
+    if spatial_rank:
+        dims = tuple(range(magnitude.dim() - spatial_rank, magnitude.dim()))
+        magnitude = magnitude.amax(dim=dims, keepdim=True).expand_as(a)
+    return magnitude
+
+
+def _bound(scale, terms, u):
+    """τ = 2·γ_n·scale per element, ``terms`` a tensor broadcast over rows; inf where the bound is vacuous."""
+    if u <= 0:
+        return torch.zeros_like(scale)
+    nu = terms.double() * u
+    g = torch.where(nu < 1, nu / (1 - nu), torch.full_like(nu, float("inf")))
+    return 2.0 * g.reshape((-1,) + (1,) * (scale.dim() - 1)) * scale
+
+
+@dataclass
+class _Twin:
+    """A second precision for the verdict: wider (the arbiter) or narrower (the amplifier of a float64 layer)."""
+
+    layer: ProtectedLayer | None
+    dtype: torch.dtype
+    u: float
+    wider: bool
+    reason: str = ""  # why there is no twin
+    reference: torch.Tensor | None = None
+    valid: bool = True  # stays True while every point agrees with the layer within rounding
+    disagreement: float = 0.0  # the largest disagreement found, relative to the bound
+    used: bool = False
+
+    def describe(self):
+        name = str(self.dtype).replace("torch.", "")
+        if self.layer is None:
+            return f"unavailable: {self.reason}"
+        if not self.valid:
+            return (f"unavailable: the {name} twin is not the same function as the layer (they differ by "
+                    f"{self.disagreement:.3g}× the rounding bound)")
+        return f"{name} twin" + ("" if self.wider else " (an amplifier: rounding grows as precision falls)")
+
+
+class _Rows:
+    """Verdicts for rows of comparisons (one row per group element, or the anchor), reduced per row."""
+
+    def __init__(self, count):
+        zeros = torch.zeros(count, dtype=torch.float64)
+        self.errors, self.tolerances, self.scales = zeros.clone(), zeros.clone(), zeros.clone()
+        self.where = torch.zeros(count, dtype=torch.long)
+        self.own = torch.zeros(count, dtype=torch.bool)
+        self.arbitrated = torch.zeros(count, dtype=torch.bool)
+        self.twin_error = torch.full((count,), float("nan"), dtype=torch.float64)
+        self.twin_threshold = torch.full((count,), float("nan"), dtype=torch.float64)
+        self.raised: dict[int, str] = {}
+
+    def store(self, start, reduced):
+        stop = start + reduced["errors"].shape[0]
+        for key, value in reduced.items():
+            getattr(self, key)[start:stop] = value.cpu()
+
+    def violated(self, twin):
+        arbiter_ok = twin is not None and twin.layer is not None and twin.valid and twin.used
+        flags = self.arbitrated if arbiter_ok else self.own
+        flags = flags.clone()
+        for index in self.raised:
+            flags[index] = True
+        return flags
+
+
+def _reduce(diff, bound, scale, own, arbitrated, twin_error, twin_threshold):
+    """Per row of (R, ...) tensors: the largest error, and the output element that decides the verdict."""
+    rows = diff.shape[0]
+    flat = [t.reshape(rows, -1) for t in (diff, bound, scale, own, arbitrated, twin_error, twin_threshold)]
+    d, b, s, o, a, te, tt = flat
+    errors, largest = d.max(dim=1)
+    tiny = torch.finfo(torch.float64).tiny
+    arbiter_score = (te / tt.clamp_min(tiny)).nan_to_num(-1.0).masked_fill(~a, -1.0)
+    own_score = (d / b.clamp_min(tiny)).nan_to_num(-1.0).masked_fill(~o, -1.0)
+    twin_ran = ~torch.isnan(te).all(dim=1)
+    decisive = torch.where(a.any(dim=1) & twin_ran, arbiter_score.argmax(dim=1),
+                           torch.where(o.any(dim=1), own_score.argmax(dim=1), largest))
+    pick = lambda t: t.gather(1, decisive[:, None])[:, 0]  # noqa: E731
+    return {"errors": errors, "tolerances": pick(b), "scales": pick(s), "where": decisive,
+            "own": o.any(dim=1), "arbitrated": a.any(dim=1), "twin_error": pick(te), "twin_threshold": pick(tt)}
+
+
+#: how much larger a bfloat16 probe's disagreement must be for a layer/twin disagreement to count as rounding:
+#: rounding grows by u_bf16/u_f32 = 2^16 from float32 to bfloat16; 2^8 leaves a 2^8 allowance
+PROBE_GROWTH = 2.0**8
+
+
+def _slice_max(t, spatial_rank):
+    """max over the spatial axes, per (row, sample, channel)."""
+    return t.amax(dim=tuple(range(t.dim() - spatial_rank, t.dim()))) if spatial_rank else t
+
+
+class _BatchCoupled(Exception):
+    """The anchor's rows inside a chunk differ from the reference: batching is not valid for this layer."""
+
+    def __init__(self, why):
+        super().__init__(why)
+        self.why = why
+
+
+# ----------------------------------------------------------------------------- one evaluation
+
+
+class _Evaluation:
+    """One check of one input batch against a list of (element, ρ(element)) pairs."""
+
+    def __init__(self, f, x, elements, rho, sources, *, margin, mode, terms, torch_compile, label):
+        self.f, self.x, self.elements, self.rho, self.sources = f, x, elements, rho, sources
+        self.layer = ProtectedLayer(f, label=label)
+        self.y0 = self.layer(x, "f(x)", keep=True)
         self.mask = _interior_mask(self.y0.shape, margin, x.device)
-        # torch.compile wraps f without touching it; the chunks then run compiled, at one batch size
+        self.masked = not bool(self.mask.all())
+        self.exact = mode == "exact" or not (self.y0.is_floating_point() or self.y0.is_complex())
+        self.regime = precision_regime(self.y0.dtype, x.device)
+        self.terms = terms
+        self.spatial_rank = self.y0.dim() - 2 if self.y0.dim() >= 3 else 0
+        self.rho_terms = torch.tensor([r.rounding_steps(tuple(self.y0.shape)) for r in rho], dtype=torch.float64)
         self.compiled = torch.compile(f, dynamic=False) if torch_compile else None
+        self.twin: _Twin | None = None
+        self.probe = None  # the bfloat16 copy, built on first need
+        self.probed = False  # whether it was needed to accept the twin
+        self.notes: list[str] = []
 
-    def _forward(self, inputs, what, pad_to):
+    # --- calling the layer, its twin --------------------------------------------------------------
+
+    def forward(self, inputs, what, pad_to=0):
         if self.compiled is None:
-            return call_layer(self.f, inputs, what)
+            return self.layer(inputs, what)
         count = inputs.shape[0]
         if pad_to > count:  # the last chunk is short: pad it to the compiled batch size rather than recompile
             inputs = torch.cat([inputs, inputs[-1:].expand(pad_to - count, *inputs.shape[1:])])
         try:
-            return self.compiled(inputs)[:count]
+            return self.compiled(inputs.clone())[:count]
         except Exception as exc:  # compiling can fail where the eager layer works: then check eagerly
-            outputs = call_layer(self.f, inputs, what)[:count]  # raises the layer's own error if it has one
+            outputs = self.layer(inputs, what)[:count]  # raises the layer's own error if it has one
             warnings.warn(f"torch.compile failed ({type(exc).__name__}: {str(exc)[:200]}); checking eagerly",
-                          RuntimeWarning, stacklevel=4)
+                          RuntimeWarning, stacklevel=6)
             self.compiled = None
             return outputs
 
-    def chunk_errors(self, start, stop, pad_to=0):
-        """Max |difference|, max |value| and argmax location for elements[start:stop]."""
-        elements, rho = self.elements[start:stop], self.rho[start:stop]
-        count, n = len(elements), self.x.shape[0]
-        moved = apply_all(elements, self.x)
-        inputs = moved.reshape(count * n, *moved.shape[2:])
-        outputs = self._forward(inputs, lambda: f"f(g·x) for g in {list(elements)!r}"[:200], pad_to * n)
-        expected = apply_all(rho, self.y0)
-        if outputs.shape[1:] != expected.shape[2:] or outputs.shape[0] != count * n:
-            raise OutputShapeMismatch(
-                f"f(g·x) has shape {tuple(outputs.shape[1:])} per sample but ρ(g)·f(x) has shape "
-                f"{tuple(expected.shape[2:])}; the layer's output shape depends on how the input was transformed"
-            )
-        outputs = outputs.reshape(expected.shape)
-        mask = self.mask if self.mask.all() else self.mask & apply_all(rho, self.mask.float()).bool()
-        diff = (outputs - expected).abs()
-        interior_only = not bool(self.mask.all())
-        if interior_only:
-            diff = diff.masked_fill(~mask, 0)
-        errors, where = diff.reshape(count, -1).max(dim=1)
-        if self.need_scale:
-            scale = torch.maximum(outputs.abs(), expected.abs())
-            if interior_only:
-                scale = scale.masked_fill(~mask, 0)
-            scales = scale.reshape(count, -1).amax(dim=1).double().cpu()
+    def twin_layer(self) -> _Twin:
+        """The twin, built on first need: float64 for a narrower layer, float32 (an amplifier) for float64."""
+        if self.twin is not None:
+            return self.twin
+        real = {torch.complex128: torch.float64, torch.complex64: torch.float32}.get(self.y0.dtype, self.y0.dtype)
+        target = torch.float32 if real == torch.float64 else torch.float64
+        u = unit_roundoff(target)
+        wider = u < self.regime.unit_roundoff
+        twin, reason = cast_twin(self.f, target)
+        self.twin = _Twin(None if twin is None else ProtectedLayer(twin, label="the twin"), target, u, wider, reason)
+        if twin is not None:
+            try:
+                reference = self.twin.layer(twin_input(self.x, target), "the twin's f(x)", keep=True)
+                if reference.shape != self.y0.shape:
+                    raise LayerError(f"its output has shape {tuple(reference.shape)}, the layer's {tuple(self.y0.shape)}")
+                self.twin.reference = reference
+                self.validate(self.y0.unsqueeze(0), reference.unsqueeze(0),
+                              lambda layer, dtype: layer(twin_input(self.x, dtype), "the probe's f(x)").unsqueeze(0))
+            except LayerError as exc:
+                self.twin = _Twin(None, target, u, wider, f"the {str(target).replace('torch.', '')} twin fails: "
+                                                          f"{str(exc)[:200]}")
+        return self.twin
+
+    def probe_layer(self):
+        """A bfloat16 copy of the layer: a third precision, to tell rounding from a different code path."""
+        if self.probe is None:
+            probe, _ = cast_twin(self.f, torch.bfloat16)
+            self.probe = False if probe is None else ProtectedLayer(probe, label="the bfloat16 probe")
+        return self.probe or None
+
+    def validate(self, outputs, outputs_twin, outputs_in):
+        """Is the twin the same function as the layer?  Where they differ by more than the narrower precision's
+        rounding bound, the difference must grow as the precision falls (a bfloat16 probe differs from the
+        wider of the two by at least 2⁸ times more), as rounding does and a different code path does not.
+
+        ``outputs_in(layer, dtype)`` evaluates the same points with another copy of the layer.
+        """
+        twin = self.twin
+        u_narrow = self.regime.unit_roundoff if twin.wider else twin.u
+        wide = outputs_twin if twin.wider else outputs
+        gap = _difference(outputs, outputs_twin)
+        terms = torch.full((outputs.shape[0],), float(self.terms))
+        bound = _bound(_channel_scale(outputs, outputs_twin, self.spatial_rank), terms, u_narrow)
+        beyond = gap > bound
+        if not bool(beyond.any()):
+            return
+        probe = self.probe_layer()
+        if probe is not None:
+            try:
+                probed = outputs_in(probe, torch.bfloat16)
+                grows = _slice_max(_difference(probed, wide), self.spatial_rank) >= \
+                    PROBE_GROWTH * _slice_max(gap, self.spatial_rank)
+                if bool((grows | ~_slice_max(beyond.double(), self.spatial_rank).bool()).all()):
+                    self.probed = True
+                    return
+            except (LayerError, RuntimeError):
+                pass  # no bfloat16 path for this layer (an FFT, say): the rounding bound alone decides
+        tiny = torch.finfo(torch.float64).tiny
+        twin.valid = False
+        twin.disagreement = max(twin.disagreement, float((gap / bound.clamp_min(tiny)).max()))
+
+    # --- judging rows of comparisons --------------------------------------------------------------
+
+    def judge(self, outputs, expected, rho_terms, rows_in):
+        """Verdicts for rows of outputs against expected ones (each (R, N, ...)).
+
+        ``rows_in(layer, dtype)`` computes the same rows — outputs and expected outputs — with another
+        copy of the layer in another precision, when the verdict needs the twin.
+        """
+        diff = _difference(outputs, expected)
+        scale = _channel_scale(outputs, expected, self.spatial_rank)
+        terms = self.terms + rho_terms
+        bound = torch.zeros_like(diff) if self.exact else _bound(scale, terms, self.regime.unit_roundoff)
+        mask = None
+        if self.masked:
+            mask = self.mask.expand_as(diff[0]).unsqueeze(0)
+            diff, bound = diff.masked_fill(~mask, 0), bound.masked_fill(~mask, float("inf"))
+        own = diff > bound
+        arbitrated = own.clone()
+        twin_error = torch.full_like(diff, float("nan"))
+        twin_threshold = torch.full_like(diff, float("nan"))
+        if not self.exact:
+            twin = self.twin_layer()
+            needed = bool((diff > 0).any()) if twin.wider else bool(own.any())
+            if needed and twin.layer is not None:
+                twin.used = True
+                out_twin, expected_twin = rows_in(twin.layer, twin.dtype)
+                self.validate(outputs, out_twin, lambda layer, dtype: rows_in(layer, dtype)[0])
+                twin_diff = _difference(out_twin, expected_twin)
+                if twin.wider:
+                    twin_bound = _bound(_channel_scale(out_twin, expected_twin, self.spatial_rank), terms, twin.u)
+                    e_hi, e_lo, tau_hi = twin_diff, diff, twin_bound
+                    kappa = shrink_factor(twin.u, self.regime.unit_roundoff)
+                else:
+                    e_hi, e_lo, tau_hi = diff, twin_diff, bound
+                    kappa = shrink_factor(self.regime.unit_roundoff, twin.u)
+                if mask is not None:
+                    e_hi, e_lo = e_hi.masked_fill(~mask, 0), e_lo.masked_fill(~mask, 0)
+                twin_threshold = torch.maximum(tau_hi, kappa * e_lo)
+                arbitrated = e_hi > twin_threshold
+                twin_error = twin_diff
+        return _reduce(diff, bound, scale, own, arbitrated, twin_error, twin_threshold)
+
+    def _rows_in(self, elements, rho, sources, layer, dtype, with_anchor):
+        """Outputs and expected outputs of ``elements`` (and the anchor) computed by ``layer`` in ``dtype``."""
+        x = twin_input(self.x, dtype)
+        shape = tuple(self.y0.shape)
+        k = len(elements)
+        if sources is None:
+            moved = apply_all(elements, x).flatten(0, 1)
+            parts = [moved] + ([x] if with_anchor else [])
+            out = layer(torch.cat(parts), "f(g·x) in another precision")
+            reference = layer(x, "f(x) in another precision")
+            expected = apply_all(rho, reference)
+            rows = out[: k * shape[0]].reshape(k, *shape)
         else:
-            scales = torch.zeros(count, dtype=torch.float64)
-        return errors.double().cpu(), scales, where.cpu()
+            sources = [twin_input(b, dtype) for b in sources]
+            moved = torch.cat([g(b) for g, b in zip(elements, sources)])
+            parts = [moved, torch.cat(sources)] + ([x] if with_anchor else [])
+            out = layer(torch.cat(parts), "f(g·x) in another precision")
+            rows = out[: k * shape[0]].reshape(k, *shape)
+            refs = out[k * shape[0]: 2 * k * shape[0]].reshape(k, *shape)
+            expected = torch.stack([r(ref) for r, ref in zip(rho, refs)])
+            reference = layer(x, "f(x) in another precision") if with_anchor else None
+        if with_anchor:
+            rows = torch.cat([rows, out[-shape[0]:].unsqueeze(0)])
+            expected = torch.cat([expected, reference.unsqueeze(0)])
+        return rows, expected
+
+    def check_repeat(self, what="a second call", previous=None):
+        """f(x) again (or an earlier pass's f(x), ``previous``) must give the reference.
+
+        A difference above the layer's own rounding bound is never rounding; a smaller one is forgiven only
+        when the twin's repeated calls differ far less (non-deterministic reduction order in a kernel shrinks
+        with precision; noise does not).
+        """
+        again = previous if previous is not None else self.layer(self.x, f"f(x) ({what})")
+
+        def rows_in(layer, dtype):
+            x = twin_input(self.x, dtype)
+            return layer(x, "f(x)").unsqueeze(0), layer(x, "f(x) again").unsqueeze(0)
+
+        rows = self.judge(again.unsqueeze(0), self.y0.unsqueeze(0), torch.zeros(1), rows_in)
+        arbiter_ok = self.twin is not None and self.twin.layer is not None and self.twin.valid and self.twin.used
+        changed = bool(rows["own"][0]) or (arbiter_ok and not self.exact and bool(rows["arbitrated"][0]))
+        if changed:
+            drift = float(rows["errors"][0])
+            raise LayerError(
+                f"the layer is not a function of its input: {what} on the same input gave a different output "
+                f"(max difference {drift:.3g}, more than rounding explains). "
+                + (PITFALL_TRAIN_MODE if _batch_dependent_in_training(self.f) else
+                   "Seed or remove randomness (dropout, sampling, noise) and hidden state (counters, caches) "
+                   "before checking.")
+            )
+
+    # --- the three ways through the orbit ---------------------------------------------------------
+
+    def batched(self, rows, memory_budget, progress):
+        """The fast path: chunks of elements as one batch, with the anchor x in every chunk."""
+        count = len(self.elements)
+        chunk = chunk_limit(self.x, self.y0, count, memory_budget)
+        start = 0
+        while start < count:
+            stop = min(count, start + chunk)
+            try:
+                reduced, anchor = self._chunk(start, stop, chunk)
+            except LayerError as exc:
+                if chunk > 1 and _is_oom(exc):
+                    chunk //= 2  # out of memory: halve the chunk and try again
+                    if self.x.device.type == "cuda":
+                        torch.cuda.empty_cache()
+                    continue
+                raise
+            rows.store(start, reduced)
+            if anchor is not None:
+                raise _BatchCoupled(anchor)
+            if progress is not None:
+                progress(stop, count)
+            start = stop
+
+    def _chunk(self, start, stop, pad_to):
+        elements, rho = self.elements[start:stop], self.rho[start:stop]
+        k, n = len(elements), self.x.shape[0]
+        sources = None if self.sources is None else self.sources[start:stop]
+        if sources is None:
+            moved = apply_all(elements, self.x)
+            parts = [moved.flatten(0, 1)]
+        else:
+            moved = torch.stack([g(b) for g, b in zip(elements, sources)])
+            parts = [moved.flatten(0, 1), torch.cat(list(sources))]
+        inputs = torch.cat(parts + [self.x])  # the anchor x rides along in every chunk
+        what = lambda: f"f(g·x) for g in {list(elements)!r}"[:200]  # noqa: E731 - written only on error
+        try:
+            outputs = self.forward(inputs, what, (pad_to + (0 if sources is None else pad_to)) * n + n)
+        except LayerError as exc:
+            if _is_oom(exc) or inputs.shape[0] <= n:
+                raise
+            raise _BatchCoupled(f"the layer raised on a batch of {inputs.shape[0]} inputs although it accepts "
+                                f"{n}: {str(exc)[:200]}") from exc
+        out_shape = tuple(self.y0.shape[1:])
+        if tuple(outputs.shape[1:]) != out_shape:
+            raise OutputShapeMismatch(
+                f"f(g·x) has shape {tuple(outputs.shape[1:])} per sample but f(x) has shape {out_shape}; the "
+                f"layer's output shape depends on how the input was transformed"
+            )
+        out_moved = outputs[: k * n].reshape(k, n, *out_shape)
+        if sources is None:
+            expected = apply_all(rho, self.y0)
+        else:
+            refs = outputs[k * n: 2 * k * n].reshape(k, n, *out_shape)
+            expected = torch.stack([r(ref) for r, ref in zip(rho, refs)])
+        if tuple(expected.shape[2:]) != out_shape:
+            raise OutputShapeMismatch(
+                f"f(g·x) has shape {out_shape} per sample but ρ(g)·f(x) has shape {tuple(expected.shape[2:])}; "
+                f"the layer's output shape depends on how the input was transformed"
+            )
+        out_anchor = outputs[-n:].unsqueeze(0)
+        all_out = torch.cat([out_moved, out_anchor])
+        all_expected = torch.cat([expected, self.y0.unsqueeze(0)])
+        terms = torch.cat([self.rho_terms[start:stop], torch.zeros(1)])
+
+        def rows_in(layer, dtype):
+            return self._rows_in(elements, rho, sources, layer, dtype, with_anchor=True)
+
+        reduced = self.judge(all_out, all_expected, terms, rows_in)
+        anchor_moved = bool(reduced["own"][-1]) or bool(reduced["arbitrated"][-1])
+        anchor_why = None
+        if anchor_moved:
+            anchor_why = (f"f(x) computed within a batch of {inputs.shape[0]} differs from f(x) computed alone "
+                          f"(max difference {float(reduced['errors'][-1]):.3g})")
+        return {key: value[:-1] for key, value in reduced.items()}, anchor_why
+
+    def uniform(self, rows, progress):
+        """One element per call, each on a batch of exactly the input's samples: valid for any layer."""
+        count = len(self.elements)
+        for i, (g, r) in enumerate(zip(self.elements, self.rho)):
+            source = self.x if self.sources is None else self.sources[i]
+            try:
+                out = self.layer(g(source), lambda: f"f(g·x) for g = {g!r}")
+                reference = self.y0 if self.sources is None else self.layer(source, "f(x)")
+            except LayerError as exc:
+                if _is_oom(exc):
+                    raise
+                rows.raised[i] = f"f(g·x) raised where f(x) did not, at g = {g!r}: {str(exc)[:300]}"
+                rows.own[i] = rows.arbitrated[i] = True
+                continue
+            expected = r(reference)
+            if out.shape != expected.shape:
+                raise OutputShapeMismatch(
+                    f"f(g·x) has shape {tuple(out.shape[1:])} per sample but ρ(g)·f(x) has shape "
+                    f"{tuple(expected.shape[1:])}; the layer's output shape depends on how the input was transformed"
+                )
+
+            def rows_in(layer, dtype, g=g, r=r, source=source):
+                src = twin_input(source, dtype)
+                out_t = layer(g(src), "f(g·x) in another precision")
+                return out_t.unsqueeze(0), r(layer(src, "f(x) in another precision")).unsqueeze(0)
+
+            rows.store(i, self.judge(out.unsqueeze(0), expected.unsqueeze(0), self.rho_terms[i:i + 1], rows_in))
+            if progress is not None:
+                progress(i + 1, count)
+
+
+def _batch_dependent_in_training(f):
+    """True for a module in training mode with layers that then mix the batch or draw randomness."""
+    return isinstance(f, torch.nn.Module) and f.training and any(
+        isinstance(m, (torch.nn.modules.batchnorm._BatchNorm, torch.nn.Dropout)) for m in f.modules())
+
+
+# ----------------------------------------------------------------------------- the public entry
 
 
 def evaluate(
@@ -280,23 +558,27 @@ def evaluate(
     x,
     elements,
     *,
-    output_action,
-    claim,
+    output_action: OutputAction,
+    claim: str,
     group=None,
     margin=None,
     mode="auto",
     terms=None,
     memory_budget=DEFAULT_MEMORY_BUDGET,
     progress: ProgressCallback | None = None,
-    rerun_in_float64=True,
     torch_compile=False,
-):
+    sources: Sequence[torch.Tensor] | None = None,
+    label="the layer",
+    arbiter=True,
+) -> OrbitResult:
     """Compare ``f(g·x)`` with ``ρ(g)·f(x)`` for every element; return an :class:`OrbitResult`.
 
-    ``torch_compile=True`` runs the orbit's chunks through ``torch.compile(f)`` (the reference f(x) stays
-    eager, so the identity element cross-checks the compiled layer against the layer itself).  Compiling
-    takes seconds to a minute, once per layer and shape: it pays for large orbits and for many checks of
-    the same layer, not for one small check.
+    ``sources`` (optional, one input batch per element, each shaped like ``x``) compares
+    ``f(g·s_g)`` with ``ρ(g)·f(s_g)`` instead: each element acts on its own input (zero-fill shifts of
+    content that the shift keeps inside).  ``torch_compile=True`` runs the orbit's chunks through
+    ``torch.compile(f)``; the reference f(x) stays eager, so the anchor cross-checks the compiled layer
+    against the layer itself.  ``arbiter=False`` skips the twin: errors are measured, but float-mode
+    verdicts rest on the worst-case bound alone (for benchmarks and error maps, never for a verdict).
     """
     if not callable(f):
         raise InvalidArgument(f"f={describe_value(f)} must be callable (a torch.nn.Module or a function)")
@@ -306,177 +588,157 @@ def evaluate(
             f"x has dtype {x.dtype}; it must be floating (for exact mode use integer-valued float tensors, "
             f"e.g. x.float())"
         )
-    if not isinstance(memory_budget, int) or memory_budget <= 0:
+    if not isinstance(memory_budget, int) or isinstance(memory_budget, bool) or memory_budget <= 0:
         raise InvalidArgument(f"memory_budget={memory_budget!r} must be a positive number of bytes")
     if not isinstance(torch_compile, bool):
         raise InvalidArgument(f"torch_compile={torch_compile!r} must be True or False")
+    if progress is not None and not callable(progress):
+        raise InvalidArgument(f"progress={describe_value(progress)} must be None or a callable progress(done, total)")
     elements = tuple(elements)
     if not elements:
         raise InvalidArgument("elements is empty; give at least one group element")
     for g in elements:
+        if not isinstance(g, Action):
+            raise InvalidArgument(f"elements holds {describe_value(g)}; each must be a group element (an Action)")
         g.validate(x.shape, "x")
+    if sources is not None:
+        sources = tuple(sources)
+        if len(sources) != len(elements) or any(s.shape != x.shape for s in sources):
+            raise InvalidArgument("sources must hold one input batch per element, each of x's shape")
     margin = normalise_margin(margin, spatial_rank)
     terms = terms if terms is not None else max(1, x[0].numel())
+    if not isinstance(terms, int) or isinstance(terms, bool) or terms < 1:
+        raise InvalidArgument(f"terms={terms!r} must be a positive int (the number of accumulated terms)")
     rho = tuple(output_action(g) for g in elements)
-    requested_mode, mode = mode, resolve_mode(mode, x, f, elements + rho)
+    requested = mode
+    inputs_for_mode = x if sources is None else torch.cat([x, *sources])
+    mode = resolve_mode(mode, inputs_for_mode, f, elements + rho)
 
     with torch.inference_mode():
-        comparison = _Comparison(f, x, elements, rho, margin, need_scale=requested_mode != "exact",
-                                 torch_compile=torch_compile)
-        y0 = comparison.y0
-        for g, r in zip(elements, rho):
-            try:
-                r.validate(y0.shape, "f(x)")
-            except InvalidArgument as exc:
-                flat = " The output is flat: translation-equivariance needs a spatial output — did you mean invariance?" \
-                    if y0.dim() < 3 else ""
-                raise InvalidArgument(f"ρ(g) = {r!r} cannot act on the output of f: {exc}.{flat}") from None
-        # The layer must be a function of its input: a second call on x has to give f(x) again.  When the
-        # orbit holds the identity, its element *is* that second call (judged below, once the mode is final);
-        # otherwise it costs one more forward.
-        identity = next((i for i, (g, r) in enumerate(zip(elements, rho)) if g.is_identity and r.is_identity),
-                        None)
-        if identity is None:
-            again = call_layer(f, x, "f(x) (second call)")
-            _require_deterministic(f, x, y0, float((again - y0).abs().max()), mode, terms)
+        try:
+            return _run(f, x, elements, rho, sources, output_action, claim, group, margin, mode, terms,
+                        memory_budget, progress, torch_compile, label, fall_back=requested == "auto",
+                        arbiter=arbiter)
+        except _NeedsFloat as exact_pass:
+            # integer-valued data, yet not bitwise reproducible: some operation is inexact (an FFT, a division,
+            # integers beyond 2^24); judge by the float tolerance model and its arbiter instead
+            return _run(f, x, elements, rho, sources, output_action, claim, group, margin, "float", terms,
+                        memory_budget, progress, torch_compile, label, fall_back=False, arbiter=arbiter,
+                        previous=exact_pass.reference)
 
-        chunk = chunk_limit(x, y0, len(elements), memory_budget)
-        errors = torch.empty(len(elements), dtype=torch.float64)
-        scales = torch.empty(len(elements), dtype=torch.float64)
-        where = torch.empty(len(elements), dtype=torch.long)
-        start = 0
-        while start < len(elements):
-            stop = min(len(elements), start + chunk)
-            try:
-                errors[start:stop], scales[start:stop], where[start:stop] = comparison.chunk_errors(start, stop, chunk)
-            except (LayerError, RuntimeError) as exc:
-                if chunk > 1 and (_is_oom(exc) or (exc.__cause__ is not None and _is_oom(exc.__cause__))):
-                    chunk //= 2  # out of memory: halve the chunk and try again
-                    if x.device.type == "cuda":
-                        torch.cuda.empty_cache()
-                    continue
-                raise
-            if progress is not None:
-                progress(stop, len(elements))
-            start = stop
 
-    if mode == "exact" and requested_mode == "auto" and bool((errors > 0).any()):
-        # integer-valued data, yet not bitwise equal: some operation is inexact (an FFT, a division);
-        # judge by the float tolerance model instead of crying wolf.  (Scales were computed: auto != exact.)
-        mode = "float"
-    if mode == "exact":
-        tolerances = torch.zeros_like(errors)
+class _NeedsFloat(Exception):
+    """Exact mode met an inexact operation (a difference where integers should agree bitwise)."""
+
+    def __init__(self, reference):
+        super().__init__()
+        self.reference = reference
+
+
+def _run(f, x, elements, rho, sources, output_action, claim, group, margin, mode, terms, memory_budget, progress,
+         torch_compile, label, fall_back, arbiter, previous=None):
+    """One pass in one mode; with ``fall_back``, exact mode gives way to float mode at the first difference."""
+    evaluation = _Evaluation(f, x, elements, rho, sources, margin=margin, mode=mode, terms=terms,
+                             torch_compile=torch_compile, label=label)
+    if not arbiter:
+        evaluation.twin = _Twin(None, torch.float64, 0.0, True, "switched off (arbiter=False)")
+    y0 = evaluation.y0
+    for r in rho:
+        try:
+            r.validate(y0.shape, "f(x)")
+        except InvalidArgument as exc:
+            flat = (" The output is flat: translation-equivariance needs a spatial output — did you mean invariance?"
+                    if y0.dim() < 3 else "")
+            raise InvalidArgument(f"ρ(g) = {r!r} cannot act on the output of f: {exc}.{flat}") from None
+    fall_back = fall_back and mode == "exact" and (y0.is_floating_point() or y0.is_complex())
+    try:
+        evaluation.check_repeat()
+        if previous is not None:  # the exact pass's reference: a layer must not change between passes
+            evaluation.check_repeat("the first pass (in exact mode)", previous=previous)
+    except LayerError:
+        if fall_back:
+            raise _NeedsFloat(y0) from None
+        raise
+    rows = _Rows(len(elements))
+    try:
+        evaluation.batched(rows, memory_budget, progress)
+        how = "batched"
+    except _BatchCoupled as coupled:
+        if fall_back:
+            raise _NeedsFloat(y0) from None
+        evaluation.notes.append(
+            f"{coupled.why}: the layer couples the samples of a batch (or limits its size), so every group "
+            f"element was evaluated on its own call, on a batch of exactly the input's {x.shape[0]} sample(s)")
+        rows = _Rows(len(elements))
+        evaluation.uniform(rows, progress)
+        how = "one element per call"
+    if fall_back and bool((rows.errors > 0).any()):
+        raise _NeedsFloat(y0)
+    evaluation.check_repeat("a call after the orbit")
+    if evaluation.layer.mutates_input:
+        evaluation.notes.append("the layer writes into its input; every call got its own copy, so the evidence "
+                                "is unaffected")
+    return _result(evaluation, rows, output_action, claim, group, margin, how)
+
+
+def _result(evaluation, rows, output_action, claim, group, margin, how):
+    x, y0, elements, rho = evaluation.x, evaluation.y0, evaluation.elements, evaluation.rho
+    twin = evaluation.twin
+    violated = rows.violated(twin)
+    if evaluation.exact:
+        arbiter = "none needed: exact comparison (bitwise)"
+    elif twin is None or (twin.layer is not None and not twin.used):
+        arbiter = "not needed: every difference was zero"
     else:
-        # the output action's own arithmetic (a phase ramp, an interpolation) rounds too: count its steps
-        steps = [terms + r.rounding_steps(tuple(y0.shape)) for r in rho]
-        tolerances = torch.tensor(
-            [float_tolerance(s, n, y0.dtype) for s, n in zip(scales.tolist(), steps)], dtype=torch.float64
-        )
-
-    if identity is not None:
-        with torch.inference_mode():
-            _require_deterministic(f, x, y0, float(errors[identity]), mode, terms, batched=True)
-    float64_errors = {}
-    failing = torch.nonzero(errors > tolerances).flatten().tolist()
-    if mode == "float" and failing and rerun_in_float64 and y0.dtype not in (torch.float64, torch.complex128):
-        float64_errors = _rerun_in_float64(f, x, elements, failing, output_action, margin, terms, errors)
+        arbiter = twin.describe()
+    arbiter_ok = twin is not None and twin.layer is not None and twin.valid and twin.used
+    mode = "exact" if evaluation.exact else "float"
+    if not evaluation.exact and not arbiter_ok:
+        vacuous = torch.isinf(rows.tolerances) & (rows.errors > 0)
+        if bool(vacuous.any()):
+            raise LayerError(
+                f"cannot judge in {evaluation.regime.reason}: its rounding bound is vacuous for inputs of "
+                f"{evaluation.terms} values (n·u ≥ 1) and no validated twin is available ({arbiter}); check in a "
+                f"wider dtype or on smaller inputs"
+            )
+    notes = tuple(evaluation.notes)
+    layer_name = describe_layer(evaluation.f)
 
     def measure(i):
-        location = unravel(int(where[i]), tuple(y0.shape)) if errors[i] > 0 else None
-        rerun = float64_errors.get(i)
+        location = unravel(int(rows.where[i]), tuple(y0.shape)) if rows.errors[i] > 0 or i in rows.raised else None
+        twin_error = float(rows.twin_error[i])
         return Measurement(
-            claim=claim,
-            layer=describe_layer(f),
-            element=elements[i],
-            output_element=rho[i],
-            max_error=float(errors[i]),
-            tolerance=float(tolerances[i]),
-            mode=mode,
-            location=location,
-            output_shape=tuple(y0.shape),
-            input_shape=tuple(x.shape),
-            dtype=str(x.dtype).replace("torch.", ""),
-            device=str(x.device),
-            margin=margin,
-            float64_error=None if rerun is None else rerun[0],
-            float64_tolerance=None if rerun is None else rerun[1],
-            hints=_hints(f, x, y0, location, margin, errors[i] > tolerances[i]),
+            claim=claim, layer=layer_name, element=elements[i], output_element=rho[i],
+            max_error=float(rows.errors[i]), tolerance=float(rows.tolerances[i]), mode=mode, location=location,
+            output_shape=tuple(y0.shape), input_shape=tuple(x.shape), dtype=str(x.dtype).replace("torch.", ""),
+            device=str(x.device), margin=margin, violated=bool(violated[i]), scale=float(rows.scales[i]),
+            twin_error=None if math.isnan(twin_error) or not arbiter_ok else twin_error,
+            twin_threshold=None if math.isnan(twin_error) or not arbiter_ok else float(rows.twin_threshold[i]),
+            arbiter=arbiter, regime=evaluation.regime.reason, evaluation=how,
+            notes=notes + ((rows.raised[i],) if i in rows.raised else ()),
+            hints=_hints(evaluation.f, x, y0, location, margin, bool(violated[i]), elements[i]),
             reproduce=_reproduction(elements[i], output_action, margin, mode),
         )
 
-    return OrbitResult(group if group is not None else list(elements), elements, errors, tolerances, measure, float64_errors)
+    return OrbitResult(group if group is not None else list(elements), elements, rows.errors, rows.tolerances,
+                       measure, violated=violated, arbiter=arbiter, notes=notes)
 
 
-def _require_deterministic(f, x, y0, drift, mode, terms, batched=False):
-    """Two evaluations of f on the same input must agree: bitwise in exact mode, within the tolerance model
-    in float mode (a batch-size-dependent kernel may round differently; a random layer differs by far more).
-
-    ``drift`` is how far the second evaluation was from ``y0``; ``batched`` says it was the identity element
-    inside the orbit's batch.  Then a failure has two causes, told apart by one more call on x alone.
-    """
-    allowed = 0.0 if mode == "exact" else float_tolerance(float(y0.abs().max()), terms, y0.dtype)
-    if drift <= allowed:
-        return
-    training = _batch_dependent_in_training(f)
-    if batched and float((call_layer(f, x, "f(x) (second call)") - y0).abs().max()) <= allowed:
-        causes = [PITFALL_TRAIN_MODE if training else
-                  "the output for one sample depends on the rest of the batch (batch statistics): normalise "
-                  "per sample instead"]
-        if mode == "exact":
-            causes.append("the arithmetic is not exact (float32 integers beyond 2^24, an FFT, a division), so "
-                          "batched kernels round differently: use mode='float'")
-        raise LayerError(
-            f"f(x) computed alone and within a batch differ (max difference {drift:.3g}), although two calls "
-            "on x alone agree. " + ("Either " + causes[0] + "; or " + causes[1] if len(causes) == 2 else causes[0])
-        )
-    raise LayerError(
-        "the layer is non-deterministic: two calls on the same input gave different outputs "
-        f"(max difference {drift:.3g}). "
-        + (PITFALL_TRAIN_MODE if training else "Seed or remove randomness (dropout, sampling) before checking.")
-    )
-
-
-def _batch_dependent_in_training(f):
-    """True for a module in training mode with layers that then mix the batch or draw randomness."""
-    return isinstance(f, torch.nn.Module) and f.training and any(
-        isinstance(m, (torch.nn.modules.batchnorm._BatchNorm, torch.nn.Dropout)) for m in f.modules())
-
-
-SHRINK_FACTOR = 2.0**-20
-
-
-def _rerun_in_float64(f, x, elements, failing, output_action, margin, terms, errors32):
-    """Re-run the failing elements in float64; returns {index: (error, tolerance)}."""
-    try:
-        twin = _float64_twin(f)
-        x64 = x.to(torch.complex128 if x.is_complex() else torch.float64)
-        result = evaluate(
-            twin, x64, [elements[i] for i in failing], output_action=output_action, claim="float64 re-run",
-            margin=margin, mode="float", terms=terms, rerun_in_float64=False,
-        )
-    except Exception:
-        return {}  # no re-run possible: the float32 verdict (violation) stands, which is the sound choice
-    # Rounding shrinks by about u64/u32 = 2^-29 from float32 to float64; a real violation does not shrink.
-    # 2^-20 sits between the two with a 2^9 allowance for how differently the two precisions round.
-    return {
-        i: (float(result.errors[k]), max(float(result.tolerances[k]), SHRINK_FACTOR * float(errors32[i])))
-        for k, i in enumerate(failing)
-    }
-
-
-def _hints(f, x, y0, location, margin, violated):
+def _hints(f, x, y0, location, margin, violated, g):
     if not violated:
         return ()
     hints = []
     if _batch_dependent_in_training(f):
         hints.append(PITFALL_TRAIN_MODE)
     in_sizes, out_sizes = x.shape[2:], y0.shape[2:]
-    if len(out_sizes) == len(in_sizes) and out_sizes and all(o and i % o == 0 and i // o > 1 for i, o in zip(in_sizes, out_sizes)):
+    moves = hasattr(g, "shifts")
+    if moves and len(out_sizes) == len(in_sizes) and out_sizes and all(
+            o and i % o == 0 and i // o > 1 for i, o in zip(in_sizes, out_sizes)):
         factors = {i // o for i, o in zip(in_sizes, out_sizes)}
         if len(factors) == 1:
             hints.append(PITFALL_STRIDE.format(factor=factors.pop()))
     has_interior = all(n >= 7 for n in y0.shape[2:])
-    if location is not None and len(location) > 2 and has_interior and margin is None:
+    if moves and location is not None and len(location) > 2 and has_interior and margin is None:
         dist = min(min(i, n - 1 - i) for i, n in zip(location[2:], y0.shape[2:]))
         if dist <= 1:
             hints.append(PITFALL_BORDER.format(where="on the border" if dist == 0 else "next to the border"))
@@ -494,4 +756,5 @@ def _reproduction(g, output_action, margin, mode):
     extra = f", margin={margin!r}" if margin else ""
     if isinstance(output_action, Trivial):
         return f"convnet_invariances.assert_invariant(layer, x, {g!r}{extra}, mode={mode!r})"
-    return f"convnet_invariances.assert_equivariant(layer, x, {g!r}, output_action={output_action!r}{extra}, mode={mode!r})"
+    return (f"convnet_invariances.assert_equivariant(layer, x, {g!r}, output_action={output_action!r}{extra}, "
+            f"mode={mode!r})")

@@ -128,7 +128,7 @@ def _summary(values):
 def fast_check(f, x, group, output_action, mode, torch_compile=False):
     """The engine's whole check of the orbit: reference, batched chunks, comparison, tolerances."""
     return evaluate(f, x, group.elements(), output_action=output_action, claim="benchmark", group=group, mode=mode,
-                    rerun_in_float64=False, torch_compile=torch_compile)
+                    arbiter=False, torch_compile=torch_compile)
 
 
 def orbit_case(name, f, x, group, output_action, rounds=3, repeat=1, mode="exact", torch_compile=False):
@@ -284,7 +284,7 @@ def stream_large_orbit(side=224, max_seconds=None, device="cpu", memory_budget=D
             part = elements[done:done + step]
             result = evaluate(model, x, part, output_action=Trivial(), claim="translation-invariant",
                               mode="float", memory_budget=memory_budget, torch_compile=torch_compile,
-                              rerun_in_float64=False)  # the stream measures errors; verdicts are not its job
+                              arbiter=False)  # the stream measures errors; verdicts are not its job
             worst = max(worst, float(result.errors.max()))
             done += len(part)
             progress(done, len(elements))
