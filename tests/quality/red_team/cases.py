@@ -12,8 +12,9 @@ does, so a wrong case is caught):
 What the audit must answer follows from the truth (:data:`EXPECTED`); ``also_ok``
 widens it where the brief allows two readings (a layer whose behaviour depends
 on the batch size may be reported as ``error`` as well as ``violated``), and
-``usage_ok`` names an argument whose rejection with ``InvalidArgument`` is also
-a right answer (a 2-number input shape, a margin on a flat output).
+``usage_ok`` lists words of which an ``InvalidArgument`` message must name one
+for the rejection to be a right answer (a 2-number input shape, a margin on a
+flat output, a group that cannot act on the shape).
 
 ``kind`` says how the case is run: ``audit`` (``props.audit``), ``certificate``
 (the audit, plus the linear certificate must not certify a false claim),
@@ -53,7 +54,7 @@ class Case:
     judge: str = "float64"  # which oracle judge is authoritative: "float64" (the float64 copy) or "own" dtype
     layout: str = "NCHW"
     also_ok: tuple = ()
-    usage_ok: str = ""  # an argument whose rejection (InvalidArgument naming it) is also right
+    usage_ok: tuple = ()  # InvalidArgument whose message names one of these is (also) a right answer
     cli: tuple = ()  # CLI arguments after "audit", for cli kinds
     exit_ok: tuple = ()  # accepted exit codes, for cli kinds
     requires: str = ""  # an optional third-party package the case needs
@@ -224,6 +225,8 @@ CASES = [
     # ------------------------------------------------------------------ 6. determinism
     Case("m6-noise-7e-4", "6 determinism", lambda: L.Noisy(7e-4, 3, 2), (3, 16, 16), TE, "random",
          "7e-4 noise under 2·γ_768·max|y|"),
+    Case("m6-noise-7e-4-large-outputs", "6 determinism", lambda: L.Noisy(7e-4, 1, 2, seed=45, gain=300.0), (1, 8, 8),
+         TE, "random", "7e-4 noise on outputs of ~1000: under 2·γ_64·max|y|"),
     Case("m6-noise-1e-6", "6 determinism", lambda: L.Noisy(1e-6, 1, 2, seed=26), (1, 8, 8), TE, "random",
          "1e-6 noise: a few ulps"),
     Case("m6-noise-1e-2", "6 determinism", lambda: L.Noisy(1e-2, 1, 2, seed=27), (1, 8, 8), TE, "random",
@@ -259,13 +262,13 @@ CASES = [
     Case("m8-bool-mask-zero-pad", "8 outputs/modules", lambda: L.ZeroPadMask(1, 2, seed=29), (1, 8, 8), TE,
          "violated", "bool output, border broken"),
     Case("m8-0d-output", "8 outputs/modules", L.ScalarOutput, (1, 8, 8), TI, "shape",
-         "a 0-d output: must be an error naming the shape", usage_ok="shape"),
+         "a 0-d output: must be an error naming the shape", usage_ok=("shape",)),
     Case("m8-no-batch-axis-output", "8 outputs/modules", L.NoBatchAxisOutput, (2, 8, 8), TE, "shape",
-         "the batch axis summed away", usage_ok="shape"),
+         "the batch axis summed away", usage_ok=("shape",)),
     Case("m8-batch-pooled-output", "8 outputs/modules", L.BatchPooledOutput, (2, 8, 8), TI, "shape",
-         "pooled over the batch: output (C,) whatever N is", usage_ok="shape"),
+         "pooled over the batch: output (C,) whatever N is", usage_ok=("shape",)),
     Case("m8-flat-output-with-margin", "8 outputs/modules", L.GlobalAvg, (1, 8, 8), "translation-invariant[margin=1]",
-         "holds", "a margin on a flat output: a usage error or a note", usage_ok="margin"),
+         "holds", "a margin on a flat output: a usage error or a note", usage_ok=("margin", "claim")),
     Case("m8-lazy-conv-translation", "8 outputs/modules", L.lazy_circular_pool, (1, 8, 8), TI, "holds",
          "LazyConv2d: uninitialized parameters", judge="own"),
     Case("m8-lazy-conv-rot90", "8 outputs/modules", L.lazy_circular_pool, (1, 8, 8), "rot90-invariant", "violated",
@@ -275,10 +278,10 @@ CASES = [
     Case("m8-batch-one-only-violated", "8 outputs/modules", lambda: L.BatchOneOnlyZeroPad(1, 2, seed=31), (1, 8, 8),
          TE, "violated", "raises on batches > 1, zero padding"),
     Case("m8-usage-rot90-on-8x12", "8 outputs/modules", lambda: L.CircConv(1, 2), (1, 8, 12), "rot90-equivariant",
-         "usage", "rot90 cannot act on a non-square input: a usage error", usage_ok="input_shape"),
+         "usage", "rot90 cannot act on a non-square input: a usage error", usage_ok=("input_shape", "claim")),
     Case("m8-usage-stride-3-on-16", "8 outputs/modules", lambda: L.CircConv(1, 2), (1, 16, 16),
          "translation-equivariant[stride=3]", "usage", "stride 3 does not divide 16: a usage error",
-         usage_ok="stride"),
+         usage_ok=("input_shape", "claim", "stride")),
     Case("m8-cli-factory-raises", "8 outputs/modules", L.circular_conv_factory, (1, 8, 8), TE, "holds",
          "a factory that raises: exit 2 with a message, no traceback", kind="cli",
          cli=(f"{LAYERS_FILE}:raising_factory", "--input-shape", "1,8,8", "--claim", TE), exit_ok=(2,)),
@@ -319,16 +322,18 @@ CASES = [
     # ------------------------------------------------------------------ 10. shapes
     Case("m10-nhw-rows-zero-columns-circular", "10 shapes", L.RowsZeroColumnsCircular, (8, 8), TE, "violated",
          "an (N, H, W) layer given (8, 8): read as (C, L), only horizontal shifts are tried", layout="NHW",
-         usage_ok="input_shape"),
+         usage_ok=("input_shape",)),
     Case("m10-nhw-circular", "10 shapes", L.CircularNHW, (8, 8), TE, "holds",
-         "an (N, H, W) layer that is translation-equivariant", layout="NHW", usage_ok="input_shape"),
+         "an (N, H, W) layer that is translation-equivariant", layout="NHW", usage_ok=("input_shape",)),
     Case("m10-ncl-circular-conv1d", "10 shapes", L.CircularConv1d, (2, 16), TE, "holds",
-         "a genuine (C, L) layer", layout="NCL", usage_ok="input_shape"),
+         "a genuine (C, L) layer", layout="NCL", usage_ok=("input_shape",)),
     # ------------------------------------------------------------------ 11. registry
     Case("m11-refute-layer-raises-on-large-batches", "11 registry", lambda: L.RaisesOnLargeBatches(1, 2, seed=32),
          (1, 8, 8), TE, "holds", "refute() counts the layer's error as a counterexample", kind="refute"),
     Case("m11-refute-layer-raises-unless-batch-two", "11 registry", L.RaisesUnlessBatchTwo, (1, 8, 8),
          "rot90-equivariant", "holds", "same, rot90 (the C4 orbit batch is 8)", kind="refute"),
+    Case("m11-refute-random-layer", "11 registry", lambda: L.Noisy(1e-2, 1, 2, seed=44), (1, 8, 8), TE, "random",
+         "refute() counts 'non-deterministic' as a counterexample", kind="refute"),
     Case("control-refute-zero-pad-conv", "control", L.zero_pad_conv_factory, (1, 8, 8), TE, "violated",
          "refute finds a real counterexample", kind="refute"),
     Case("m11-registry-error-counts-as-agreement", "11 registry", lambda: L.RaisesOnLargeBatches(1, 2, seed=32),

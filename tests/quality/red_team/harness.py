@@ -157,7 +157,7 @@ class Outcome:
 
     def explain(self):
         lines = [f"{self.case.id}: truth {self.truth}, the engine answered {self.answer!r} "
-                 f"(expected one of {self.case.expected}{' or InvalidArgument naming ' + repr(self.case.usage_ok) if self.case.usage_ok else ''})"]
+                 f"(expected one of {self.case.expected}{' or InvalidArgument naming one of ' + repr(self.case.usage_ok) if self.case.usage_ok else ''})"]
         lines += [f"  - {p}" for p in self.problems + self.state_problems]
         if self.message:
             lines.append("  engine said: " + " ".join(self.message.split())[:600])
@@ -183,10 +183,8 @@ def _categorise(case, truth, answer, right, traceback):
 
 
 def _accepts_invalid_argument(case, message):
-    names = [case.usage_ok] if case.usage_ok else []
-    if case.truth == "shape":
-        names.append("shape")
-    return any(n and n.lower() in message.lower() for n in names)
+    names = list(case.usage_ok) + (["shape"] if case.truth == "shape" else [])
+    return any(n.lower() in message.lower() for n in names)
 
 
 @contextlib.contextmanager
@@ -342,12 +340,13 @@ def _run_refute(case, truth):
         answer, message = f"raised {type(exc).__name__}", str(exc)
     except Exception as exc:  # a raw exception out of refute() is a traceback
         answer, message, traceback = f"traceback {type(exc).__name__}", str(exc), True
-    if truth == "holds":
+    if truth in ("holds", "random"):  # no counterexample exists: refute must not claim one
         right = answer in ("no refutation", "raised LayerError")
     else:
         right = answer == "refuted"
     problems = [] if right else [f"refute() answered {answer!r} for a claim whose truth is {truth!r}"]
-    category = "ok" if right else "traceback" if traceback else "false alarm" if truth == "holds" else "false holds"
+    category = "ok" if right else "traceback" if traceback else "false holds" if truth == "violated" else \
+        "wrong error" if truth == "random" else "false alarm"
     return Outcome(case, truth, answer, right, category, problems, message=str(message)[-800:])
 
 

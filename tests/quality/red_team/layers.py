@@ -840,17 +840,17 @@ class ViewOfInput(nn.Module):
 
 
 class Noisy(CircConv):
-    """A circular conv plus Gaussian noise of standard deviation ``sigma`` drawn on every call.
+    """``gain`` times a circular conv, plus Gaussian noise of standard deviation ``sigma`` drawn on every call.
 
     Random: the audit must say ``error`` whatever the claim.
     """
 
-    def __init__(self, sigma=7e-4, in_channels=1, out_channels=2, seed=23):
+    def __init__(self, sigma=7e-4, in_channels=1, out_channels=2, seed=23, gain=1.0):
         super().__init__(in_channels, out_channels, seed)
-        self.sigma = sigma
+        self.sigma, self.gain = sigma, gain
 
     def forward(self, x):
-        y = self.conv(x)
+        y = self.gain * self.conv(x)
         return y + self.sigma * torch.randn(y.shape, dtype=y.dtype)
 
 

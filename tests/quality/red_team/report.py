@@ -29,10 +29,13 @@ def main(argv):
             continue
         outcome = run_case(case)
         counts[outcome.category] += 1
-        why = "; ".join(outcome.problems + outcome.state_problems)
+        why = "" if outcome.right else "; ".join(
+            ([case.fools] if outcome.category not in ("state", "traceback") else []) + outcome.state_problems
+            + ([outcome.message.strip().splitlines()[-1][:160]] if outcome.category == "traceback" and outcome.message
+               else []))
         claim = ", ".join(case.claims)
         row = (f"| {case.id} | {case.mechanism} | `{claim}` | {outcome.truth} | {outcome.answer} | "
-               f"{'yes' if outcome.right else 'NO'} | {why[:300].replace('|', '/')} |")
+               f"{'yes' if outcome.right else 'NO: ' + outcome.category} | {why[:400].replace('|', '/')} |")
         if secondary and case.truth != "usage":
             other = secondary_truth(case)
             row += f" {other.judge}: {other.truth} ({other.max_error:.2g}) |"

@@ -43,3 +43,41 @@ def test_red_team(case):
     outcome = run_case(case)
     if not outcome.right:
         pytest.fail(outcome.explain(), pytrace=False)
+
+
+# ----------------------------------------------------------------------------- the suite's own checks can fail
+
+
+def test_the_state_check_sees_every_kind_of_change():
+    import copy
+    import random
+
+    import torch
+
+    from red_team import layers as L
+    from red_team.harness import changes, snapshot
+
+    def changed(mutate, make=lambda: L.NonPersistentCounter()):
+        layer = make()
+        before = snapshot(layer)
+        mutate(layer)
+        return changes(before, snapshot(layer))
+
+    assert changed(lambda m: m.calls.add_(1))  # a non-persistent buffer
+    assert changed(lambda m: m.weight.data.add_(1e-7))  # a parameter, by a hair
+    assert changed(lambda m: m.weight.requires_grad_(False))
+    assert changed(lambda m: setattr(m, "training", False))
+    assert changed(lambda m: setattr(m, "extra", 1))  # an attribute added
+    assert changed(lambda m: m.register_buffer("cached", torch.ones(1)))
+    assert changed(lambda m: torch.rand(1))  # the torch RNG
+    assert changed(lambda m: random.random())  # Python's RNG
+    assert not changed(lambda m: copy.deepcopy(m))
+
+
+def test_the_oracle_and_the_layers_never_import_the_engine():
+    from pathlib import Path
+
+    here = Path(__file__).parent
+    for name in ("oracle.py", "layers.py", "cases.py"):
+        text = (here / name).read_text(encoding="utf-8")
+        assert "import props" not in text and "from props" not in text, name
