@@ -346,7 +346,7 @@ def _run_refute(case, truth):
         right = answer == "refuted"
     problems = [] if right else [f"refute() answered {answer!r} for a claim whose truth is {truth!r}"]
     category = "ok" if right else "traceback" if traceback else "false holds" if truth == "violated" else \
-        "wrong error" if truth == "random" else "false alarm"
+        "wrong" if truth == "random" else "false alarm"
     return Outcome(case, truth, answer, right, category, problems, message=str(message)[-800:])
 
 
