@@ -1,39 +1,57 @@
-"""The audit: point the suite at any ``torch.nn.Module`` and get a verdict per claim, with evidence.
+"""The audit: point the suite at any ``torch.nn.Module`` and get a verdict per claim, with its evidence.
 
-Verdicts:
+Verdicts (the words of :mod:`._vocabulary`):
 
-- ``holds``: every element of the claim's group, on every example input,
-  within the tolerance model (bitwise in exact mode);
+- ``holds``: the falsification search (:mod:`._search`) found no violation;
+  every verdict says what was searched — how many comparisons, over which
+  group elements, inputs, domains and batch sizes;
 - ``subgroup``: holds on shifts in ``stride·Z^d`` (the largest subgroup found);
-- ``interior``: holds at distance ≥ margin from the border (the smallest margin found);
-- ``approximate``: a continuous symmetry (rotation, scaling) that is not exact,
-  with its relative error below 10% — a reporting convention, never a pass for
-  a finite-group claim;
-- ``violated``: a counterexample, shrunk to few non-zero input values;
-- ``error``: the layer raised, returned NaN/inf, or is non-deterministic.
+- ``interior``: holds at distance ≥ margin from the output border (the smallest margin found);
+- ``approximate``: a continuous symmetry (rotation) that is not exact, with
+  relative error below 10% — a reporting convention, never a pass for a
+  finite group;
+- ``violated``: a counterexample, confirmed by a fresh call and shrunk to few
+  non-zero input values;
+- ``error``: the layer raised on the audited input, returned NaN/inf, or is
+  not a function of its input (random, stateful).
+
+Usage problems — a claim the input shape cannot carry (rot90 on a non-square
+image, a stride that does not divide the size, a margin on a flat output) —
+raise :class:`InvalidArgument` before anything runs.
 """
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field
 
 import torch
 
-from ._claims import ZERO_FILL_SHIFT, Claim, check_claim, claim_output_action, zero_border
-from ._errors import InvalidArgument, LayerError, OutputShapeMismatch, describe_value
+from ._certificate import certify_translation_equivariance
+from ._claims import Check, claim_checks, run_check
+from ._domains import InputCase
+from ._errors import InvalidArgument, LayerError, NotAFunction, OutputShapeMismatch, describe_value
 from ._layer_calls import call_layer
-from ._orbit import evaluate
-from ._safety import untouched
+from ._orbit import ProgressCallback
+from ._safety import audited_copy, is_lazy
+from ._search import SearchOutcome, search
+from ._tolerance import float_tolerance
+from ._shrink import confirms, shrink
+from ._vocabulary import KEPT, Claim
 
 #: continuous symmetries whose relative error is below this are reported as "approximate" (a convention for
 #: reporting, documented in the README; it never makes a claim hold)
 APPROXIMATE_BELOW = 0.10
-SHRINK_BUDGET = 200  # forward-pair evaluations spent shrinking one counterexample
+#: input batches the search draws per claim by default: the whole portfolio of domains, then generated ones
+DEFAULT_EXAMPLES = 16
+#: the quick scans of profile inference (which subgroup, which margin) before the full search confirms one
+SCAN_EXAMPLES = 4
+LAYOUTS = ("CHW", "CL", "HW")
 
 
 @dataclass
 class ClaimResult:
-    """The verdict on one claim, with the evidence the JSON report carries.
+    """The verdict on one claim, with the evidence the reports carry.
 
     >>> ClaimResult("rot90-invariant", "holds").to_dict()["verdict"]
     'holds'
@@ -48,26 +66,32 @@ class ClaimResult:
     margin: int | None = None
     counterexample: dict | None = None
     message: str = ""
+    searched: dict = field(default_factory=dict)
+    searched_summary: str = ""
+    largest: dict | None = None  # the largest error over everything searched, and where
+    notes: tuple = ()
     errors_by_element: dict = field(default_factory=dict)
     error_map: list | None = None  # translations: max error over inputs at every (dy, dx), for the heatmap
 
     @property
-    def ok(self):
-        return self.verdict in ("holds", "subgroup", "interior")
+    def ok(self) -> bool:
+        return self.verdict in KEPT
 
-    def to_dict(self):
+    def to_dict(self) -> dict:
         return {"claim": self.claim, "verdict": self.verdict, "max_error": self.max_error,
                 "tolerance": self.tolerance, "subgroup": self.subgroup, "margin": self.margin,
-                "counterexample": self.counterexample}
+                "counterexample": self.counterexample, "relative_error": self.relative_error,
+                "largest": self.largest, "searched": self.searched, "message": self.message,
+                "notes": list(self.notes)}
 
 
 @dataclass
 class AuditReport:
-    """All verdicts for one target.  ``ok`` is True when every *stated* claim holds.
+    """All verdicts for one target.  ``ok`` is True when every *stated* claim is kept.
 
     >>> import torch
     >>> import convnet_invariances as ci
-    >>> report = ci.audit(torch.nn.AdaptiveAvgPool2d(1), (2, 6, 6), ["translation-invariant"])
+    >>> report = ci.audit(torch.nn.AdaptiveAvgPool2d(1), (2, 6, 6), ["translation-invariant"], examples=4)
     >>> report.ok, report.results[0].verdict
     (True, 'holds')
     """
@@ -78,19 +102,23 @@ class AuditReport:
     results: list
     stated: bool = True
     metrics: dict = field(default_factory=dict)
+    layout: str = "CHW"
+    notes: tuple = ()
 
     @property
-    def ok(self):
-        return all(r.ok for r in self.results) if self.stated else not any(r.verdict == "error" for r in self.results)
+    def ok(self) -> bool:
+        if self.stated:
+            return all(r.ok for r in self.results)
+        return not any(r.verdict == "error" for r in self.results)
 
-    def to_dict(self):
+    def to_dict(self) -> dict:
         data = {"target": self.target, "input_shape": list(self.input_shape), "seed": self.seed,
-                "claims": [r.to_dict() for r in self.results]}
+                "claims": [r.to_dict() for r in self.results], "layout": self.layout, "notes": list(self.notes)}
         if self.metrics:
             data["metrics"] = self.metrics
         return data
 
-    def table(self):
+    def table(self) -> str:
         """A plain-text summary table for the terminal."""
         rows = [("claim", "verdict", "max error", "tolerance", "detail")]
         for r in self.results:
@@ -104,7 +132,7 @@ class AuditReport:
         lines.insert(1, "  ".join("-" * w for w in widths))
         return f"{self.target}  input {tuple(self.input_shape)}  seed {self.seed}\n" + "\n".join(lines)
 
-    def report(self):
+    def report(self) -> str:
         """The table followed by the full evidence of every violated or erroring claim."""
         parts = [self.table()]
         for r in self.results:
@@ -115,257 +143,390 @@ class AuditReport:
         return "\n".join(parts)
 
 
-# ----------------------------------------------------------------------------- inputs
+# ----------------------------------------------------------------------------- the settings of one audit
 
 
-def example_inputs(input_shape, claim, examples, seed, dtype, device):
-    """Integer-valued inputs in [-3, 3] (exact mode when the weights allow); zero-fill claims get content
-    in the centre with the widest empty border that leaves at least 2 pixels of content."""
-    generator = torch.Generator().manual_seed(seed)
-    batches = []
-    for _ in range(examples):
-        x = torch.randint(-3, 4, (1,) + tuple(input_shape), generator=generator).to(dtype)
-        if claim.boundary == "zero":
-            x = zero_border(x, max(ZERO_FILL_SHIFT, (min(input_shape[1:]) - 2) // 2))
-        batches.append(x.to(device))
-    return batches
+@dataclass
+class _Settings:
+    sample_shape: tuple  # per sample, as the engine sees it: (C, *S)
+    output_shape: tuple  # per sample
+    dtype: torch.dtype
+    device: torch.device
+    seed: int
+    examples: int
+    seconds: float | None
+    label: str
+    assume: object = None
+    fresh: object = None  # () -> a pristine copy of the audited module (None when it cannot be copied)
 
 
-def _relative(result, module, x):
-    """Largest ‖f(g·x) − ρ(g)·f(x)‖∞ relative to ‖f(x)‖∞ over the result's elements."""
-    with torch.no_grad():
-        scale = float(call_layer(module, x, "f(x)").abs().max())
-    return float(result.errors.max()) / scale if scale > 0 else float(result.errors.max())
+# ----------------------------------------------------------------------------- one claim
 
 
-# ----------------------------------------------------------------------------- shrinking
+def _usage(claim: Claim, settings: _Settings) -> list[Check]:
+    """The claim's checks, or InvalidArgument when the shapes cannot carry the claim."""
+    checks = claim_checks(claim, settings.sample_shape, settings.output_shape)
+    spatial_out = len(settings.output_shape) >= 2
+    if claim.relation == "equivariant" and not spatial_out:
+        raise InvalidArgument(
+            f"claim={str(claim)!r}: the layer's output has shape {settings.output_shape} per sample, a flat vector "
+            f"on which {claim.symmetry} cannot act; did you mean {claim.symmetry}-invariant?")
+    if claim.margin:
+        if not spatial_out or len(settings.output_shape) != len(settings.sample_shape):
+            raise InvalidArgument(
+                f"claim={str(claim)!r}: margin={claim.margin} needs a spatial output, but the output has shape "
+                f"{settings.output_shape} per sample, which has no border; drop the margin")
+        if any(2 * claim.margin >= n for n in settings.output_shape[1:]):
+            raise InvalidArgument(
+                f"claim={str(claim)!r}: margin={claim.margin} leaves no interior on an output of spatial shape "
+                f"{settings.output_shape[1:]}; use a margin smaller than half the output size")
+    return checks
 
 
-def shrink_counterexample(module, x, measurement, claim, rho, budget=SHRINK_BUDGET):
-    """Greedy delta debugging: zero out blocks of input values (then single values) while the violation remains.
-
-    Every accepted step is re-checked, so the result always fails the claim.
-    Returns the shrunk input.
-    """
-    g = measurement.element
-    margin = claim.margin or None
-
-    def fails(candidate):
-        try:
-            result = evaluate(module, candidate, (g,), output_action=rho, claim=str(claim), margin=margin,
-                              mode=measurement.mode)
-        except (LayerError, InvalidArgument):
-            return False
-        return not result.holds
-
-    best, spent = x.clone(), 0
-    flat = best.view(-1)
-    chunk = max(1, flat.numel() // 2)
-    while chunk >= 1 and spent < budget:
-        nonzero = torch.nonzero(flat).flatten().tolist()
-        changed = False
-        for start in range(0, len(nonzero), chunk):
-            if spent >= budget:
-                break
-            candidate = best.clone()
-            candidate.view(-1)[nonzero[start:start + chunk]] = 0
-            spent += 1
-            if fails(candidate):
-                best, flat, changed = candidate, candidate.view(-1), True
-        if not changed:
-            chunk //= 2
-    for index in torch.nonzero(flat).flatten().tolist():  # then smaller magnitudes: ±1
-        if spent >= budget:
-            break
-        candidate = best.clone()
-        candidate.view(-1)[index] = torch.sign(candidate.view(-1)[index])
-        spent += 1
-        if not torch.equal(candidate, best) and fails(candidate):
-            best = candidate
-    return best
+def verdict_for(f, claim: Claim, settings: _Settings, *, examples=None, shrink_counterexample=True,
+                progress: ProgressCallback | None = None) -> ClaimResult:
+    """Search for a violation of one claim and turn the outcome into a :class:`ClaimResult`."""
+    checks = _usage(claim, settings)
+    name = str(claim)
+    if (claim.symmetry, claim.relation, claim.boundary, claim.stride, claim.margin) == \
+            ("translation", "equivariant", "circular", 1, 0) and isinstance(f, torch.nn.Module):
+        certificate = certify_translation_equivariance(f, settings.sample_shape, seed=settings.seed)
+        if certificate.certified:
+            return ClaimResult(name, "certified", message=str(certificate),
+                               searched={"certificate": str(certificate)}, searched_summary=str(certificate))
+    try:
+        outcome = search(f, claim, checks, dtype=settings.dtype, device=settings.device, seed=settings.seed,
+                         examples=examples or settings.examples, seconds=settings.seconds, progress=progress,
+                         label=settings.label, assume=settings.assume)
+    except OutputShapeMismatch as exc:
+        return ClaimResult(name, "violated", message=str(exc))  # a failed claim, not a broken layer
+    except NotAFunction as exc:
+        return ClaimResult(name, "error", message=str(exc))
+    except LayerError as exc:
+        return ClaimResult(name, "error", message=str(exc))
+    base = _evidence(outcome)
+    stale = _depends_on_earlier_calls(f, settings)
+    if stale:
+        return ClaimResult(name, "error", message=stale, **base)
+    if outcome.violation is None:
+        if outcome.searched.inputs == 0:
+            return ClaimResult(name, "error", message="the layer rejected every input the search tried: "
+                               + "; ".join(f"{d}: {why}" for d, why in outcome.searched.skipped.items()), **base)
+        return ClaimResult(name, "holds", **base)
+    return _violated(f, claim, outcome, settings, base, shrink_counterexample)
 
 
-def reproduction(x, g, claim):
-    """A copy-paste reproduction: the (sparse) input built explicitly, then the assert."""
+def _depends_on_earlier_calls(f, settings) -> str:
+    """A pristine copy of the module must compute what the searched copy computes now: a cache, a counter or
+    any state carried from call to call shows up as a difference.  Returns the message, or ""."""
+    if settings.fresh is None:
+        return ""
+    fresh = settings.fresh()
+    if isinstance(f, _WithoutChannelAxis):
+        fresh = _WithoutChannelAxis(fresh)
+    x = InputCase("gaussian", settings.seed % 2**31 + 1, 1.0, 2).tensor(settings.sample_shape, settings.dtype,
+                                                                      settings.device)
+    try:
+        with torch.inference_mode():
+            now, pristine = call_layer(f, x, "f(x)"), call_layer(fresh, x, "f(x) on a fresh copy")
+    except LayerError:
+        return ""
+    if now.shape == pristine.shape and _close(now, pristine):
+        return ""
+    return ("the layer is not a function of its input: after the search it computes something else than a fresh "
+            "copy of it on the same input, so its output depends on earlier calls (a cache, a counter); "
+            "remove that state before checking")
+
+
+def _close(a, b):
+    if torch.equal(a, b):
+        return True
+    if not (a.is_floating_point() or a.is_complex()):
+        return False
+    scale = float(torch.maximum(a.abs().max(), b.abs().max()))
+    return float((a - b).abs().max()) <= float_tolerance(scale, max(1, a[0].numel()), a.dtype)
+
+
+def _evidence(outcome: SearchOutcome) -> dict:
+    searched = outcome.searched
+    largest = None
+    max_error = tolerance = relative = 0.0
+    if outcome.largest is not None:
+        relative, max_error, element, measurement = outcome.largest
+        tolerance = measurement.tolerance
+        largest = {"max_error": max_error, "relative_error": relative, "group_element": repr(element),
+                   "tolerance": tolerance}
+    errors_by_element: dict[str, float] = {}
+    error_map = None
+    for check, result in outcome.results:
+        for g, e in zip(result.elements, result.errors.tolist()):
+            errors_by_element[repr(g)] = max(errors_by_element.get(repr(g), 0.0), e)
+        grid = result.error_map()
+        if grid is not None and check is outcome.results[0][0]:
+            error_map = grid if error_map is None else torch.maximum(error_map, grid)
+    notes = tuple(sorted(searched.notes))
+    return dict(max_error=max_error, tolerance=tolerance, relative_error=relative, largest=largest,
+                searched=searched.to_dict() | {"arbiters": sorted(searched.arbiters)},
+                searched_summary=searched.summary(), notes=notes, errors_by_element=errors_by_element,
+                error_map=None if error_map is None else error_map.tolist())
+
+
+def _violated(f, claim, outcome, settings, base, shrink_counterexample):
+    violation = outcome.violation
+    check, g = violation.check, violation.element
+    name = str(claim)
+    if not confirms(f, violation.x, check, claim, g, label=settings.label):
+        return ClaimResult(name, "error", message=(
+            f"the violation found at g = {g!r} on {violation.case.describe()} does not reproduce on a fresh call: "
+            f"the layer's output depends on earlier calls (a counter, a cache), so it is not a function of its input"),
+            **base)
+    measurement = violation.result.measurement(violation.result.elements.index(g))
+    if claim.symmetry == "rotation" and measurement.relative_error < APPROXIMATE_BELOW:
+        return ClaimResult(name, "approximate", **(base | {"relative_error": measurement.relative_error}))
+    small = shrink(f, violation.x, check, claim, g, label=settings.label, assume=settings.assume) \
+        if shrink_counterexample else violation.x
+    final = run_check(f, small, check, claim, elements=(g,), label=settings.label).measurement(0)
+    counterexample = {
+        "group_element": repr(g), "input_shape": list(small.shape), "nonzero_inputs": int(torch.count_nonzero(small)),
+        "max_error": final.max_error, "tolerance": final.tolerance, "relative_error": final.relative_error,
+        "found_on": violation.case.describe(), "check": check.name,
+        "input": _values(small), "reproduce": _reproduction(small, g, claim, check),
+    }
+    base = base | {"max_error": max(base["max_error"], final.max_error)}
+    if base["max_error"] == final.max_error:
+        base["tolerance"] = final.tolerance
+    return ClaimResult(name, "violated", counterexample=counterexample, message=final.report(), **base)
+
+
+def _values(x):
+    """The input written out: its non-zero values by index (small inputs), else None."""
+    nonzero = torch.nonzero(x).tolist()
+    if len(nonzero) > 64:
+        return None
+    return [[list(map(int, index)), float(x[tuple(index)])] for index in nonzero]
+
+
+def _reproduction(x, g, claim, check):
+    """A copy-paste reproduction: the (sparse) input built explicitly, then the check that fails."""
     nonzero = torch.nonzero(x).tolist()
     shape = ", ".join(map(str, x.shape))
-    dtype = str(x.dtype)  # "torch.float32": valid Python in the reproduction line
     if len(nonzero) <= 12:
-        sets = "; ".join(f"x[{', '.join(map(str, i))}] = {float(x[tuple(i)]):g}" for i in nonzero)
-        build = f"x = torch.zeros({shape}, dtype={dtype}){'; ' + sets if sets else ''}"
+        sets = "; ".join(f"x[{', '.join(map(str, i))}] = {float(x[tuple(i)])!r}" for i in nonzero)
+        build = f"x = torch.zeros({shape}, dtype={x.dtype}){'; ' + sets if sets else ''}"
     else:
         build = f"x = <the {len(nonzero)}-value input from the JSON report, shape ({shape})>"
     return f"{build}; convnet_invariances.check_claim(layer, x, {str(claim)!r}).measurement()  # fails at g = {g!r}"
 
 
-# ----------------------------------------------------------------------------- verdicts
+# ----------------------------------------------------------------------------- profile inference
 
 
-def _verdict_for(module, claim, inputs, *, shrink=True):
-    """Check one claim on every example input; return a ClaimResult with verdict holds/violated/approximate/error."""
-    worst, worst_x, worst_result = None, None, None
-    errors_by_element: dict[str, float] = {}
-    error_map = None
-    try:
-        for x in inputs:
-            result = check_claim(module, x, claim)
-            for g, e in zip(result.elements, result.errors.tolist()):
-                errors_by_element[repr(g)] = max(errors_by_element.get(repr(g), 0.0), e)
-            grid = result.error_map()
-            if grid is not None:
-                error_map = grid if error_map is None else torch.maximum(error_map, grid)
-            m = result.measurement()
-            if worst is None or (not m.holds and (worst.holds or m.max_error > worst.max_error)):
-                worst, worst_x, worst_result = m, x, result
-    except OutputShapeMismatch as exc:
-        return ClaimResult(str(claim), "violated", message=str(exc))  # a failed claim, not a broken layer
-    except (LayerError, InvalidArgument) as exc:
-        return ClaimResult(str(claim), "error", message=str(exc))
-    if worst is None or worst_x is None or worst_result is None:
-        raise InvalidArgument("inputs is empty; give at least one example input")
-    relative = _relative(worst_result, module, worst_x)
-    base = dict(max_error=worst.max_error, tolerance=worst.tolerance, relative_error=relative,
-                errors_by_element=errors_by_element,
-                error_map=None if error_map is None else error_map.tolist())
-    if worst.holds:
-        return ClaimResult(str(claim), "holds", **base)
-    continuous = claim.symmetry in ("rotation", "scale") and not all(
-        g.exact_arithmetic for g in worst_result.elements)
-    if continuous and relative < APPROXIMATE_BELOW:
-        return ClaimResult(str(claim), "approximate", **base)
-    rho = claim_output_action(claim, tuple(worst_x.shape), tuple(call_layer(module, worst_x[:1], "f(x)").shape))
-    small = shrink_counterexample(module, worst_x, worst, claim, rho) if shrink else worst_x
-    measurement = evaluate(module, small, (worst.element,), output_action=rho, claim=str(claim),
-                           margin=claim.margin or None, mode=worst.mode).measurement(0)
-    counterexample = {"group_element": repr(worst.element), "input_shape": list(small.shape),
-                      "nonzero_inputs": int(torch.count_nonzero(small)),
-                      "reproduce": reproduction(small, worst.element, claim)}
-    return ClaimResult(str(claim), "violated", counterexample=counterexample, message=measurement.report(), **base)
-
-
-def _strongest_translation(module, input_shape, relation, inputs, spatial_output):
+def _strongest_translation(f, relation, settings, spatial_output):
     """Full group, else the largest non-trivial subgroup sZ^d, else the smallest interior margin (on the
     subgroup of the layer's own downsampling factor), else violated."""
-    full = _verdict_for(module, Claim("translation", relation), inputs)
+    full = verdict_for(f, Claim("translation", relation), settings)
     if full.verdict in ("holds", "error"):
         return full
-    sizes = input_shape[1:]
+    sizes = settings.sample_shape[1:]
     for stride in range(2, min(sizes)):  # stride = size would be the trivial subgroup {0}: vacuous
         if all(n % stride == 0 for n in sizes):
-            result = _verdict_for(module, Claim("translation", relation, stride=stride), inputs, shrink=False)
-            if result.verdict == "holds":
-                result.verdict, result.subgroup = "subgroup", stride
-                return result
+            claim = Claim("translation", relation, stride=stride)
+            if verdict_for(f, claim, settings, examples=SCAN_EXAMPLES, shrink_counterexample=False).verdict == "holds":
+                result = verdict_for(f, claim, settings)
+                if result.verdict == "holds":
+                    result.verdict, result.subgroup = "subgroup", stride
+                    return result
     if relation == "equivariant" and spatial_output:
-        out_sizes = call_layer(module, inputs[0], "f(x)").shape[2:]
+        out_sizes = settings.output_shape[1:]
         factor = sizes[0] // out_sizes[0] if out_sizes and sizes[0] % out_sizes[0] == 0 else 1
         for margin in range(1, (min(out_sizes) - 1) // 2 + 1):
             try:
                 claim = Claim("translation", relation, stride=factor, margin=margin)
-                result = _verdict_for(module, claim, inputs, shrink=False)
+                quick = verdict_for(f, claim, settings, examples=SCAN_EXAMPLES, shrink_counterexample=False)
             except InvalidArgument:
                 break
+            if quick.verdict == "holds":
+                result = verdict_for(f, claim, settings)
+                if result.verdict == "holds":
+                    result.verdict, result.margin = "interior", margin
+                    result.subgroup = factor if factor > 1 else None
+                    return result
+    return full
+
+
+def _strongest_zero_fill(f, relation, settings):
+    """Zero-fill shifts of content anywhere inside; else the smallest border the content needs."""
+    full = verdict_for(f, Claim("translation", relation, boundary="zero"), settings)
+    if full.verdict in ("holds", "error"):
+        return full
+    for border in range(1, (min(settings.sample_shape[1:]) - 1) // 2 + 1):
+        claim = Claim("translation", relation, boundary="zero", border=border)
+        if verdict_for(f, claim, settings, examples=SCAN_EXAMPLES, shrink_counterexample=False).verdict == "holds":
+            result = verdict_for(f, claim, settings)
             if result.verdict == "holds":
-                result.verdict, result.margin = "interior", margin
-                result.subgroup = factor if factor > 1 else None
                 return result
     return full
 
 
-def infer_profile(module, input_shape, *, examples=2, seed=0, dtype=torch.float32, device="cpu", progress=None):
-    """Test the whole catalogue; for each symmetry and relation, the strongest statement that holds."""
-    probe = example_inputs(input_shape, Claim("translation", "invariant"), 1, seed, dtype, device)[0]
-    spatial_output = call_layer(module, probe, "f(x)").dim() >= 3
+def infer_profile(f, settings: _Settings, progress: ProgressCallback | None = None) -> list[ClaimResult]:
+    """Test the whole catalogue; for each aspect and relation, the strongest statement that holds."""
+    spatial_output = len(settings.output_shape) >= 2
     relations = ("equivariant", "invariant") if spatial_output else ("invariant",)
-    plan = [(s, r) for s in ("translation", "translation-zero", "rot90", "flip", "scale", "rotation") for r in relations]
-    square = len(input_shape) == 3 and input_shape[1] == input_shape[2]
+    spatial = settings.sample_shape[1:]
+    square = len(spatial) == 2 and spatial[0] == spatial[1]
+    plan = [(s, r) for s in ("translation", "translation-zero", "rot90", "flip", "scale", "rotation") for r in relations
+            if square or s not in ("rot90", "rotation")]
     results = []
     for done, (symmetry, relation) in enumerate(plan):
         if progress is not None:
             progress(done, len(plan))
-        if symmetry in ("rot90", "rotation") and not square:
-            continue
         if symmetry == "translation":
-            inputs = example_inputs(input_shape, Claim("translation", relation), examples, seed, dtype, device)
-            results.append(_strongest_translation(module, input_shape, relation, inputs, spatial_output))
-            continue
-        claim = Claim("translation", relation, boundary="zero") if symmetry == "translation-zero" else Claim(symmetry, relation)
-        inputs = example_inputs(input_shape, claim, examples, seed, dtype, device)
-        result = _verdict_for(module, claim, inputs)
-        if symmetry == "rot90" and relation == "equivariant" and result.verdict == "violated":
-            regular = _verdict_for(module, Claim("rot90", "equivariant", channels="regular"), inputs, shrink=False)
-            if regular.verdict == "holds":
-                result = regular
-        results.append(result)
+            results.append(_strongest_translation(f, relation, settings, spatial_output))
+        elif symmetry == "translation-zero":
+            results.append(_strongest_zero_fill(f, relation, settings))
+        else:
+            result = verdict_for(f, Claim(symmetry, relation), settings)
+            if symmetry == "rot90" and relation == "equivariant" and result.verdict == "violated" and \
+                    settings.output_shape[0] % 4 == 0:
+                regular = verdict_for(f, Claim("rot90", "equivariant", channels="regular"), settings)
+                if regular.verdict == "holds":
+                    result = regular
+            results.append(result)
+    if progress is not None:
+        progress(len(plan), len(plan))
     return results
 
 
-def _validate(module, input_shape, examples, seed):
-    if not isinstance(module, torch.nn.Module):
-        raise InvalidArgument(
-            f"module={describe_value(module)} must be a torch.nn.Module (wrap a function with a small Module subclass)"
-        )
+# ----------------------------------------------------------------------------- the entry point
+
+
+def _shape_and_layout(input_shape, layout):
     try:
         shape = tuple(int(n) for n in input_shape)
+        if any(isinstance(n, bool) or int(n) != n for n in input_shape):
+            raise ValueError
     except (TypeError, ValueError):
-        raise InvalidArgument(f"input_shape={input_shape!r} must be (C, H, W) or (C, L): positive ints, no batch axis") from None
+        raise InvalidArgument(f"input_shape={input_shape!r} must be (C, H, W), or (C, L) / (H, W) with a layout: "
+                              f"positive ints, no batch axis") from None
     if len(shape) not in (2, 3) or any(n < 1 for n in shape):
-        raise InvalidArgument(f"input_shape={input_shape!r} must be (C, H, W) or (C, L): positive ints, no batch axis")
-    if not isinstance(examples, int) or examples < 1:
-        raise InvalidArgument(f"examples={examples!r} must be a positive int")
-    if not isinstance(seed, int):
-        raise InvalidArgument(f"seed={seed!r} must be an int")
-    return shape
+        raise InvalidArgument(f"input_shape={input_shape!r} must be (C, H, W), or (C, L) / (H, W) with a layout: "
+                              f"positive ints, no batch axis")
+    if layout is None:
+        if len(shape) == 2:
+            raise InvalidArgument(
+                f"input_shape={input_shape!r} has two numbers: say whether they are (C, L) — channels and length of "
+                f"1-D signals — or (H, W) — an image without a channel axis — with layout='CL' or layout='HW'")
+        layout = "CHW"
+    if layout not in LAYOUTS:
+        raise InvalidArgument(f"layout={layout!r} must be one of {LAYOUTS}")
+    if len(layout) != len(shape):
+        raise InvalidArgument(f"layout={layout!r} does not match input_shape={input_shape!r} "
+                              f"({len(shape)} numbers; layout {layout!r} has {len(layout)})")
+    return shape, layout
 
 
-def audit(module, input_shape, claims=None, *, dtype=None, examples=2, seed=0, device=None, progress=None, name=None):
+def _pristine_copies(module, target, device):
+    """A maker of fresh copies of the audited module as it was before any check ran (on ``device``, in eval
+    mode), or None when the module cannot be copied.  A lazy module's copy was materialised with random
+    weights: its fresh copies come from a snapshot of that copy, taken now."""
+    if target is module:
+        return None
+    lazy = is_lazy(module)
+    snapshot = copy.deepcopy(target) if lazy else None
+
+    def fresh():
+        return copy.deepcopy(snapshot) if lazy else copy.deepcopy(module).to(device).eval()
+
+    return fresh
+
+
+class _WithoutChannelAxis(torch.nn.Module):
+    """An (N, H, W) layer seen as an (N, 1, H, W) one: the audit's actions need a channel axis."""
+
+    def __init__(self, inner):
+        super().__init__()
+        self.inner = inner
+
+    def forward(self, x):
+        y = self.inner(x[:, 0])
+        return y.unsqueeze(1) if y.dim() == 3 else y
+
+
+def _validate(module, examples, seed, seconds, assume):
+    if not isinstance(module, torch.nn.Module):
+        raise InvalidArgument(
+            f"module={describe_value(module)} must be a torch.nn.Module (wrap a function in a small Module subclass)"
+        )
+    if not isinstance(examples, int) or isinstance(examples, bool) or examples < 1:
+        raise InvalidArgument(f"examples={examples!r} must be a positive int (input batches searched per claim)")
+    if not isinstance(seed, int) or isinstance(seed, bool) or not 0 <= seed < 2**63:
+        raise InvalidArgument(f"seed={seed!r} must be an int in [0, 2**63)")
+    if assume is not None and not callable(assume):
+        raise InvalidArgument(f"assume={describe_value(assume)} must be None or a callable assume(x) -> bool")
+    if seconds is not None and (not isinstance(seconds, (int, float)) or isinstance(seconds, bool) or seconds <= 0):
+        raise InvalidArgument(f"seconds={seconds!r} must be a positive number of seconds or None")
+
+
+def audit(module, input_shape, claims=None, *, layout=None, examples=DEFAULT_EXAMPLES, seconds=None, seed=0,
+          dtype=None, device=None, assume=None, progress: ProgressCallback | None = None, name=None) -> AuditReport:
     """Verify ``claims`` (names such as ``"translation-equivariant[stride=2]"``) on ``module``, or infer its profile.
 
-    The module is run in eval mode without gradients, on a copy when
-    ``device`` differs from where it lives, and every parameter, buffer,
-    training flag, requires_grad flag and RNG state is restored afterwards.
-    ``input_shape`` excludes the batch axis.
+    ``input_shape`` excludes the batch axis: (C, H, W), or two numbers with ``layout="CL"`` (1-D signals) or
+    ``layout="HW"`` (images without a channel axis).  Each claim gets a falsification search of ``examples``
+    input batches (and at most ``seconds``, if given), reproducible for a ``seed``; ``assume(x) -> bool``, if
+    given, states a precondition (inputs outside it are set aside, and the report counts them).  The module is
+    audited on a
+    deep copy in eval mode (in place and restored, if it cannot be copied): parameters, buffers, attributes,
+    training flags, ``requires_grad`` flags and RNG states of the original stay as they were.
 
     >>> import torch
     >>> conv = torch.nn.Conv2d(1, 1, 3, padding=1, padding_mode="circular")
-    >>> report = audit(conv, (1, 6, 6), ["translation-equivariant", "rot90-equivariant"])
+    >>> report = audit(conv, (1, 6, 6), ["translation-equivariant", "rot90-equivariant"], examples=4)
     >>> [r.verdict for r in report.results]
     ['holds', 'violated']
     """
-    shape = _validate(module, input_shape, examples, seed)
+    _validate(module, examples, seed, seconds, assume)
+    shape, layout = _shape_and_layout(input_shape, layout)
     parsed = [Claim.parse(c) for c in claims] if claims else None
     parameters = list(module.parameters()) + list(module.buffers())
-    home = parameters[0].device if parameters else torch.device("cpu")
+    home = next((t.device for t in parameters if not torch.nn.parameter.is_lazy(t)),
+                torch.device("cpu"))
     device = torch.device(device) if device is not None else home
-    dtype = dtype or next((p.dtype for p in parameters if p.is_floating_point()), torch.float32)
+    if dtype is None:
+        dtype = next((p.dtype for p in parameters if p.is_floating_point() and
+                      not torch.nn.parameter.is_lazy(p)), torch.float32)
+    sample_shape = (1,) + shape if layout == "HW" else shape
     label = name or type(module).__name__
-    with untouched(module):
-        target = module if device == home else _copy_to(module, device)
+    probe_case = InputCase("integers", seed % 2**31, 1.0, 1)
+    probe = probe_case.tensor(shape, dtype, device)
+    with audited_copy(module, probe, device) as (target, note):
+        fresh = _pristine_copies(module, target, device)  # before the first call of the audited copy
+        f = _WithoutChannelAxis(target) if layout == "HW" else target
+        notes = (note,) if note else ()
         try:
-            call_layer(target, example_inputs(shape, Claim("translation", "invariant"), 1, seed, dtype, device)[0], "f(x)")
+            with torch.inference_mode():
+                output = call_layer(f, probe_case.tensor(sample_shape, dtype, device), "f(x)")
         except LayerError as exc:
-            results = [ClaimResult(str(c), "error", message=str(exc)) for c in (parsed or [Claim("translation", "invariant")])]
-            return AuditReport(label, shape, seed, results, stated=bool(parsed))
+            failed = parsed or [Claim("translation", "invariant")]
+            results = [ClaimResult(str(c), "error", message=str(exc)) for c in failed]
+            return AuditReport(label, shape, seed, results, stated=bool(parsed), layout=layout, notes=notes)
+        settings = _Settings(sample_shape, tuple(output.shape[1:]), dtype, device, seed, examples, seconds,
+                             f"the layer {label}", assume, fresh)
         if parsed:
+            for claim in parsed:  # usage errors before any search
+                _usage(claim, settings)
             results = []
             for done, claim in enumerate(parsed, start=1):
-                results.append(_verdict_for(target, claim, example_inputs(shape, claim, examples, seed, dtype, device)))
+                results.append(verdict_for(f, claim, settings))
                 if progress is not None:
                     progress(done, len(parsed))
         else:
-            results = infer_profile(target, shape, examples=examples, seed=seed, dtype=dtype, device=device,
-                                    progress=progress)
+            results = infer_profile(f, settings, progress=progress)
         metrics = {}
-        out = call_layer(target, example_inputs(shape, Claim("translation", "invariant"), 1, seed, dtype, device)[0], "f(x)")
-        if out.dim() == 2 and len(shape) == 3:
-            metrics = consistency(target, input_shape=shape, seed=seed, dtype=dtype, device=device)
-    return AuditReport(label, shape, seed, results, stated=bool(parsed), metrics=metrics)
-
-
-def _copy_to(module, device):
-    import copy
-
-    return copy.deepcopy(module).to(device)
+        if output.dim() == 2 and len(shape) == 3 and layout == "CHW" and output.is_floating_point() \
+                and output.shape[1] > 1:
+            metrics = consistency(f, input_shape=shape, seed=seed, dtype=dtype, device=device)
+    return AuditReport(label, shape, seed, results, stated=bool(parsed), metrics=metrics, layout=layout, notes=notes)
 
 
 def consistency(module, inputs=None, *, input_shape=None, pairs=1, max_shift=None, seed=0, dtype=torch.float32,
@@ -380,7 +541,7 @@ def consistency(module, inputs=None, *, input_shape=None, pairs=1, max_shift=Non
     >>> metrics["consistency"], metrics["mean_relative_error"] < 1e-6
     (1.0, True)
     """
-    generator = torch.Generator().manual_seed(seed)
+    generator = torch.Generator().manual_seed(seed % 2**63)
     if inputs is None:
         if input_shape is None:
             raise InvalidArgument("give inputs=(N, C, H, W) tensor or input_shape=(C, H, W)")

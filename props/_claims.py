@@ -1,10 +1,29 @@
-"""What a claim means on tensors: the group elements it quantifies over, its output action, and its check.
+"""What a claim means on tensors: the comparisons it quantifies over, and its check on one input batch.
 
 The claim names themselves (``translation-equivariant[stride=2]`` …) are
-defined in :mod:`._vocabulary`, which every part of the project shares.
+defined in :mod:`._vocabulary`, which every part of the project shares.  A
+claim becomes a list of :class:`Check` — each a set of group elements acting
+on inputs of one shape, an output action, and optionally one input per
+element (zero-fill shifts) — and every verdict is a statement about those:
+
+- ``translation`` (circular): every circular shift, or every shift in
+  ``stride·Z^d``;
+- ``translation[boundary=zero]``: every zero-fill shift that keeps some
+  content inside, each acting on the input with the content it would push off
+  the grid (or closer than ``border`` to an edge, before or after the shift)
+  removed — content *anywhere* such a shift keeps it inside;
+- ``rot90``: C4; ``flip``: the mirror flips (and rot180);
+- ``scale``: upscaling by every factor 2, 3, 4, and by every divisor ``d ≥ 2``
+  of the input size from an input ``d`` times smaller, so both the stated
+  shape and smaller ones are covered;
+- ``rotation``: rotations by 30° and 45° (bilinear, approximate only).
 """
 
 from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import torch
 
@@ -16,71 +35,140 @@ from ._orbit import DEFAULT_MEMORY_BUDGET, describe_claim, evaluate
 from ._output_actions import OutputAction, RegularC4, Same, Strided, Trivial
 from ._vocabulary import CLAIM_NAMES, Claim
 
-__all__ = ["CLAIM_NAMES", "Claim", "check_claim", "claim_group", "claim_output_action", "zero_border"]
+__all__ = ["CLAIM_NAMES", "Check", "Claim", "check_claim", "claim_checks", "validate_claim"]
 
-#: how far zero-fill claims shift, and the angles continuous rotation claims try
-ZERO_FILL_SHIFT = 2
+#: continuous rotations a rotation claim tries, and the upscaling factors a scale claim always tries
 ROTATION_ANGLES = (30.0, 45.0)
-SCALE_FACTORS = (2,)
+UPSCALE_FACTORS = (2, 3, 4)
 
 
-def zero_border(x, border):
-    """A copy of x with ``border`` pixels zeroed along every spatial edge: inputs for zero-fill claims, whose
-    shifts must move content without pushing any of it off the grid."""
-    inside = torch.zeros_like(x)
-    index = (...,) + tuple(slice(border, n - border) for n in x.shape[2:])
-    inside[index] = x[index]
-    return inside
+@dataclass(frozen=True)
+class Check:
+    """One family of comparisons: elements acting on inputs of ``sample_shape`` (C, *S), their output action,
+    and, for zero-fill claims, ``sources``: the input each element acts on, made from the drawn batch."""
+
+    name: str
+    sample_shape: tuple
+    group: FiniteGroup
+    output_action: OutputAction
+    sources: Callable[[torch.Tensor], list] | None = None
+
+    @property
+    def elements(self) -> tuple:
+        return self.group.elements()
 
 
-def claim_group(claim: Claim, input_shape: tuple[int, ...]) -> FiniteGroup:
-    """The group elements ``claim`` quantifies over, for inputs of ``input_shape`` (N, C, *S).
+def _zero_fill_mask(shape, shift, border):
+    """True where content may sit for a zero-fill shift by ``shift``: ≥ border from every edge, before and
+    after the shift (so none of it is pushed off the grid)."""
+    masks = []
+    for n, t in zip(shape, shift):
+        p = torch.arange(n)
+        masks.append((p >= border) & (p < n - border) & (p + t >= border) & (p + t < n - border))
+    mask = masks[0]
+    for m in masks[1:]:
+        mask = mask[..., None] & m
+    return mask
 
-    >>> claim_group(Claim.parse("translation-equivariant[stride=2]"), (1, 1, 4, 4)).elements()
-    (shift(0, 0), shift(0, 2), shift(2, 0), shift(2, 2))
+
+def _zero_fill_check(claim, sample_shape, rho):
+    spatial = tuple(sample_shape[1:])
+    reach = [n - 1 - 2 * claim.border for n in spatial]
+    if any(r < 0 for r in reach):
+        raise InvalidArgument(
+            f"claim={str(claim)!r}: border={claim.border} leaves no room for content in an input of spatial "
+            f"shape {spatial}; give a border smaller than half the input size"
+        )
+    ranges = [range(-r, r + 1) for r in reach]
+    shifts = [tuple(t) for t in (torch.cartesian_prod(*[torch.tensor(list(r)) for r in ranges]).reshape(-1, len(spatial))
+                                 .tolist())]
+    shifts = [t for t in shifts if all(c % claim.stride == 0 for c in t)]
+    shifts.sort(key=lambda t: (sum(abs(c) for c in t), t))  # the identity, then the smallest shifts first
+    masks = {t: _zero_fill_mask(spatial, t, claim.border) for t in shifts}
+    shifts = [t for t in shifts if bool(masks[t].any())]
+    group = FiniteGroup(f"zero-fill shifts{'' if claim.border == 0 else f' (border {claim.border})'}",
+                        [ZeroShift(t) for t in shifts])
+
+    def sources(x):
+        return [x * masks[t].to(x.device) for t in shifts]
+
+    return Check("zero-fill shifts", tuple(sample_shape), group, rho, sources)
+
+
+def claim_checks(claim: Claim, sample_shape: tuple, output_shape: tuple | None = None) -> list[Check]:
+    """The comparisons ``claim`` stands for, on inputs of per-sample shape ``sample_shape`` (C, *S).
+
+    Raises :class:`InvalidArgument` when the claim cannot act on that shape (rot90 on a non-square image, a
+    stride that does not divide the size).  ``output_shape`` (per sample, without the batch axis) picks the
+    output action of strided claims; without it the output is assumed to be the input's size divided by the
+    stride.
+
+    >>> [c.name for c in claim_checks(Claim.parse("scale-invariant"), (1, 4, 4))]
+    ['upscale by 2', 'upscale by 3', 'upscale by 4', 'upscale by 2 from 2×2', 'upscale by 4 from 1×1']
     """
-    spatial = tuple(input_shape[2:])
+    claim = Claim.parse(claim)
+    sample_shape = tuple(sample_shape)
+    spatial = sample_shape[1:]
+    validate_claim(claim, sample_shape)
+    rho = _output_action(claim, sample_shape, output_shape)
     if claim.symmetry == "translation":
         if claim.boundary == "zero":
-            steps = range(-ZERO_FILL_SHIFT, ZERO_FILL_SHIFT + 1)
-            grid = [(t,) for t in steps] if len(spatial) == 1 else [(a, b) for a in steps for b in steps]
-            return FiniteGroup("zero-fill shifts", [ZeroShift(t) for t in grid if all(c % claim.stride == 0 for c in t)])
+            return [_zero_fill_check(claim, sample_shape, rho)]
+        return [Check("circular shifts", sample_shape, Translations(spatial, stride=claim.stride), rho)]
+    if claim.symmetry == "rot90":
+        return [Check("rotations by 90°", sample_shape, c4(), rho)]
+    if claim.symmetry == "flip":
+        group = FiniteGroup("flips", [Dihedral(0), Dihedral(0, True)]) if len(spatial) == 1 else flips()
+        return [Check("flips", sample_shape, group, rho)]
+    if claim.symmetry == "scale":
+        checks = [Check(f"upscale by {s}", sample_shape, FiniteGroup(f"upscale×{s}", [Upscale(s)]), rho)
+                  for s in UPSCALE_FACTORS]
+        common = math.gcd(*spatial)
+        for d in range(2, common + 1):
+            if common % d == 0:
+                small = (sample_shape[0],) + tuple(n // d for n in spatial)
+                checks.append(Check(f"upscale by {d} from {'×'.join(map(str, small[1:]))}", small,
+                                    FiniteGroup(f"upscale×{d}", [Upscale(d)]), rho))
+        return checks
+    return [Check("rotations", sample_shape, FiniteGroup("rotations", [Rotation(a) for a in ROTATION_ANGLES]), rho)]
+
+
+def validate_claim(claim: Claim, sample_shape: tuple) -> None:
+    """Raise :class:`InvalidArgument` (naming ``input_shape``) when ``claim`` cannot act on inputs of that shape."""
+    spatial = tuple(sample_shape[1:])
+    shown = f"input_shape={tuple(sample_shape)}"
+    if claim.symmetry in ("rot90", "rotation"):
+        if len(spatial) != 2:
+            raise InvalidArgument(f"{shown}: {claim} rotates images; it needs an input shape (C, H, W)")
+        if spatial[0] != spatial[1]:
+            raise InvalidArgument(f"{shown}: {claim} needs a square input (H == W), because a quarter turn "
+                                  f"changes the shape of a {spatial[0]}×{spatial[1]} image")
+    if claim.symmetry == "translation" and claim.stride > 1:
         bad = [n for n in spatial if n % claim.stride]
         if bad:
-            raise InvalidArgument(
-                f"input_shape={tuple(input_shape)}: {claim} needs spatial sizes divisible by {claim.stride}"
-            )
-        return Translations(spatial, stride=claim.stride)
-    if claim.symmetry == "rot90":
-        return c4()
-    if claim.symmetry == "flip":
-        if len(spatial) == 1:
-            return FiniteGroup("flips", [Dihedral(0), Dihedral(0, True)])
-        return flips()
-    if claim.symmetry == "scale":
-        return FiniteGroup("upscalings", [Upscale(s) for s in SCALE_FACTORS])
-    return FiniteGroup("rotations", [Rotation(a) for a in ROTATION_ANGLES])
+            raise InvalidArgument(f"{shown}: {claim} needs every spatial size divisible by stride={claim.stride}, "
+                                  f"so that shifts in {claim.stride}Z^{len(spatial)} form a group of circular shifts")
+        if all(n == claim.stride for n in spatial):
+            raise InvalidArgument(f"{shown}: {claim} quantifies over the shifts in {claim.stride}Z^{len(spatial)}, "
+                                  f"and on this size that is the identity alone; use a smaller stride")
 
 
-def claim_output_action(claim: Claim, input_shape: tuple[int, ...], output_shape: tuple[int, ...]) -> OutputAction:
-    """ρ for ``claim``, given the shapes the layer maps between.
-
-    >>> claim_output_action(Claim.parse("rot90-invariant"), (1, 3, 5, 5), (1, 3))
-    trivial_action()
-    """
+def _output_action(claim, sample_shape, output_shape):
     if claim.relation == "invariant":
         return Trivial()
     if claim.channels == "regular":
         return RegularC4()
-    if claim.stride > 1 and len(output_shape) == len(input_shape) and all(
-        i == o * claim.stride for i, o in zip(input_shape[2:], output_shape[2:])
-    ):
-        return Strided(claim.stride)
+    if claim.stride > 1:
+        if output_shape is None or (len(output_shape) == len(sample_shape) and all(
+                i == o * claim.stride for i, o in zip(sample_shape[1:], output_shape[1:]))):
+            return Strided(claim.stride)
     return Same()
 
 
 def check_claim(f, x, claim, *, mode="auto", memory_budget=DEFAULT_MEMORY_BUDGET, progress=None):
-    """Check one claim on one input batch; return the :class:`~convnet_invariances.OrbitResult` over the claim's elements.
+    """Check one claim on one input batch; return the :class:`~convnet_invariances.OrbitResult` of its first check.
+
+    For claims made of several checks (scale claims: one per factor) use :func:`claim_checks`.
 
     >>> import torch
     >>> result = check_claim(torch.nn.AvgPool2d(2), torch.randint(0, 9, (1, 1, 4, 4)).float(),
@@ -89,13 +177,22 @@ def check_claim(f, x, claim, *, mode="auto", memory_budget=DEFAULT_MEMORY_BUDGET
     (4, True)
     """
     claim = Claim.parse(claim)
-    group = claim_group(claim, tuple(x.shape))
     require_spatial(x, "x")
-    group.validate(tuple(x.shape), "x")
     with torch.no_grad():
-        output_shape = tuple(call_layer(f, x[:1], "f(x)").shape)
-    rho = claim_output_action(claim, tuple(x.shape), output_shape)
-    return evaluate(
-        f, x, group.elements(), output_action=rho, claim=f"{claim}: {describe_claim(rho)}", group=group,
-        margin=claim.margin or None, mode=mode, memory_budget=memory_budget, progress=progress,
-    )
+        output_shape = tuple(call_layer(f, x[:1], "f(x)").shape[1:])
+    check = claim_checks(claim, tuple(x.shape[1:]), output_shape)[0]
+    return run_check(f, x, check, claim, mode=mode, memory_budget=memory_budget, progress=progress)
+
+
+def run_check(f, x, check: Check, claim: Claim, *, mode="auto", memory_budget=DEFAULT_MEMORY_BUDGET, progress=None,
+              elements: tuple | None = None, label="the layer"):
+    """Evaluate one check on ``x`` (optionally a subset ``elements`` of its group)."""
+    chosen = check.elements if elements is None else tuple(elements)
+    sources = None
+    if check.sources is not None:
+        by_element = dict(zip(check.elements, check.sources(x)))
+        sources = [by_element[g] for g in chosen]
+    return evaluate(f, x, chosen, output_action=check.output_action,
+                    claim=f"{claim}: {describe_claim(check.output_action)}", group=check.group if elements is None
+                    else None, margin=claim.margin or None, mode=mode, memory_budget=memory_budget, progress=progress,
+                    sources=sources, label=label)

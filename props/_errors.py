@@ -34,6 +34,10 @@ class LayerError(InvarianceError, RuntimeError):
     """
 
 
+class NotAFunction(LayerError):
+    """The layer's output for the same input changed between calls: randomness or hidden state."""
+
+
 class OutputShapeMismatch(LayerError):
     """f(g·x) and ρ(g)·f(x) have different shapes: the claim fails (e.g. scale invariance of a spatial output)."""
 

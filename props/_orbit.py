@@ -33,8 +33,8 @@ from dataclasses import dataclass
 
 import torch
 
-from ._actions import Action
-from ._errors import InvalidArgument, LayerError, OutputShapeMismatch, describe_value, require_spatial
+from ._actions import Action, CircularShift, Identity
+from ._errors import InvalidArgument, LayerError, NotAFunction, OutputShapeMismatch, describe_value, require_spatial
 from ._layer_calls import ProtectedLayer, cast_twin, twin_input
 from ._measurement import (
     PITFALL_BORDER,
@@ -128,26 +128,41 @@ def _is_oom(exc):
 # ----------------------------------------------------------------------------- judging differences
 
 
+def _work_dtype(t):
+    """The dtype differences of ``t`` are taken in: float32 for half and single precision, float64 otherwise
+    (integers and booleans exactly)."""
+    real = {torch.complex64: torch.float32, torch.complex128: torch.float64}.get(t.dtype, t.dtype)
+    return torch.float32 if real in (torch.float16, torch.bfloat16, torch.float32) else torch.float64
+
+
 def _difference(a, b):
-    """|a − b| in float64 (integer and boolean outputs exactly)."""
+    """|a − b| per element, in :func:`_work_dtype` (a difference of two half-precision values is exact there)."""
+    dtype = _work_dtype(a) if a.is_floating_point() or a.is_complex() else torch.float64
     if a.is_complex() or b.is_complex():
-        return (a - b).abs().double()
-    if not (a.is_floating_point() and b.is_floating_point()):
-        return (a.double() - b.double()).abs()
-    return (a - b).abs().double()
+        return (a - b).abs().to(dtype)
+    return (a.to(dtype) - b.to(dtype)).abs()
 
 
 def _channel_scale(a, b, spatial_rank):
-    """max(|a|, |b|) per (sample, channel), broadcast back over the spatial axes (per element if flat)."""
-    magnitude = torch.maximum(a.abs().double(), b.abs().double())
+    """max(|a|, |b|) per (row, sample, channel) over the spatial axes, kept broadcastable (float64); per
+    element for flat outputs."""
     if spatial_rank:
-        dims = tuple(range(magnitude.dim() - spatial_rank, magnitude.dim()))
-        magnitude = magnitude.amax(dim=dims, keepdim=True).expand_as(a)
-    return magnitude
+        dims = tuple(range(a.dim() - spatial_rank, a.dim()))
+        return torch.maximum(_max_magnitude(a, dims), _max_magnitude(b, dims))
+    return torch.maximum(a.abs().double(), b.abs().double())
+
+
+def _max_magnitude(t, dims):
+    if t.is_complex():
+        return t.abs().amax(dim=dims, keepdim=True).double()
+    if not t.is_floating_point():
+        t = t.double()
+    # max and −min: two reductions, no full-size temporary (faster than abs().amax() on a CPU)
+    return torch.maximum(t.amax(dim=dims, keepdim=True), -t.amin(dim=dims, keepdim=True)).double()
 
 
 def _bound(scale, terms, u):
-    """τ = 2·γ_n·scale per element, ``terms`` a tensor broadcast over rows; inf where the bound is vacuous."""
+    """τ = 2·γ_n·scale (as ``scale``'s shape, broadcastable), ``terms`` one count per row; inf where vacuous."""
     if u <= 0:
         return torch.zeros_like(scale)
     nu = terms.double() * u
@@ -207,30 +222,62 @@ class _Rows:
 
 
 def _reduce(diff, bound, scale, own, arbitrated, twin_error, twin_threshold):
-    """Per row of (R, ...) tensors: the largest error, and the output element that decides the verdict."""
+    """Per row of (R, ...) tensors: the largest error, and the output element that decides the verdict.
+
+    A row without a violation reports its largest difference; a violated row the element where the verdict
+    is clearest (the largest ratio of the deciding error to its threshold).  ``bound``, ``scale`` and
+    ``twin_threshold`` may be broadcastable (one value per sample and channel); the twin's tensors are None
+    when it did not run.
+    """
     rows = diff.shape[0]
-    flat = [t.reshape(rows, -1) for t in (diff, bound, scale, own, arbitrated, twin_error, twin_threshold)]
-    d, b, s, o, a, te, tt = flat
-    errors, largest = d.max(dim=1)
+    d = diff.reshape(rows, -1)
+    o = own.reshape(rows, -1)
+    errors, decisive = d.max(dim=1)
+    own_rows = o.any(dim=1)
+    arbiter_rows = own_rows.clone() if arbitrated is None else arbitrated.reshape(rows, -1).any(dim=1)
     tiny = torch.finfo(torch.float64).tiny
-    arbiter_score = (te / tt.clamp_min(tiny)).nan_to_num(-1.0).masked_fill(~a, -1.0)
-    own_score = (d / b.clamp_min(tiny)).nan_to_num(-1.0).masked_fill(~o, -1.0)
-    twin_ran = ~torch.isnan(te).all(dim=1)
-    decisive = torch.where(a.any(dim=1) & twin_ran, arbiter_score.argmax(dim=1),
-                           torch.where(o.any(dim=1), own_score.argmax(dim=1), largest))
-    pick = lambda t: t.gather(1, decisive[:, None])[:, 0]  # noqa: E731
-    return {"errors": errors, "tolerances": pick(b), "scales": pick(s), "where": decisive,
-            "own": o.any(dim=1), "arbitrated": a.any(dim=1), "twin_error": pick(te), "twin_threshold": pick(tt)}
+    for i in torch.nonzero(own_rows | arbiter_rows).flatten().tolist():
+        if arbitrated is not None and arbiter_rows[i]:
+            a, te = arbitrated[i], twin_error[i].double()
+            tt = twin_threshold[i].expand_as(te)
+            decisive[i] = (te / tt.clamp_min(tiny)).masked_fill(~a, -1.0).reshape(-1).argmax()
+        elif own_rows[i]:
+            ratio = diff[i].double() / bound[i].expand_as(diff[i]).clamp_min(tiny)
+            decisive[i] = ratio.masked_fill(~own[i], -1.0).reshape(-1).argmax()
+    nan = torch.full((rows,), float("nan"), dtype=torch.float64)
+    return {"errors": errors.double(), "tolerances": _pick(bound, decisive, diff), "scales": _pick(scale, decisive, diff),
+            "where": decisive, "own": own_rows, "arbitrated": arbiter_rows,
+            "twin_error": nan if twin_error is None else _pick(twin_error, decisive, diff),
+            "twin_threshold": nan if twin_threshold is None else _pick(twin_threshold, decisive, diff)}
 
 
-#: how much larger a bfloat16 probe's disagreement must be for a layer/twin disagreement to count as rounding:
-#: rounding grows by u_bf16/u_f32 = 2^16 from float32 to bfloat16; 2^8 leaves a 2^8 allowance
-PROBE_GROWTH = 2.0**8
+def _pick(t, flat_index, like):
+    """t at each row's flat index into ``like``'s per-row layout, for t full-size or one value per (sample,
+    channel) (the trailing size-1 axes broadcast): no full-size copy is made."""
+    rows = like.shape[0]
+    if t.numel() == like.numel():
+        return t.reshape(rows, -1).gather(1, flat_index[:, None])[:, 0].double()
+    spread = math.prod(like.shape[1:]) // max(1, t[0].numel())
+    return t.reshape(rows, -1).gather(1, (flat_index // spread)[:, None])[:, 0].double()
+
+
+#: the probes that tell rounding from a different code path, and how much larger their disagreement must be for
+#: a layer/twin disagreement to count as rounding: rounding grows by u_probe/u_f32 (2^13 for float16, 2^16 for
+#: bfloat16); we demand 2^6 and 2^8, leaving an allowance of 2^7 and 2^8 for how differently precisions round
+PROBES = ((torch.float16, 2.0**6), (torch.bfloat16, 2.0**8))
 
 
 def _slice_max(t, spatial_rank):
     """max over the spatial axes, per (row, sample, channel)."""
     return t.amax(dim=tuple(range(t.dim() - spatial_rank, t.dim()))) if spatial_rank else t
+
+
+def _anchor_action(rho):
+    """ρ for the anchor row: the identity, written as a zero shift when every ρ is a circular shift (so the
+    expected rows are built in one windowed copy)."""
+    if rho and all(type(r) is CircularShift for r in rho):
+        return CircularShift((0,) * len(rho[0].shifts))
+    return Identity()
 
 
 class _BatchCoupled(Exception):
@@ -257,10 +304,14 @@ class _Evaluation:
         self.regime = precision_regime(self.y0.dtype, x.device)
         self.terms = terms
         self.spatial_rank = self.y0.dim() - 2 if self.y0.dim() >= 3 else 0
+        # a layer that cancels large inputs to a small output still rounds at the inputs' size: the bounds
+        # take the larger of the output's magnitude and the input sample's as their scale
+        magnitude = x.abs().reshape(x.shape[0], -1).amax(dim=1).double()
+        self.input_scale = magnitude.reshape((1, -1) + (1,) * (self.y0.dim() - 1))
         self.rho_terms = torch.tensor([r.rounding_steps(tuple(self.y0.shape)) for r in rho], dtype=torch.float64)
         self.compiled = torch.compile(f, dynamic=False) if torch_compile else None
         self.twin: _Twin | None = None
-        self.probe = None  # the bfloat16 copy, built on first need
+        self.probes: dict = {}  # narrow copies (float16, bfloat16), built on first need
         self.probed = False  # whether it was needed to accept the twin
         self.notes: list[str] = []
 
@@ -290,10 +341,11 @@ class _Evaluation:
         u = unit_roundoff(target)
         wider = u < self.regime.unit_roundoff
         twin, reason = cast_twin(self.f, target)
-        self.twin = _Twin(None if twin is None else ProtectedLayer(twin, label="the twin"), target, u, wider, reason)
-        if twin is not None:
+        layer = None if twin is None else ProtectedLayer(twin, label="the twin")
+        self.twin = _Twin(layer, target, u, wider, reason)
+        if layer is not None:
             try:
-                reference = self.twin.layer(twin_input(self.x, target), "the twin's f(x)", keep=True)
+                reference = layer(twin_input(self.x, target), "the twin's f(x)", keep=True)
                 if reference.shape != self.y0.shape:
                     raise LayerError(f"its output has shape {tuple(reference.shape)}, the layer's {tuple(self.y0.shape)}")
                 self.twin.reference = reference
@@ -304,83 +356,115 @@ class _Evaluation:
                                                           f"{str(exc)[:200]}")
         return self.twin
 
-    def probe_layer(self):
-        """A bfloat16 copy of the layer: a third precision, to tell rounding from a different code path."""
-        if self.probe is None:
-            probe, _ = cast_twin(self.f, torch.bfloat16)
-            self.probe = False if probe is None else ProtectedLayer(probe, label="the bfloat16 probe")
-        return self.probe or None
+    def probe_layer(self, dtype):
+        """A copy of the layer in a narrow ``dtype``: a third precision, to tell rounding from a code path."""
+        if dtype not in self.probes:
+            probe, _ = cast_twin(self.f, dtype)
+            self.probes[dtype] = None if probe is None else ProtectedLayer(probe, label=f"the {dtype} probe")
+        return self.probes[dtype]
 
     def validate(self, outputs, outputs_twin, outputs_in):
         """Is the twin the same function as the layer?  Where they differ by more than the narrower precision's
-        rounding bound, the difference must grow as the precision falls (a bfloat16 probe differs from the
-        wider of the two by at least 2⁸ times more), as rounding does and a different code path does not.
+        rounding bound, the difference must grow as the precision falls — a float16 (or bfloat16) probe
+        differs from the wider of the two by 2⁶ (2⁸) times more, or has lost half the output — as rounding does
+        and a different code path does not.
 
         ``outputs_in(layer, dtype)`` evaluates the same points with another copy of the layer.
         """
         twin = self.twin
+        assert twin is not None  # validate runs only once the twin exists
         u_narrow = self.regime.unit_roundoff if twin.wider else twin.u
         wide = outputs_twin if twin.wider else outputs
-        gap = _difference(outputs, outputs_twin)
+        gap = _difference(outputs_twin, outputs) if twin.wider else _difference(outputs, outputs_twin)
         terms = torch.full((outputs.shape[0],), float(self.terms))
-        bound = _bound(_channel_scale(outputs, outputs_twin, self.spatial_rank), terms, u_narrow)
+        bound = _bound(self.floored(_channel_scale(outputs, outputs_twin, self.spatial_rank)), terms, u_narrow)
         beyond = gap > bound
         if not bool(beyond.any()):
             return
-        probe = self.probe_layer()
-        if probe is not None:
+        suspect = _slice_max(beyond.double(), self.spatial_rank).bool()
+        for dtype, growth in PROBES:
+            probe = self.probe_layer(dtype)
+            if probe is None:
+                continue
             try:
-                probed = outputs_in(probe, torch.bfloat16)
-                grows = _slice_max(_difference(probed, wide), self.spatial_rank) >= \
-                    PROBE_GROWTH * _slice_max(gap, self.spatial_rank)
-                if bool((grows | ~_slice_max(beyond.double(), self.spatial_rank).bool()).all()):
+                probed = outputs_in(probe, dtype)
+                # rounding cannot destroy more than everything: a probe that lost half the output's magnitude
+                # has grown as far as rounding can
+                lost = _slice_max(_difference(wide, probed).double(), self.spatial_rank)
+                needed = torch.minimum(growth * _slice_max(gap.double(), self.spatial_rank),
+                                       0.5 * _slice_max(wide.abs().double(), self.spatial_rank))
+                grows = lost >= needed
+                if bool((grows | ~suspect).all()):
                     self.probed = True
                     return
             except (LayerError, RuntimeError):
-                pass  # no bfloat16 path for this layer (an FFT, say): the rounding bound alone decides
+                continue  # no path in that precision (an FFT in half precision, an overflow): try the next
         tiny = torch.finfo(torch.float64).tiny
         twin.valid = False
-        twin.disagreement = max(twin.disagreement, float((gap / bound.clamp_min(tiny)).max()))
+        twin.disagreement = max(twin.disagreement, float((gap.double() / bound.clamp_min(tiny)).max()))
 
     # --- judging rows of comparisons --------------------------------------------------------------
 
-    def judge(self, outputs, expected, rho_terms, rows_in):
-        """Verdicts for rows of outputs against expected ones (each (R, N, ...)).
+    def slice_max(self, t):
+        """max over the spatial axes per (row, sample, channel), or over the features of flat outputs."""
+        dims = tuple(range(2 if self.spatial_rank == 0 else t.dim() - self.spatial_rank, t.dim()))
+        return t.amax(dim=dims, keepdim=True)
+
+    def floored(self, scale):
+        """The output scale, raised to the input sample's magnitude where that is larger."""
+        return torch.maximum(scale, self.input_scale.to(scale.device))
+
+    def row_masks(self, rho):
+        """Per row, where to compare on the interior: p and the position ρ(g) brought it from both inside the
+        margin (zero padding keeps equivariance only where neither side saw the border).  None: everywhere."""
+        if not self.masked:
+            return None
+        mask = self.mask.expand_as(self.y0).to(torch.float64)
+        return torch.stack([self.mask.expand_as(self.y0) & r(mask).bool() for r in rho])
+
+    def judge(self, outputs, expected, rho_terms, rows_in, mask=None):
+        """Verdicts for rows of outputs against expected ones (each (R, N, ...)); ``mask`` (R, N, ...) limits
+        the comparison to the interior.
 
         ``rows_in(layer, dtype)`` computes the same rows — outputs and expected outputs — with another
         copy of the layer in another precision, when the verdict needs the twin.
         """
         diff = _difference(outputs, expected)
+        if mask is not None:
+            diff.masked_fill_(~mask, 0)
         scale = _channel_scale(outputs, expected, self.spatial_rank)
         terms = self.terms + rho_terms
-        bound = torch.zeros_like(diff) if self.exact else _bound(scale, terms, self.regime.unit_roundoff)
-        mask = None
-        if self.masked:
-            mask = self.mask.expand_as(diff[0]).unsqueeze(0)
-            diff, bound = diff.masked_fill(~mask, 0), bound.masked_fill(~mask, float("inf"))
-        own = diff > bound
-        arbitrated = own.clone()
-        twin_error = torch.full_like(diff, float("nan"))
-        twin_threshold = torch.full_like(diff, float("nan"))
+        bound = torch.zeros_like(scale) if self.exact else _bound(self.floored(scale), terms,
+                                                                   self.regime.unit_roundoff)
+        own = diff > bound.to(diff.dtype)
+        twin_error = twin_threshold = arbitrated = None
         if not self.exact:
             twin = self.twin_layer()
-            needed = bool((diff > 0).any()) if twin.wider else bool(own.any())
+            needed = bool(diff.any()) if twin.wider else bool(own.any())
             if needed and twin.layer is not None:
                 twin.used = True
                 out_twin, expected_twin = rows_in(twin.layer, twin.dtype)
                 self.validate(outputs, out_twin, lambda layer, dtype: rows_in(layer, dtype)[0])
                 twin_diff = _difference(out_twin, expected_twin)
+                if mask is not None:
+                    twin_diff.masked_fill_(~mask, 0)
                 if twin.wider:
-                    twin_bound = _bound(_channel_scale(out_twin, expected_twin, self.spatial_rank), terms, twin.u)
-                    e_hi, e_lo, tau_hi = twin_diff, diff, twin_bound
+                    tau_hi = _bound(self.floored(_channel_scale(out_twin, expected_twin, self.spatial_rank)), terms,
+                                    twin.u)
+                    e_hi, e_lo = twin_diff, diff
                     kappa = shrink_factor(twin.u, self.regime.unit_roundoff)
                 else:
                     e_hi, e_lo, tau_hi = diff, twin_diff, bound
                     kappa = shrink_factor(self.regime.unit_roundoff, twin.u)
-                if mask is not None:
-                    e_hi, e_lo = e_hi.masked_fill(~mask, 0), e_lo.masked_fill(~mask, 0)
-                twin_threshold = torch.maximum(tau_hi, kappa * e_lo)
-                arbitrated = e_hi > twin_threshold
+                # the narrower precision's rounding, per sample and channel — seen in its orbit error and in how far
+                # it is from the wider precision's outputs — bounds the wider one's rounding by κ of it anywhere in
+                # that slice (rounding noise is not local)
+                noise = torch.maximum(self.slice_max(e_lo.double()),
+                                      self.slice_max(_difference(outputs, out_twin).double()))
+                twin_threshold = torch.maximum(tau_hi, kappa * noise)
+                # the twin arbitrates the layer's differences; where the layer agrees bitwise there is nothing to
+                # arbitrate (the twin's own rounding may still differ between batch sizes)
+                arbitrated = (e_hi.double() > twin_threshold) & (diff > 0)
                 twin_error = twin_diff
         return _reduce(diff, bound, scale, own, arbitrated, twin_error, twin_threshold)
 
@@ -389,23 +473,24 @@ class _Evaluation:
         x = twin_input(self.x, dtype)
         shape = tuple(self.y0.shape)
         k = len(elements)
+        twin = self.twin
+        known = twin.reference if twin is not None and layer is twin.layer else None
         if sources is None:
-            moved = apply_all(elements, x).flatten(0, 1)
-            parts = [moved] + ([x] if with_anchor else [])
-            out = layer(torch.cat(parts), "f(g·x) in another precision")
-            reference = layer(x, "f(x) in another precision")
-            expected = apply_all(rho, reference)
-            rows = out[: k * shape[0]].reshape(k, *shape)
-        else:
-            sources = [twin_input(b, dtype) for b in sources]
-            moved = torch.cat([g(b) for g, b in zip(elements, sources)])
-            parts = [moved, torch.cat(sources)] + ([x] if with_anchor else [])
-            out = layer(torch.cat(parts), "f(g·x) in another precision")
-            rows = out[: k * shape[0]].reshape(k, *shape)
-            refs = out[k * shape[0]: 2 * k * shape[0]].reshape(k, *shape)
-            expected = torch.stack([r(ref) for r, ref in zip(rho, refs)])
-            reference = layer(x, "f(x) in another precision") if with_anchor else None
+            anchor = (_anchor_action(elements),) if with_anchor else ()
+            out = layer(apply_all(elements + anchor, x).flatten(0, 1), "f(g·x) in another precision")
+            reference = known if known is not None else layer(x, "f(x) in another precision")
+            rows = out.reshape(k + len(anchor), *shape)
+            expected = apply_all(rho + ((_anchor_action(rho),) if with_anchor else ()), reference)
+            return rows, expected
+        sources = [twin_input(b, dtype) for b in sources]
+        moved = torch.cat([g(b) for g, b in zip(elements, sources)])
+        parts = [moved, torch.cat(sources)] + ([x] if with_anchor else [])
+        out = layer(torch.cat(parts), "f(g·x) in another precision")
+        rows = out[: k * shape[0]].reshape(k, *shape)
+        refs = out[k * shape[0]: 2 * k * shape[0]].reshape(k, *shape)
+        expected = torch.stack([r(ref) for r, ref in zip(rho, refs)])
         if with_anchor:
+            reference = known if known is not None else layer(x, "f(x) in another precision")
             rows = torch.cat([rows, out[-shape[0]:].unsqueeze(0)])
             expected = torch.cat([expected, reference.unsqueeze(0)])
         return rows, expected
@@ -428,7 +513,7 @@ class _Evaluation:
         changed = bool(rows["own"][0]) or (arbiter_ok and not self.exact and bool(rows["arbitrated"][0]))
         if changed:
             drift = float(rows["errors"][0])
-            raise LayerError(
+            raise NotAFunction(
                 f"the layer is not a function of its input: {what} on the same input gave a different output "
                 f"(max difference {drift:.3g}, more than rounding explains). "
                 + (PITFALL_TRAIN_MODE if _batch_dependent_in_training(self.f) else
@@ -465,13 +550,11 @@ class _Evaluation:
         elements, rho = self.elements[start:stop], self.rho[start:stop]
         k, n = len(elements), self.x.shape[0]
         sources = None if self.sources is None else self.sources[start:stop]
-        if sources is None:
-            moved = apply_all(elements, self.x)
-            parts = [moved.flatten(0, 1)]
+        if sources is None:  # the anchor x rides along in every chunk, built in the same copy as the orbit
+            inputs = apply_all(elements + (_anchor_action(elements),), self.x).flatten(0, 1)
         else:
             moved = torch.stack([g(b) for g, b in zip(elements, sources)])
-            parts = [moved.flatten(0, 1), torch.cat(list(sources))]
-        inputs = torch.cat(parts + [self.x])  # the anchor x rides along in every chunk
+            inputs = torch.cat([moved.flatten(0, 1), torch.cat(list(sources)), self.x])
         what = lambda: f"f(g·x) for g in {list(elements)!r}"[:200]  # noqa: E731 - written only on error
         try:
             outputs = self.forward(inputs, what, (pad_to + (0 if sources is None else pad_to)) * n + n)
@@ -486,26 +569,26 @@ class _Evaluation:
                 f"f(g·x) has shape {tuple(outputs.shape[1:])} per sample but f(x) has shape {out_shape}; the "
                 f"layer's output shape depends on how the input was transformed"
             )
-        out_moved = outputs[: k * n].reshape(k, n, *out_shape)
+        with_anchor = rho + (_anchor_action(rho),)
         if sources is None:
-            expected = apply_all(rho, self.y0)
+            all_out = outputs.reshape(k + 1, n, *out_shape)  # the anchor's rows are the last row
+            all_expected = apply_all(with_anchor, self.y0)
         else:
             refs = outputs[k * n: 2 * k * n].reshape(k, n, *out_shape)
-            expected = torch.stack([r(ref) for r, ref in zip(rho, refs)])
-        if tuple(expected.shape[2:]) != out_shape:
+            all_out = torch.cat([outputs[: k * n], outputs[-n:]]).reshape(k + 1, n, *out_shape)
+            all_expected = torch.cat([torch.stack([r(ref) for r, ref in zip(rho, refs)]), self.y0.unsqueeze(0)])
+        if tuple(all_expected.shape[2:]) != out_shape:
             raise OutputShapeMismatch(
-                f"f(g·x) has shape {out_shape} per sample but ρ(g)·f(x) has shape {tuple(expected.shape[2:])}; "
+                f"f(g·x) has shape {out_shape} per sample but ρ(g)·f(x) has shape {tuple(all_expected.shape[2:])}; "
                 f"the layer's output shape depends on how the input was transformed"
             )
-        out_anchor = outputs[-n:].unsqueeze(0)
-        all_out = torch.cat([out_moved, out_anchor])
-        all_expected = torch.cat([expected, self.y0.unsqueeze(0)])
         terms = torch.cat([self.rho_terms[start:stop], torch.zeros(1)])
 
         def rows_in(layer, dtype):
             return self._rows_in(elements, rho, sources, layer, dtype, with_anchor=True)
 
-        reduced = self.judge(all_out, all_expected, terms, rows_in)
+        masks = self.row_masks(with_anchor)
+        reduced = self.judge(all_out, all_expected, terms, rows_in, masks)
         anchor_moved = bool(reduced["own"][-1]) or bool(reduced["arbitrated"][-1])
         anchor_why = None
         if anchor_moved:
@@ -539,7 +622,8 @@ class _Evaluation:
                 out_t = layer(g(src), "f(g·x) in another precision")
                 return out_t.unsqueeze(0), r(layer(src, "f(x) in another precision")).unsqueeze(0)
 
-            rows.store(i, self.judge(out.unsqueeze(0), expected.unsqueeze(0), self.rho_terms[i:i + 1], rows_in))
+            rows.store(i, self.judge(out.unsqueeze(0), expected.unsqueeze(0), self.rho_terms[i:i + 1], rows_in,
+                                     self.row_masks((r,))))
             if progress is not None:
                 progress(i + 1, count)
 
@@ -647,9 +731,13 @@ def _run(f, x, elements, rho, sources, output_action, claim, group, margin, mode
         try:
             r.validate(y0.shape, "f(x)")
         except InvalidArgument as exc:
-            flat = (" The output is flat: translation-equivariance needs a spatial output — did you mean invariance?"
-                    if y0.dim() < 3 else "")
-            raise InvalidArgument(f"ρ(g) = {r!r} cannot act on the output of f: {exc}.{flat}") from None
+            if y0.dim() < 3:  # a flat output: the claim was mistaken for another (a usage error)
+                raise InvalidArgument(f"ρ(g) = {r!r} cannot act on the output of f: {exc}. The output is flat: "
+                                      f"translation-equivariance needs a spatial output — did you mean "
+                                      f"invariance?") from None
+            # a spatial output the claimed output action cannot move (a smaller output): the claim fails
+            raise OutputShapeMismatch(f"ρ(g) = {r!r} cannot act on the output of f (shape "
+                                      f"{tuple(y0.shape)}): {exc}") from None
     fall_back = fall_back and mode == "exact" and (y0.is_floating_point() or y0.is_complex())
     try:
         evaluation.check_repeat()
@@ -660,15 +748,19 @@ def _run(f, x, elements, rho, sources, output_action, claim, group, margin, mode
             raise _NeedsFloat(y0) from None
         raise
     rows = _Rows(len(elements))
+    reshapes = any(g.output_spatial_shape(tuple(x.shape[2:])) != tuple(x.shape[2:]) for g in elements)
     try:
+        if reshapes:  # inputs of another size cannot share a batch with x: one element per call
+            raise _BatchCoupled(None)
         evaluation.batched(rows, memory_budget, progress)
         how = "batched"
     except _BatchCoupled as coupled:
-        if fall_back:
+        if fall_back and coupled.why is not None:
             raise _NeedsFloat(y0) from None
-        evaluation.notes.append(
-            f"{coupled.why}: the layer couples the samples of a batch (or limits its size), so every group "
-            f"element was evaluated on its own call, on a batch of exactly the input's {x.shape[0]} sample(s)")
+        if coupled.why is not None:
+            evaluation.notes.append(
+                f"{coupled.why}: the layer couples the samples of a batch (or limits its size), so every group "
+                f"element was evaluated on its own call, on a batch of exactly the input's {x.shape[0]} sample(s)")
         rows = _Rows(len(elements))
         evaluation.uniform(rows, progress)
         how = "one element per call"

@@ -15,6 +15,7 @@ from ._cli import UsageError, main, resolve_target
 from ._registry_check import (
     ProfileMismatch,
     check_line,
+    refute,
     downsampling_comparison,
     has_polyphase_ties,
     smooth_input,
@@ -25,7 +26,7 @@ from ._report import to_html, to_json, to_markdown, write_reports
 
 __all__ = [
     "main", "resolve_target", "UsageError",
-    "check_line", "ProfileMismatch", "has_polyphase_ties", "tie_free_inputs", "smooth_input",
+    "check_line", "refute", "ProfileMismatch", "has_polyphase_ties", "tie_free_inputs", "smooth_input",
     "downsampling_comparison", "write_downsampling_plot",
     "to_json", "to_markdown", "to_html", "write_reports",
     "run_cases", "format_table", "naive_loop", "bare_forward", "SmallCNN",

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import torch
 
-from .._audit import audit
+from .._audit import DEFAULT_EXAMPLES, LAYOUTS, AuditReport, audit
 from .._claims import CLAIM_NAMES, Claim
 from .._errors import InvalidArgument, InvarianceError
 from .._version import __version__
@@ -108,14 +108,18 @@ def _parser():
     commands = parser.add_subparsers(dest="command", required=True)
     run = commands.add_parser("audit", help="audit a layer (or, without TARGET, the built-in registry)")
     run.add_argument("target", nargs="?", help="package.module:name or path/to/file.py:name (a Module, class or factory)")
-    run.add_argument("--input-shape", help="C,H,W or C,L (no batch axis); required with TARGET")
+    run.add_argument("--input-shape", help="C,H,W, or two numbers with --layout (no batch axis); required with TARGET")
+    run.add_argument("--layout", choices=LAYOUTS, default=None,
+                     help="what two numbers of --input-shape mean: CL (1-D signals) or HW (images without channels)")
     run.add_argument("--claim", action="append", default=[], help=f"claim to verify (repeatable): {', '.join(CLAIM_NAMES)}")
     run.add_argument("--json", help="write the JSON report here")
     run.add_argument("--markdown", help="write the Markdown report (and its figures) here")
     run.add_argument("--html", help="write a self-contained HTML report here")
     run.add_argument("--out", default="invariance-report", help="report folder for the registry audit (default: %(default)s)")
-    run.add_argument("--seed", type=int, default=0)
-    run.add_argument("--examples", type=int, default=2, help="random inputs per claim (default: %(default)s)")
+    run.add_argument("--seed", type=int, default=0, help="seed of the search (default: %(default)s)")
+    run.add_argument("--examples", type=_positive_int, default=DEFAULT_EXAMPLES,
+                     help="input batches searched per claim (default: %(default)s)")
+    run.add_argument("--seconds", type=float, default=None, help="time budget of the search per claim")
     run.add_argument("--device", default=None, help="cpu, cuda, cuda:1 … (default: where the module lives)")
     bench = commands.add_parser("bench", help="print the fast-path benchmark table")
     bench.add_argument("--quick", action="store_true", help="smaller cases (seconds, for smoke tests)")
@@ -139,8 +143,8 @@ def _audit_target(args):
     if args.device and args.device.startswith("cuda") and not torch.cuda.is_available():
         raise UsageError(f"--device={args.device!r}: CUDA is not available on this machine")
     with progress_bar(f"auditing {args.target}") as progress:
-        report = audit(module, shape, claims, examples=args.examples, seed=args.seed, device=args.device,
-                       progress=progress, name=args.target)
+        report = audit(module, shape, claims, layout=args.layout, examples=args.examples, seconds=args.seconds,
+                       seed=args.seed, device=args.device, progress=progress, name=args.target)
     print(report.report())
     for path in write_reports(report, json_path=args.json, markdown_path=args.markdown, html_path=args.html):
         print(f"wrote {path}")
@@ -161,26 +165,16 @@ def _audit_registry(args):
     width = max(len(name) for name in REGISTRY)
     print(f"{'entry'.ljust(width)}  lines  agree  profile (every symmetry not listed: none)", flush=True)
     for name, entry in REGISTRY.items():
-        agreements = []
+        agreements, results = [], []
         for line in entry.profile:
             try:
-                check_line(entry, line, plot_dir=out / "rates")
+                results.append(check_line(entry, line, plot_dir=out / "rates"))
                 agreements.append((line, True, ""))
             except (ProfileMismatch, InvarianceError) as exc:
                 agreements.append((line, False, str(exc)))
                 mismatches += 1
-        dtype = entry.exact_dtype or torch.float64
-        stated = [line.claim for line in entry.profile if line.status in ("exact", "subgroup", "interior", "none")
-                  and _applies(entry, line)]
-        report = audit(entry.build().to(dtype), entry.input_shape, stated, dtype=dtype, seed=args.seed,
-                       examples=args.examples, name=name)
-        verdicts = {r.claim: r.verdict for r in report.results}
-        for index, (line, ok, detail) in enumerate(agreements):
-            verdict = verdicts.get(str(Claim.parse(line.claim)))
-            expected_ok = line.status != "none"
-            if ok and verdict is not None and (verdict in ("holds",)) != expected_ok:
-                agreements[index] = (line, False, f"the audit's verdict is {verdict!r} for a line stated {line.status!r}")
-                mismatches += 1
+        layout = "CL" if len(entry.input_shape) == 2 else "CHW"
+        report = AuditReport(name, entry.input_shape, args.seed, results, layout=layout)
         (out / f"{name}.md").write_text(to_markdown(report, figure_prefix=out / "figures" / name, relative_to=out), encoding="utf-8")
         (out / f"{name}.html").write_text(to_html(report), encoding="utf-8")
         summary.append({"entry": name, "description": entry.description, "lines": [
@@ -199,11 +193,6 @@ def _audit_registry(args):
     print(f"\n{total - mismatches}/{total} profile lines of {len(summary)} entries agree with what the audit finds; "
           f"report written to {out}/ (README.md, one .md/.html per entry, rates/, figures/)")
     return 0 if mismatches == 0 else 1
-
-
-def _applies(entry, line):
-    """Claims whose group cannot act on the entry's input (rot90 on 1-D signals) are reported by the line checks only."""
-    return not (len(entry.input_shape) == 2 and line.symmetry in ("rot90", "rotation"))
 
 
 def _registry_index(summary):

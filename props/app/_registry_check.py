@@ -1,15 +1,17 @@
-"""Check a registry entry's stated profile, line by line, with the props engine.
+"""Check a registry entry's stated profile, line by line, with the audit.
 
 Entries are duck-typed (``name``, ``build(**overrides)``, ``input_shape``,
 ``exact_dtype``, ``tags``, ``profile`` of lines with ``symmetry``,
-``relation``, ``status``, ``stride``, ``margin``, ``rate``, ``sweep``), so
-props never imports the ``models`` package.  Each line is checked as:
+``relation``, ``status``, ``stride``, ``margin``, ``rate``, ``sweep``).
+Each line is checked as:
 
-- exact: the claim holds on every element of its orbit, on several inputs;
+- exact: the audit's falsification search finds no violation (or a
+  certificate proves it), honouring the entry's stated assumption (APS: no
+  ties between polyphase norms);
 - subgroup: it holds on ``stride·Z^d`` and fails just outside (a shift by 1);
 - interior: it holds at the stated margin and fails one pixel closer to the border;
 - approximate: the error falls over the sweep as the stated rate says (a plot is written);
-- none: a counterexample is found.
+- none: the audit finds a counterexample — a violation, never an error.
 
 Every check raises :class:`ProfileMismatch` when the entry does not behave as stated.
 """
@@ -22,8 +24,10 @@ from pathlib import Path
 import torch
 
 from .._actions import CircularShift
-from .._claims import ZERO_FILL_SHIFT, Claim, check_claim, claim_group, zero_border
-from .._errors import InvalidArgument, InvarianceError, LayerError
+from .._audit import ClaimResult, audit
+from .._claims import claim_checks
+from .._errors import InvalidArgument, InvarianceError
+from .._vocabulary import Claim
 from ._plots import comparison_plot, rate_plot
 
 
@@ -32,28 +36,19 @@ class ProfileMismatch(InvarianceError, AssertionError):
     """A registry entry does not behave as its profile says."""
 
 
+#: input batches the audit searches per profile line: fewer than a user's default, since the registry's layers
+#: are small and their profiles are checked line by line (make audit stays within its time budget)
+REGISTRY_EXAMPLES = 8
+
+
 def expect(condition, message):
     if not condition:
         raise ProfileMismatch(message)
 
 
 def claim_of(line):
-    """The props claim a models profile line states (status qualifiers included)."""
+    """The claim a models profile line states (status qualifiers included)."""
     return Claim.parse(line.claim)
-
-
-def inputs_for(entry, claim, count=2, seed=0, shape=None):
-    """A batch of inputs suited to the line: integer-valued when the entry's arithmetic is exact."""
-    generator = torch.Generator().manual_seed(seed)
-    shape = (count,) + tuple(shape or entry.input_shape)
-    dtype = entry.exact_dtype or torch.float64
-    if entry.exact_dtype is not None:
-        x = torch.randint(-3, 4, shape, generator=generator).to(dtype)
-    else:
-        x = torch.rand(shape, generator=generator, dtype=dtype) * 2 - 1
-    if claim.boundary == "zero":
-        x = zero_border(x, ZERO_FILL_SHIFT + claim.border)
-    return x
 
 
 def module_in(entry, dtype, **overrides):
@@ -67,6 +62,11 @@ def has_polyphase_ties(module, x):
     Protocol: a layer whose output depends on an argmax over candidates (APS
     picks the polyphase component of largest norm) may define
     ``selection_has_ties(x) -> bool``; ties are where its exactness claim is void.
+
+    >>> import torch
+    >>> from convnet_invariances.models import APS
+    >>> has_polyphase_ties(APS(), torch.ones(1, 1, 4, 4)), has_polyphase_ties(APS(), torch.arange(16.).view(1, 1, 4, 4))
+    (True, False)
     """
     ties = []
 
@@ -83,47 +83,68 @@ def has_polyphase_ties(module, x):
     return any(ties)
 
 
+def stated_assumption(entry):
+    """The precondition an entry's exact lines state, as ``assume(x) -> bool`` (or None): APS entries are exact
+    on inputs without ties between polyphase norms."""
+    if "aps" not in entry.tags:
+        return None
+    module = module_in(entry, entry.exact_dtype or torch.float64)
+    return lambda x: not has_polyphase_ties(module, x.to(entry.exact_dtype or torch.float64))
+
+
 def tie_free_inputs(entry, line, seed):
-    """Inputs for the line; for APS entries, the first seed from ``seed`` on whose inputs no polyphase norms tie."""
+    """Integer inputs for the line's entry (float64); for APS entries, the first seed from ``seed`` on whose
+    inputs no polyphase norms tie.
+
+    >>> from convnet_invariances.models import REGISTRY
+    >>> entry = REGISTRY["aps"]
+    >>> tie_free_inputs(entry, entry.line("translation"), 0).shape
+    torch.Size([2, 2, 8, 8])
+    """
+    assume = stated_assumption(entry)
+    dtype = entry.exact_dtype or torch.float64
     for attempt in range(seed, seed + 50):
-        x = inputs_for(entry, claim_of(line), seed=attempt)
-        if "aps" not in entry.tags or not has_polyphase_ties(module_in(entry, x.dtype), x):
+        generator = torch.Generator().manual_seed(attempt)
+        x = torch.randint(-3, 4, (2,) + tuple(entry.input_shape), generator=generator).to(dtype)
+        if assume is None or assume(x):
             return x
     raise ProfileMismatch(f"{entry.name}: 50 input draws all had polyphase ties")
 
 
-def check_holds(entry, line, seeds=(0, 1)):
-    """The line's claim holds on every element of the orbit, for inputs from several seeds.
+def audit_claim(entry, claim, examples=REGISTRY_EXAMPLES):
+    """The audit's verdict on one claim about a registry entry (its stated assumption honoured)."""
+    dtype = entry.exact_dtype or torch.float64
+    layout = "CL" if len(entry.input_shape) == 2 else None
+    report = audit(module_in(entry, dtype), entry.input_shape, [claim], layout=layout, examples=examples,
+                   dtype=dtype, assume=stated_assumption(entry), name=entry.name)
+    return report.results[0]
 
-    Bitwise (exact mode) when the entry's arithmetic is exact and the claim's
-    actions only move values; float mode with the tolerance model otherwise.
+
+def check_holds(entry, line, examples=REGISTRY_EXAMPLES):
+    """The line's claim is kept: the audit finds no violation (or certifies it)."""
+    result = audit_claim(entry, line.claim, examples)
+    expect(result.verdict in ("holds", "certified"),
+           f"{entry.name}: {line.claim} should hold, but the audit says {result.verdict}\n{result.message}")
+    return result
+
+
+def refute(entry, claim, examples=REGISTRY_EXAMPLES):
+    """A counterexample to ``claim`` on the entry (a violation found by the audit, not an error): the audit's
+    :class:`~convnet_invariances.ClaimResult`.
+
+    A claim the entry's input shape cannot carry at all (rot90 on a 1-D signal) counts as refuted, with the
+    reason; the layer raising, returning NaN or being random never does.
     """
-    claim = claim_of(line)
-    for seed in seeds:
-        x = tie_free_inputs(entry, line, seed)
-        elements = claim_group(claim, tuple(x.shape)).elements()
-        exact = entry.exact_dtype is not None and all(g.exact_arithmetic for g in elements)
-        result = check_claim(module_in(entry, x.dtype), x, claim, mode="exact" if exact else "float")
-        expect(result.holds, f"{entry.name}: {claim} should hold\n{result.report()}")
-
-
-def refute(entry, claim, seeds=(0, 1, 2, 3)):
-    """Find an input on which the claim is violated (or cannot even be stated); return the evidence."""
     claim = Claim.parse(claim)
-    for seed in seeds:
-        x = inputs_for(entry, claim, seed=seed)
-        module = module_in(entry, x.dtype)
-        with torch.no_grad():
-            module(x)  # the layer works on its own input; only the transformed input may fail
-        try:
-            result = check_claim(module, x, claim, mode="float")
-        except (InvalidArgument, LayerError) as reason:
-            # the symmetry cannot act on this layer's input or output, or the layer rejects the
-            # transformed input: the claim does not hold
-            return str(reason)
-        if not result.holds:
-            return result.report()
-    raise ProfileMismatch(f"{entry.name}: no counterexample to {claim} on {len(seeds)} random inputs")
+    try:
+        result = audit_claim(entry, claim, examples)
+    except InvalidArgument as reason:
+        return ClaimResult(str(claim), "violated", message=f"{claim} cannot be stated on this input: {reason}")
+    if result.verdict != "violated":
+        raise ProfileMismatch(f"{entry.name}: no counterexample to {claim}: the audit says {result.verdict!r}"
+                              + (f" ({result.message[:300]})" if result.message else "")
+                              + ("; an error is not a counterexample" if result.verdict == "error" else ""))
+    return result
 
 
 def output_matches_some_shift(module, x, g):
@@ -138,21 +159,25 @@ def output_matches_some_shift(module, x, g):
 
 
 def check_subgroup(entry, line):
-    check_holds(entry, line)
+    result = check_holds(entry, line)
+    result.verdict, result.subgroup = "subgroup", line.stride
     if line.relation == "invariant":
-        refute(entry, Claim("translation", "invariant", stride=1))
+        refute(entry, Claim("translation", "invariant"))
     else:
-        x = inputs_for(entry, claim_of(line), seed=5)
+        x = tie_free_inputs(entry, line, 5)
         module = module_in(entry, x.dtype)
         one_step = CircularShift((0,) * (x.dim() - 3) + (1,))
         expect(not output_matches_some_shift(module, x, one_step),
                f"{entry.name}: f({one_step!r}·x) is a shift of f(x); the subgroup {line.stride}Z^d is not the largest")
+    return result
 
 
 def check_interior(entry, line):
-    check_holds(entry, line)
-    closer = Claim(claim_of(line).symmetry, line.relation, margin=line.margin - 1)
+    result = check_holds(entry, line)
+    result.verdict, result.margin = "interior", line.margin
+    closer = Claim(line.symmetry, line.relation, margin=line.margin - 1)
     refute(entry, closer)
+    return result
 
 
 def smooth_input(symmetry, side, dims, channels, dtype=torch.float64, seed=0):
@@ -197,7 +222,7 @@ def measure_rate(entry, line):
         if claim.symmetry == "translation":
             g = CircularShift((0,) * (dims - 1) + (1,))  # a one-pixel shift
         else:
-            g = claim_group(claim, tuple(x.shape)).elements()[0]  # rotation by 30°, upscaling by 2
+            g = claim_checks(claim, tuple(x.shape[1:]))[0].elements[0]  # rotation by 30°, upscaling by 2
         with torch.no_grad():
             errors.append(relative_error(module(g(x)), module(x)))
     return list(values), errors
@@ -231,7 +256,13 @@ def check_approximate(entry, line, plot_dir=None):
 def check_line(entry, line, plot_dir=None):
     """Check one profile line; raise :class:`ProfileMismatch` if the entry does not behave as stated.
 
-    Returns the measured (values, errors, slope) for approximate lines, None otherwise.
+    Returns the :class:`~convnet_invariances.ClaimResult` the line rests on: the audit's verdict (exact,
+    subgroup, interior lines), the refutation (none lines), or the measured rate (approximate lines).
+
+    >>> from convnet_invariances.models import REGISTRY
+    >>> entry = REGISTRY["global_max_pool"]
+    >>> check_line(entry, entry.line("translation")).verdict
+    'holds'
     """
     if line.status == "exact":
         return check_holds(entry, line)
@@ -240,7 +271,11 @@ def check_line(entry, line, plot_dir=None):
     if line.status == "interior":
         return check_interior(entry, line)
     if line.status == "approximate":
-        return check_approximate(entry, line, plot_dir)
+        values, errors, slope = check_approximate(entry, line, plot_dir)
+        pairs = ", ".join(f"{e:.3g} at {v}" for v, e in zip(values, errors))
+        return ClaimResult(line.claim, "approximate", relative_error=errors[-1], message=(
+            f"relative error {pairs} ({line.sweep[0]}): it falls with a log-log slope of {slope:.2f}, as {line.rate} "
+            f"predicts"))
     return refute(entry, line.claim)
 
 

@@ -44,7 +44,7 @@ def test_certificate_agrees_with_the_exhaustive_orbit(conv, data):
 def test_certificate_refuses_nonlinear_and_non_integer_layers():
     relu_net = torch.nn.Sequential(integer_weights_(torch.nn.Conv2d(1, 1, 3, padding=1, padding_mode="circular")),
                                    torch.nn.ReLU())
-    assert "not linear" in certify_translation_equivariance(relu_net, (1, 6, 6)).reason
+    assert "the operation ReLU (at '1') is not affine" in certify_translation_equivariance(relu_net, (1, 6, 6)).reason
     float_conv = torch.nn.Conv2d(1, 1, 3, padding=1, padding_mode="circular")
     assert "not integer-valued" in certify_translation_equivariance(float_conv, (1, 6, 6)).reason
 
@@ -80,10 +80,33 @@ def test_a_failing_compile_falls_back_to_the_eager_layer_with_a_warning(monkeypa
 def test_a_compiled_check_still_reports_the_layers_own_error(monkeypatch):
     monkeypatch.setattr(torch, "compile", lambda f, **options: f)  # compiling changes nothing here
 
-    def raises_on_batches(x):
-        if x.shape[0] > 1:
-            raise ValueError("batch too large")
+    def raises_once_moved(x):  # defined on the reference input only: every shifted input makes it raise
+        if bool((x[:, :, 0, 0] != 1).any()):
+            raise ValueError("shifted")
         return x
 
-    with pytest.raises(LayerError, match=r"the layer raised ValueError: batch too large"):
-        orbit_error(raises_on_batches, torch.ones(1, 1, 4, 4), Translations((4, 4)), torch_compile=True)
+    x = torch.zeros(1, 1, 4, 4)
+    x[0, 0, 0, 0] = 1.0
+    result = orbit_error(raises_once_moved, x, Translations((4, 4)), torch_compile=True)
+    assert not result.holds
+    assert "f(g·x) raised where f(x) did not" in result.measurement().report()
+    assert "ValueError: shifted" in result.measurement().report()
+
+
+class QuantiserPlusPosition(torch.nn.Module):
+    """round(x) is the identity on integers: linear on every integer probe, not over the reals."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = integer_weights_(torch.nn.Conv2d(1, 1, 3, padding=1, padding_mode="circular", bias=False))
+        self.register_buffer("ramp", torch.arange(8.0).expand(8, 8).clone())
+
+    def forward(self, x):
+        return self.conv(x) + (x - torch.round(x)) * self.ramp
+
+
+def test_a_layer_linear_on_integer_probes_only_is_not_certified():
+    certificate = certify_translation_equivariance(QuantiserPlusPosition(), (1, 8, 8))
+    assert not certificate.certified and "round" in certificate.reason
+    x = torch.rand(1, 1, 8, 8)  # the negative twin: off the integers the layer is not equivariant
+    assert not orbit_error(QuantiserPlusPosition(), x, Translations((8, 8))).holds

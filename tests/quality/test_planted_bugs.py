@@ -86,7 +86,7 @@ def test_catches_a_1e_3_perturbation_at_one_pixel_in_float_mode():
     with torch.no_grad():
         layer.conv.weight.mul_(0.37)  # non-integer weights: float mode, tolerance from the model
     found = falsify(commutes_with_every_circular_shift(layer, images(values="floats", min_side=3, max_side=8), "float"))
-    assert found.max_error > found.tolerance and found.float64_error is not None
+    assert found.max_error > found.tolerance and found.twin_error is not None
     assert found.input_shape[2:] == (3, 3), found.report()
 
 

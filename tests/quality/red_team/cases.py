@@ -16,7 +16,7 @@ on the batch size may be reported as ``error`` as well as ``violated``), and
 for the rejection to be a right answer (a 2-number input shape, a margin on a
 flat output, a group that cannot act on the shape).
 
-``kind`` says how the case is run: ``audit`` (``props.audit``), ``certificate``
+``kind`` says how the case is run: ``audit`` (the library's ``audit``), ``certificate``
 (the audit, plus the linear certificate must not certify a false claim),
 ``assert_claims``, ``cli`` (``invariances audit`` in-process), ``cli-subprocess``,
 ``refute`` (the registry's ``refute``), ``registry-cli`` (the registry audit on a

@@ -1,8 +1,8 @@
 """Run one red-team case against the engine and judge its answer; shared by the tests and ``report.py``.
 
 The truth comes from ``oracle.py`` (never from the engine).  The engine is
-called the way a user calls it — ``props.audit``, ``props.assert_claims``,
-``props.certify_translation_equivariance``, the CLI, the registry's ``refute`` —
+called the way a user calls it — ``ci.audit``, ``ci.assert_claims``,
+``ci.certify_translation_equivariance``, the CLI, the registry's ``refute`` —
 and its answer is compared with what the truth demands.  The module handed to
 the engine must come back unchanged: parameters, every buffer (persistent or
 not), training flags, ``requires_grad``, attributes, the RNG states, and it
@@ -27,11 +27,10 @@ from pathlib import Path
 
 import torch
 
-import props
-import props._cli
-import props._registry_check
+import convnet_invariances as ci
+from convnet_invariances import app
 
-CLI_MODULE = "props"  # `python -m CLI_MODULE audit ...`
+CLI_MODULE = "convnet_invariances"  # `python -m CLI_MODULE audit ...`
 REPO = Path(__file__).resolve().parents[3]
 
 from red_team import oracle  # noqa: E402  (after the engine imports on purpose: one place to rename them)
@@ -221,7 +220,7 @@ def _engine_call(case, call):
     traceback = False
     try:
         answer, message = call(layer)
-    except props.InvalidArgument as exc:
+    except ci.InvalidArgument as exc:
         answer, message = "raised InvalidArgument", str(exc)
     except AssertionError as exc:
         answer, message = "raised AssertionError", str(exc)
@@ -244,7 +243,7 @@ def _verdict_ok(case, answer, message):
 
 def _run_audit(case, truth):
     def call(layer):
-        result = props.audit(layer, case.input_shape, [case.claim]).results[0]
+        result = ci.audit(layer, case.input_shape, [case.claim]).results[0]
         return result.verdict, result.message
 
     answer, message, traceback, state = _engine_call(case, call)
@@ -253,7 +252,7 @@ def _run_audit(case, truth):
     category = _categorise(case, truth, answer, right, traceback)
     if case.kind == "certificate" and not traceback:
         try:
-            certificate = props.certify_translation_equivariance(case.make(), case.input_shape)
+            certificate = ci.certify_translation_equivariance(case.make(), case.input_shape)
         except Exception as exc:  # the certificate raising is a traceback for the user
             problems.append(f"the linear certificate raised {type(exc).__name__}: {exc}")
             right, category = False, "traceback"
@@ -269,7 +268,7 @@ def _run_audit(case, truth):
 
 def _run_assert_claims(case, truth):
     def call(layer):
-        props.assert_claims(layer, case.input_shape, list(case.claims))
+        ci.assert_claims(layer, case.input_shape, list(case.claims))
         return "returned", ""
 
     answer, message, traceback, state = _engine_call(case, call)
@@ -295,7 +294,7 @@ def _run_cli(case, truth):
         try:
             os.chdir(REPO)
             with contextlib.redirect_stdout(buffer), contextlib.redirect_stderr(buffer):
-                code = props._cli.main(args)
+                code = app.main(args)
             traceback = False
         except SystemExit as exc:
             code, traceback = exc.code, False
@@ -316,7 +315,7 @@ def _run_cli(case, truth):
 
 
 class FakeEntry:
-    """A duck-typed registry entry for ``props._registry_check``."""
+    """A duck-typed registry entry for the application's ``refute``."""
 
     def __init__(self, case):
         self.name = case.id
@@ -332,11 +331,11 @@ class FakeEntry:
 def _run_refute(case, truth):
     traceback = False
     try:
-        message = props._registry_check.refute(FakeEntry(case), case.claim)
+        message = app.refute(FakeEntry(case), case.claim)
         answer = "refuted"
-    except props._registry_check.ProfileMismatch as exc:
+    except app.ProfileMismatch as exc:
         answer, message = "no refutation", str(exc)
-    except props.InvarianceError as exc:
+    except ci.InvarianceError as exc:
         answer, message = f"raised {type(exc).__name__}", str(exc)
     except Exception as exc:  # a raw exception out of refute() is a traceback
         answer, message, traceback = f"traceback {type(exc).__name__}", str(exc), True
@@ -351,10 +350,10 @@ def _run_refute(case, truth):
 
 
 def _run_registry_cli(case, truth):
-    import models
-    from models._profile import Entry, Line, SYMMETRIES
+    from convnet_invariances import models
+    from convnet_invariances.models import ASPECTS, Entry, Line
 
-    profile = tuple(Line(s, "equivariant", "none") for s in SYMMETRIES)
+    profile = tuple(Line(s, "equivariant", "none", boundary=b) for s, b in ASPECTS)
     entry = Entry(case.id, lambda **overrides: case.make(), case.input_shape, profile,
                   "red team: every line says none", exact_dtype=None)
     saved = models.REGISTRY
@@ -364,7 +363,7 @@ def _run_registry_cli(case, truth):
         models.REGISTRY = {entry.name: entry}
         try:
             with contextlib.redirect_stdout(buffer), contextlib.redirect_stderr(buffer):
-                code = props._cli.main(["audit", "--out", out])
+                code = app.main(["audit", "--out", out])
         except Exception as exc:  # an exception out of main() is a traceback for the user
             code, traceback = None, True
             buffer.write(f"\n{type(exc).__name__}: {exc}")
