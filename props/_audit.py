@@ -71,7 +71,7 @@ class ClaimResult:
     largest: dict | None = None  # the largest error over everything searched, and where
     notes: tuple = ()
     errors_by_element: dict = field(default_factory=dict)
-    error_map: list | None = None  # translations: max error over inputs at every (dy, dx), for the heatmap
+    error_map: dict | None = None  # shift groups: the largest error at every shift, {"origin", "values"}
 
     @property
     def ok(self) -> bool:
@@ -257,18 +257,33 @@ def _evidence(outcome: SearchOutcome) -> dict:
         largest = {"max_error": max_error, "relative_error": relative, "group_element": repr(element),
                    "tolerance": tolerance}
     errors_by_element: dict[str, float] = {}
-    error_map = None
-    for check, result in outcome.results:
+    by_shift: dict[tuple, float] = {}
+    for _check, result in outcome.results:
         for g, e in zip(result.elements, result.errors.tolist()):
             errors_by_element[repr(g)] = max(errors_by_element.get(repr(g), 0.0), e)
-        grid = result.error_map()
-        if grid is not None and check is outcome.results[0][0]:
-            error_map = grid if error_map is None else torch.maximum(error_map, grid)
+            shifts = getattr(g, "shifts", None)
+            if shifts is not None:
+                by_shift[tuple(shifts)] = max(by_shift.get(tuple(shifts), 0.0), e)
+    error_map = _shift_grid(by_shift)
     notes = tuple(sorted(searched.notes))
     return dict(max_error=max_error, tolerance=tolerance, relative_error=relative, largest=largest,
                 searched=searched.to_dict() | {"arbiters": sorted(searched.arbiters)},
                 searched_summary=searched.summary(), notes=notes, errors_by_element=errors_by_element,
-                error_map=None if error_map is None else error_map.tolist())
+                error_map=error_map)
+
+
+def _shift_grid(by_shift: dict) -> dict | None:
+    """Errors of shift elements laid out on their grid, for heatmaps: ``{"origin": [...], "values": [...]}`` with
+    ``values[i][j]`` the largest error at the shift ``origin + (i, j)`` (NaN where no shift was evaluated)."""
+    if not by_shift:
+        return None
+    rank = len(next(iter(by_shift)))
+    origin = [min(t[axis] for t in by_shift) for axis in range(rank)]
+    size = [max(t[axis] for t in by_shift) - origin[axis] + 1 for axis in range(rank)]
+    grid = torch.full(size, float("nan"), dtype=torch.float64)
+    for shifts, error in by_shift.items():
+        grid[tuple(t - o for t, o in zip(shifts, origin))] = error
+    return {"origin": origin, "values": grid.tolist()}
 
 
 def _violated(f, claim, outcome, settings, base, shrink_counterexample):
@@ -321,11 +336,32 @@ def _reproduction(x, g, claim, check):
 # ----------------------------------------------------------------------------- profile inference
 
 
+def _first_holding(candidates, make_claim, f, settings):
+    """The first candidate (in order) whose claim holds, by binary search over a monotone family — one where a
+    claim that holds for a candidate holds for every later one (a larger margin, a larger border) — with a
+    quick scan for each probe and the full search to confirm.  Returns the confirmed result, or None."""
+    low, high, found = 0, len(candidates) - 1, None
+    while low <= high:
+        middle = (low + high) // 2
+        quick = verdict_for(f, make_claim(candidates[middle]), settings, examples=SCAN_EXAMPLES,
+                            shrink_counterexample=False)
+        if quick.verdict == "holds":
+            found, high = middle, middle - 1
+        else:
+            low = middle + 1
+    while found is not None and found < len(candidates):
+        result = verdict_for(f, make_claim(candidates[found]), settings)
+        if result.verdict in ("holds", "certified"):
+            return candidates[found], result
+        found += 1  # the quick scan missed a violation: the next candidate must be searched in full
+    return None
+
+
 def _strongest_translation(f, relation, settings, spatial_output):
     """Full group, else the largest non-trivial subgroup sZ^d, else the smallest interior margin (on the
     subgroup of the layer's own downsampling factor), else violated."""
     full = verdict_for(f, Claim("translation", relation), settings)
-    if full.verdict in ("holds", "error"):
+    if full.verdict in ("holds", "certified", "error"):
         return full
     sizes = settings.sample_shape[1:]
     for stride in range(2, min(sizes)):  # stride = size would be the trivial subgroup {0}: vacuous
@@ -339,33 +375,28 @@ def _strongest_translation(f, relation, settings, spatial_output):
     if relation == "equivariant" and spatial_output:
         out_sizes = settings.output_shape[1:]
         factor = sizes[0] // out_sizes[0] if out_sizes and sizes[0] % out_sizes[0] == 0 else 1
-        for margin in range(1, (min(out_sizes) - 1) // 2 + 1):
-            try:
-                claim = Claim("translation", relation, stride=factor, margin=margin)
-                quick = verdict_for(f, claim, settings, examples=SCAN_EXAMPLES, shrink_counterexample=False)
-            except InvalidArgument:
-                break
-            if quick.verdict == "holds":
-                result = verdict_for(f, claim, settings)
-                if result.verdict == "holds":
-                    result.verdict, result.margin = "interior", margin
-                    result.subgroup = factor if factor > 1 else None
-                    return result
+        if factor > 1 and any(n % factor for n in sizes):
+            return full
+        margins = list(range(1, (min(out_sizes) - 1) // 2 + 1))
+        found = _first_holding(margins, lambda m: Claim("translation", relation, stride=factor, margin=m), f,
+                               settings) if margins else None
+        if found is not None:
+            margin, result = found
+            result.verdict, result.margin = "interior", margin
+            result.subgroup = factor if factor > 1 else None
+            return result
     return full
 
 
 def _strongest_zero_fill(f, relation, settings):
     """Zero-fill shifts of content anywhere inside; else the smallest border the content needs."""
     full = verdict_for(f, Claim("translation", relation, boundary="zero"), settings)
-    if full.verdict in ("holds", "error"):
+    if full.verdict in ("holds", "certified", "error"):
         return full
-    for border in range(1, (min(settings.sample_shape[1:]) - 1) // 2 + 1):
-        claim = Claim("translation", relation, boundary="zero", border=border)
-        if verdict_for(f, claim, settings, examples=SCAN_EXAMPLES, shrink_counterexample=False).verdict == "holds":
-            result = verdict_for(f, claim, settings)
-            if result.verdict == "holds":
-                return result
-    return full
+    borders = list(range(1, (min(settings.sample_shape[1:]) - 1) // 2 + 1))
+    found = _first_holding(borders, lambda b: Claim("translation", relation, boundary="zero", border=b), f,
+                           settings) if borders else None
+    return full if found is None else found[1]
 
 
 def infer_profile(f, settings: _Settings, progress: ProgressCallback | None = None) -> list[ClaimResult]:

@@ -22,7 +22,6 @@ element (zero-fill shifts) — and every verdict is a statement about those:
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
@@ -45,13 +44,14 @@ UPSCALE_FACTORS = (2, 3, 4)
 @dataclass(frozen=True)
 class Check:
     """One family of comparisons: elements acting on inputs of ``sample_shape`` (C, *S), their output action,
-    and, for zero-fill claims, ``sources``: the input each element acts on, made from the drawn batch."""
+    and, for zero-fill claims, ``masks`` (G, *S): where each element's input may hold content (the drawn batch
+    is multiplied by its element's mask)."""
 
     name: str
     sample_shape: tuple
     group: FiniteGroup
     output_action: OutputAction
-    sources: Callable[[torch.Tensor], list] | None = None
+    masks: torch.Tensor | None = None
 
     @property
     def elements(self) -> tuple:
@@ -88,11 +88,7 @@ def _zero_fill_check(claim, sample_shape, rho):
     shifts = [t for t in shifts if bool(masks[t].any())]
     group = FiniteGroup(f"zero-fill shifts{'' if claim.border == 0 else f' (border {claim.border})'}",
                         [ZeroShift(t) for t in shifts])
-
-    def sources(x):
-        return [x * masks[t].to(x.device) for t in shifts]
-
-    return Check("zero-fill shifts", tuple(sample_shape), group, rho, sources)
+    return Check("zero-fill shifts", tuple(sample_shape), group, rho, torch.stack([masks[t] for t in shifts]))
 
 
 def claim_checks(claim: Claim, sample_shape: tuple, output_shape: tuple | None = None) -> list[Check]:
@@ -189,9 +185,13 @@ def run_check(f, x, check: Check, claim: Claim, *, mode="auto", memory_budget=DE
     """Evaluate one check on ``x`` (optionally a subset ``elements`` of its group)."""
     chosen = check.elements if elements is None else tuple(elements)
     sources = None
-    if check.sources is not None:
-        by_element = dict(zip(check.elements, check.sources(x)))
-        sources = [by_element[g] for g in chosen]
+    if check.masks is not None:
+        position = {g: i for i, g in enumerate(check.elements)}
+        masks = check.masks[[position[g] for g in chosen]].to(device=x.device)
+
+        def sources(indices):
+            # each element's input: x with the content its shift would push off the grid removed
+            return x.unsqueeze(0) * masks[indices].unsqueeze(1).unsqueeze(1).to(x.dtype)
     return evaluate(f, x, chosen, output_action=check.output_action,
                     claim=f"{claim}: {describe_claim(check.output_action)}", group=check.group if elements is None
                     else None, margin=claim.margin or None, mode=mode, memory_budget=memory_budget, progress=progress,

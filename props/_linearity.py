@@ -90,13 +90,33 @@ def graph_is_affine(module: torch.nn.Module) -> tuple[bool, str]:
             if not (isinstance(divisor, torch.fx.Node) and depends.get(divisor.name, False)):
                 continue
             return False, f"{node.format_node()!s} divides by a value that depends on the input"
-        if node.op == "call_function" and target in _AFFINE_FUNCTIONS:
-            continue  # (padding with a constant other than 0 is affine too: the certificate handles f(0))
-        if node.op == "call_method" and target in _AFFINE_METHODS:
-            continue
+        if (node.op == "call_function" and target in _AFFINE_FUNCTIONS) or \
+                (node.op == "call_method" and target in _AFFINE_METHODS):
+            # affine in its data argument only: an index, a shape or a padding read from the input
+            # (x[x > 0], torch.roll(x, int(x.sum()))) makes the operation depend on the values
+            if target in _MANY_DATA or not _reads_input_beyond_data(node, depends):
+                continue  # (padding with a constant other than 0 is affine too: the certificate handles f(0))
+            return False, f"{node.format_node()!s} reads an index or a size from a value that depends on the input"
         name = getattr(target, "__name__", str(target))
         return False, f"the operation {name} (in {node.format_node()!s}) is not affine"
     return True, ""
+
+
+#: affine operations whose several data arguments may all depend on the input
+_MANY_DATA = {torch.cat, torch.stack}
+
+
+def _reads_input_beyond_data(node: torch.fx.Node, depends: dict) -> bool:
+    """Whether an argument other than the first (the data) depends on the input."""
+    rest = list(node.args[1:]) + list(node.kwargs.values())
+    found: list[torch.fx.Node] = []
+
+    def collect(n: torch.fx.Node) -> torch.fx.Node:
+        found.append(n)
+        return n
+
+    torch.fx.node.map_arg(rest, collect)
+    return any(depends.get(n.name, False) for n in found)
 
 
 def _input_nodes(node: torch.fx.Node) -> list[torch.fx.Node]:

@@ -45,7 +45,7 @@ from ._measurement import (
     describe_layer,
     unravel,
 )
-from ._orbit_inputs import apply_all
+from ._orbit_inputs import apply_all, apply_each
 from ._output_actions import OutputAction, Trivial
 from ._tolerance import precision_regime, resolve_mode, shrink_factor, unit_roundoff
 
@@ -161,13 +161,24 @@ def _max_magnitude(t, dims):
     return torch.maximum(t.amax(dim=dims, keepdim=True), -t.amin(dim=dims, keepdim=True)).double()
 
 
-def _bound(scale, terms, u):
-    """τ = 2·γ_n·scale (as ``scale``'s shape, broadcastable), ``terms`` one count per row; inf where vacuous."""
+def _bound(scale, terms, u, smallest_normal):
+    """τ = 2·γ_n·scale + 2·n·u·λ (as ``scale``'s shape, broadcastable), ``terms`` one count per row; inf where
+    vacuous.  The second term is the absolute error of gradual underflow (Higham §2.4: a product in the
+    subnormal range errs by up to u·λ, λ the smallest normal number of the precision of unit roundoff u)."""
     if u <= 0:
         return torch.zeros_like(scale)
     nu = terms.double() * u
     g = torch.where(nu < 1, nu / (1 - nu), torch.full_like(nu, float("inf")))
-    return 2.0 * g.reshape((-1,) + (1,) * (scale.dim() - 1)) * scale
+    underflow = 2.0 * terms.double() * u * smallest_normal
+    shape = (-1,) + (1,) * (scale.dim() - 1)
+    return 2.0 * g.reshape(shape) * scale + underflow.reshape(shape)
+
+
+
+def _smallest_normal(dtype):
+    """λ of a floating dtype (complex: of its real part); TF32 keeps float32's exponent range."""
+    real = {torch.complex64: torch.float32, torch.complex128: torch.float64}.get(dtype, dtype)
+    return torch.finfo(real).tiny if real.is_floating_point else 0.0
 
 
 @dataclass
@@ -377,7 +388,9 @@ class _Evaluation:
         wide = outputs_twin if twin.wider else outputs
         gap = _difference(outputs_twin, outputs) if twin.wider else _difference(outputs, outputs_twin)
         terms = torch.full((outputs.shape[0],), float(self.terms))
-        bound = _bound(self.floored(_channel_scale(outputs, outputs_twin, self.spatial_rank)), terms, u_narrow)
+        narrow = self.regime.dtype if twin.wider else twin.dtype
+        bound = _bound(self.floored(_channel_scale(outputs, outputs_twin, self.spatial_rank)), terms, u_narrow,
+                       _smallest_normal(narrow))
         beyond = gap > bound
         if not bool(beyond.any()):
             return
@@ -435,7 +448,8 @@ class _Evaluation:
         scale = _channel_scale(outputs, expected, self.spatial_rank)
         terms = self.terms + rho_terms
         bound = torch.zeros_like(scale) if self.exact else _bound(self.floored(scale), terms,
-                                                                   self.regime.unit_roundoff)
+                                                                   self.regime.unit_roundoff,
+                                                                   _smallest_normal(self.regime.dtype))
         own = diff > bound.to(diff.dtype)
         twin_error = twin_threshold = arbitrated = None
         if not self.exact:
@@ -450,7 +464,7 @@ class _Evaluation:
                     twin_diff.masked_fill_(~mask, 0)
                 if twin.wider:
                     tau_hi = _bound(self.floored(_channel_scale(out_twin, expected_twin, self.spatial_rank)), terms,
-                                    twin.u)
+                                    twin.u, _smallest_normal(twin.dtype))
                     e_hi, e_lo = twin_diff, diff
                     kappa = shrink_factor(twin.u, self.regime.unit_roundoff)
                 else:
@@ -482,9 +496,9 @@ class _Evaluation:
             rows = out.reshape(k + len(anchor), *shape)
             expected = apply_all(rho + ((_anchor_action(rho),) if with_anchor else ()), reference)
             return rows, expected
-        sources = [twin_input(b, dtype) for b in sources]
-        moved = torch.cat([g(b) for g, b in zip(elements, sources)])
-        parts = [moved, torch.cat(sources)] + ([x] if with_anchor else [])
+        sources = twin_input(sources, dtype)
+        moved = apply_each(elements, sources).flatten(0, 1)
+        parts = [moved, sources.flatten(0, 1)] + ([x] if with_anchor else [])
         out = layer(torch.cat(parts), "f(g·x) in another precision")
         rows = out[: k * shape[0]].reshape(k, *shape)
         refs = out[k * shape[0]: 2 * k * shape[0]].reshape(k, *shape)
@@ -549,12 +563,12 @@ class _Evaluation:
     def _chunk(self, start, stop, pad_to):
         elements, rho = self.elements[start:stop], self.rho[start:stop]
         k, n = len(elements), self.x.shape[0]
-        sources = None if self.sources is None else self.sources[start:stop]
+        sources = None if self.sources is None else self.sources(list(range(start, stop)))
         if sources is None:  # the anchor x rides along in every chunk, built in the same copy as the orbit
             inputs = apply_all(elements + (_anchor_action(elements),), self.x).flatten(0, 1)
         else:
-            moved = torch.stack([g(b) for g, b in zip(elements, sources)])
-            inputs = torch.cat([moved.flatten(0, 1), torch.cat(list(sources)), self.x])
+            moved = apply_each(elements, sources)
+            inputs = torch.cat([moved.flatten(0, 1), sources.flatten(0, 1), self.x])
         what = lambda: f"f(g·x) for g in {list(elements)!r}"[:200]  # noqa: E731 - written only on error
         try:
             outputs = self.forward(inputs, what, (pad_to + (0 if sources is None else pad_to)) * n + n)
@@ -600,7 +614,7 @@ class _Evaluation:
         """One element per call, each on a batch of exactly the input's samples: valid for any layer."""
         count = len(self.elements)
         for i, (g, r) in enumerate(zip(self.elements, self.rho)):
-            source = self.x if self.sources is None else self.sources[i]
+            source = self.x if self.sources is None else self.sources([i])[0]
             try:
                 out = self.layer(g(source), lambda: f"f(g·x) for g = {g!r}")
                 reference = self.y0 if self.sources is None else self.layer(source, "f(x)")
@@ -651,15 +665,15 @@ def evaluate(
     memory_budget=DEFAULT_MEMORY_BUDGET,
     progress: ProgressCallback | None = None,
     torch_compile=False,
-    sources: Sequence[torch.Tensor] | None = None,
+    sources: Callable[[list[int]], torch.Tensor] | None = None,
     label="the layer",
     arbiter=True,
 ) -> OrbitResult:
     """Compare ``f(g·x)`` with ``ρ(g)·f(x)`` for every element; return an :class:`OrbitResult`.
 
-    ``sources`` (optional, one input batch per element, each shaped like ``x``) compares
-    ``f(g·s_g)`` with ``ρ(g)·f(s_g)`` instead: each element acts on its own input (zero-fill shifts of
-    content that the shift keeps inside).  ``torch_compile=True`` runs the orbit's chunks through
+    ``sources`` (optional) gives each element its own input batch: ``sources(indices)`` returns the batches
+    of the elements at those positions, shaped (k, *x.shape); then ``f(g·s_g)`` is compared with
+    ``ρ(g)·f(s_g)`` (zero-fill shifts of content that the shift keeps inside).  ``torch_compile=True`` runs the orbit's chunks through
     ``torch.compile(f)``; the reference f(x) stays eager, so the anchor cross-checks the compiled layer
     against the layer itself.  ``arbiter=False`` skips the twin: errors are measured, but float-mode
     verdicts rest on the worst-case bound alone (for benchmarks and error maps, never for a verdict).
@@ -685,18 +699,15 @@ def evaluate(
         if not isinstance(g, Action):
             raise InvalidArgument(f"elements holds {describe_value(g)}; each must be a group element (an Action)")
         g.validate(x.shape, "x")
-    if sources is not None:
-        sources = tuple(sources)
-        if len(sources) != len(elements) or any(s.shape != x.shape for s in sources):
-            raise InvalidArgument("sources must hold one input batch per element, each of x's shape")
+    if sources is not None and not callable(sources):
+        raise InvalidArgument("sources must be a callable sources(indices) -> (k, *x.shape) tensor")
     margin = normalise_margin(margin, spatial_rank)
     terms = terms if terms is not None else max(1, x[0].numel())
     if not isinstance(terms, int) or isinstance(terms, bool) or terms < 1:
         raise InvalidArgument(f"terms={terms!r} must be a positive int (the number of accumulated terms)")
     rho = tuple(output_action(g) for g in elements)
     requested = mode
-    inputs_for_mode = x if sources is None else torch.cat([x, *sources])
-    mode = resolve_mode(mode, inputs_for_mode, f, elements + rho)
+    mode = resolve_mode(mode, x, f, elements + rho)  # element inputs are x with content removed: alike
 
     with torch.inference_mode():
         try:

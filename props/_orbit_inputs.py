@@ -93,3 +93,21 @@ def apply_all(elements, x):
         if index is not None:
             return _gather(x, index)
     return torch.stack([g._apply(x) for g in elements])
+
+
+def apply_each(elements, sources):
+    """``g_i·s_i`` for every element and its own input batch: sources (G, N, C, *S) -> (G, N, C, *S).
+
+    One batched gather when every element is a pixel permutation (zero fill included), a loop otherwise.
+    """
+    g, n, c, *spatial = sources.shape
+    index = _source_index(tuple(elements), tuple(spatial), sources.device) \
+        if all(e.output_spatial_shape(tuple(spatial)) == tuple(spatial) for e in elements) else None
+    if index is None:
+        return torch.stack([e._apply(s) for e, s in zip(elements, sources)])
+    flat = sources.reshape(g, n, c, -1)
+    if bool((index < 0).any()):  # zero-fill: read from an extra zero column
+        flat = torch.cat([flat, flat.new_zeros(g, n, c, 1)], dim=3)
+        index = torch.where(index < 0, torch.full_like(index, flat.shape[3] - 1), index)
+    out = flat.gather(3, index[:, None, None, :].expand(g, n, c, index.shape[1]))
+    return out.reshape(sources.shape)

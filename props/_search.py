@@ -35,6 +35,9 @@ from ._vocabulary import Claim
 #: a group larger than this is evaluated whole on the first inputs only, and sampled afterwards
 FULL_ORBIT_LIMIT = 64
 FULL_ORBIT_INPUTS = 2
+#: no orbit larger than this is evaluated whole: the first inputs get this many elements (the nearest quarter
+#: and a random rest); 32×32 circular shifts (1 024) still are, 32×32 zero-fill shifts (3 969) are sampled
+WHOLE_ORBIT_MAX = 1024
 #: the elements nearest the identity always take part in a sampled orbit
 NEAREST = 16
 
@@ -63,8 +66,8 @@ class Searched:
         """One sentence: how many comparisons, over which elements and inputs."""
         groups = ", ".join(f"{n:,} {name}" for name, n in self.group_sizes.items())
         sizes = ", ".join(map(str, sorted(self.batch_sizes)))
-        orbit = (f"whole orbits on {self.full_orbits} input(s), sampled orbits (≤ {FULL_ORBIT_LIMIT} elements) on "
-                 f"{self.sampled_orbits}" if self.sampled_orbits else "whole orbits")
+        orbit = (f"whole orbits on {self.full_orbits} input(s), sampled orbits (the nearest elements and a random "
+                 f"rest) on {self.sampled_orbits}" if self.sampled_orbits else "whole orbits")
         text = (f"{self.comparisons:,} comparisons over {groups} × {self.samples} input sample(s) in {self.inputs} "
                 f"batch(es) from {len(self.domains)} domain(s) ({', '.join(sorted(self.domains))}), batch sizes "
                 f"{sizes}; {orbit}")
@@ -113,22 +116,23 @@ class _Found(Exception):
 def _elements_for(check: Check, index: int, case: InputCase) -> tuple | None:
     """The elements evaluated on the ``index``-th input: all of a small group, a sample of a large one."""
     elements = check.elements
-    if len(elements) <= FULL_ORBIT_LIMIT or index < FULL_ORBIT_INPUTS:
+    if len(elements) <= FULL_ORBIT_LIMIT or (index < FULL_ORBIT_INPUTS and len(elements) <= WHOLE_ORBIT_MAX):
         return None
-    nearest = _nearest(elements, getattr(check.group, "shape", None))
+    size = WHOLE_ORBIT_MAX if index < FULL_ORBIT_INPUTS else FULL_ORBIT_LIMIT
+    nearest = _nearest(elements, getattr(check.group, "shape", None), max(NEAREST, size // 4))
     chosen = set(nearest)
     rest = [g for g in elements if g not in chosen]
-    return tuple(nearest + random.Random(case.seed).sample(rest, FULL_ORBIT_LIMIT - len(nearest)))
+    return tuple(nearest + random.Random(case.seed).sample(rest, size - len(nearest)))
 
 
-def _nearest(elements, shape):
-    """The elements closest to the identity (shift length, on the torus for circular shifts)."""
+def _nearest(elements, shape, count):
+    """The ``count`` elements closest to the identity (shift length, on the torus for circular shifts)."""
     def size(g):
         shifts = getattr(g, "shifts", ())
         if shape is None:
             return sum(abs(t) for t in shifts)
         return sum(min(t % n, -t % n) for t, n in zip(shifts, shape))
-    return sorted(elements, key=size)[:NEAREST]
+    return sorted(elements, key=size)[:count]
 
 
 class _Search:

@@ -13,47 +13,59 @@ Float mode: a bound per output element
     *Accuracy and Stability of Numerical Algorithms*, §3.1).  For a black box we
     cannot form ``Σ|a_i b_i|``; we take as scale the largest magnitude of the two
     compared outputs *within the same sample and channel* — never one global
-    maximum, so a loud channel cannot hide a quiet one's error — and as ``n`` the
-    number of input values one sample feeds in (a bound on the fan-in of any
-    single linear layer).  Both sides can err in opposite directions, hence, per
-    output element ``i``,
+    maximum, so a loud channel cannot hide a quiet one's error — or the largest
+    magnitude of the input sample, when that is larger (a layer that cancels
+    large inputs to a small output still rounds at the inputs' size), and as
+    ``n`` the number of input values one sample feeds in (a bound on the fan-in
+    of any single linear layer).  Both sides can err in opposite directions,
+    and gradual underflow adds an absolute error of up to ``u·λ`` per product
+    (``λ`` the smallest normal number; Higham §2.4), hence, per output element
+    ``i``,
 
-        τ_i = 2 · γ_n · scale_i .
+        τ_i = 2 · γ_n · scale_i + 2 · n · u · λ .
 
     When the output action ρ(g) does arithmetic of its own (a Fourier phase
     ramp, an average) its ``rounding_steps`` are added to ``n``.
 
 The arbiter: a second precision decides
     The bound above can be too small (cancellation: intermediates far larger
-    than the output) or too large (deep networks in half precision, where
-    ``n·u`` approaches 1).  So in float mode the verdict is not taken from it
-    alone: every element with a non-zero error is re-evaluated by a *twin* — the
-    same layer in float64 (complex parameters in complex128) — on the same
-    inputs.  Rounding shrinks with precision, by about ``u_twin / u_layer``; a
-    real violation does not.  An element is a violation when the twin's error
-    is above both the twin's own bound and ``κ`` times the layer's error:
+    than the output; deep networks, whose rounding accumulates layer after
+    layer) or too large (half precision, where ``n·u`` approaches 1).  So in
+    float mode the verdict is not taken from it alone: every element with a
+    non-zero error is re-evaluated by a *twin* — the same layer in float64
+    (complex parameters in complex128) — on the same inputs.  Rounding shrinks
+    with precision, by about ``u_twin / u_layer``; a real violation does not.
+    An element is a violation when the layer's error there is non-zero and the
+    twin's error is above both the twin's own bound and ``κ`` times the layer's
+    rounding in that sample and channel (the larger of its error and its
+    distance from the twin's outputs there):
 
-        violated_i  ⇔  e_twin,i > max(τ_twin,i , κ · e_layer,i),   κ = 2⁹ · u_twin / u_layer
+        violated_i  ⇔  e_layer,i > 0  and  e_twin,i > max(τ_twin,i , κ · rounding_layer),
+        κ = 2⁹ · u_twin / u_layer
 
     (2⁹ allows for the two precisions rounding differently; for float32 under
     float64, κ = 2⁻²⁰).  The twin is trusted only after it is shown to compute the
-    same function: at every point it evaluated, it must agree with the layer
-    within the layer's own bound ``τ``.  Otherwise (a forward with
-    dtype-specific branches, parameters that do not survive the cast) the
-    arbiter is *unavailable*, the report says so, and the verdict falls back to
-    the layer's own precision: violated ⇔ ``e_layer,i > τ_i``; if that bound is
-    vacuous (``n·u ≥ 1``, half precision on large inputs), the claim cannot be
-    judged and the check says so instead of guessing.
+    same function: wherever it differs from the layer by more than the layer's
+    own bound ``τ``, the difference must grow when the precision falls — a
+    float16 (else bfloat16) copy must differ 2⁶ (2⁸) times more, or have lost
+    half the output — as rounding does and a different code path (a forward that
+    branches on the dtype, parameters that do not survive the cast) does not.
+    Otherwise the arbiter is *unavailable*, the report says so, and the verdict
+    falls back to the layer's own precision: violated ⇔ ``e_layer,i > τ_i``; if
+    that bound is vacuous (``n·u ≥ 1``, half precision on large inputs), the
+    claim cannot be judged and the check says so instead of guessing.
 
     A float64 layer has no wider twin; its arbiter is a float32 twin used the
-    other way round (an *amplifier*): where the float64 error exceeds ``τ``, it
-    counts as rounding when the float32 twin's error is at least ``1/κ`` times
-    larger, i.e. the error grows as the precision falls.
+    other way round (an *amplifier*): the same rule with the roles of the
+    precisions exchanged, so a float64 error counts as rounding when the
+    float32 computation rounds at least ``1/κ`` times more.
 
     Limits, stated plainly: a defect present only in the layer's own precision
     (a dtype-specific code path) and smaller than ``τ`` cannot be told from
-    rounding by any black-box test; and violations below the twin's own
-    rounding (about 10⁻¹³ relative in float64) are invisible.
+    rounding by any black-box test; violations below the twin's own rounding
+    (about 10⁻¹³ relative in float64) are invisible; and a layer that loses
+    everything in half precision (catastrophic cancellation) cannot have its
+    twin checked beyond that.
 
 Precision regimes
     On CUDA, float32 convolutions and matrix products may run in TF32 (a

@@ -25,29 +25,37 @@ def _png(fig, plt):
 
 
 def shift_heatmap(error_map, title):
-    """Heatmap of the error at every circular shift (dy, dx) — or a line plot for 1-D signals."""
+    """Heatmap of the error at every shift (dy, dx) of a shift grid ``{"origin", "values"}`` — or a line plot
+    for 1-D signals.  Shifts that were not evaluated stay blank."""
     plt = _pyplot()
     if plt is None or error_map is None:
         return None
-    fig, ax = plt.subplots(figsize=(4.2, 3.4))
-    if error_map and isinstance(error_map[0], list):
-        peak = max(max(row) for row in error_map)
-        image = ax.imshow(error_map, cmap="magma", origin="upper", vmin=0, vmax=peak if peak > 0 else 1)
+    values, origin = error_map["values"], error_map["origin"]
+    fig, ax = plt.subplots(figsize=(4.6, 3.8))
+    if values and isinstance(values[0], list):
+        finite = [v for row in values for v in row if v == v]
+        peak = max(finite) if finite else 0.0
+        extent = (origin[1] - 0.5, origin[1] + len(values[0]) - 0.5, origin[0] + len(values) - 0.5, origin[0] - 0.5)
+        image = ax.imshow(values, cmap="magma", origin="upper", vmin=0, vmax=peak if peak > 0 else 1, extent=extent)
         fig.colorbar(image, ax=ax, label="max |f(g·x) − ρ(g)·f(x)|")
-        ax.set_xlabel("dx (shift index)")
-        ax.set_ylabel("dy (shift index)")
+        ax.set_xlabel("dx (columns the content moved)")
+        ax.set_ylabel("dy (rows the content moved)")
     else:
-        ax.plot(range(len(error_map)), error_map, "o-")
+        ax.plot(range(origin[0], origin[0] + len(values)), values, "o-")
         ax.set_xlabel("shift")
-        ax.set_ylabel("max error")
-    ax.set_title(title, fontsize=9)
+        ax.set_ylabel("max |f(g·x) − ρ(g)·f(x)|")
+    ax.set_title(title, fontsize=10)
     return _png(fig, plt)
+
+
+#: bar charts beyond this many elements are unreadable; groups that large are shift groups, drawn as heatmaps
+MAX_BARS = 16
 
 
 def element_bars(errors_by_element, title):
     """Bar chart of the error per group element (rotations, flips, scalings)."""
     plt = _pyplot()
-    if plt is None or not errors_by_element:
+    if plt is None or not errors_by_element or len(errors_by_element) > MAX_BARS:
         return None
     fig, ax = plt.subplots(figsize=(4.2, 3.0))
     labels = list(errors_by_element)
