@@ -1,0 +1,347 @@
+"""The sympy work behind the checker: equality, sums term by term, conditions on index ranges, rewriting.
+
+Everything here answers one question soundly or says "not shown": a
+``False`` means sympy could not establish the claim, never that it is false.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Sequence
+
+import sympy as sp
+
+#: ``(expression, low, high)``: ``low ≤ expression ≤ high`` (``high`` may be ``oo``)
+Box = tuple[sp.Expr, sp.Expr, sp.Expr]
+
+_LIMITED = (sp.Sum, sp.Integral)
+
+
+def as_list(value):
+    """Lists, tuples and matrices as a flat list of entries; a single expression as itself."""
+    if isinstance(value, sp.MatrixBase):
+        return list(value)
+    if isinstance(value, (list, tuple)):
+        return [entry for item in value for entry in (as_list(item) if isinstance(item, (list, tuple, sp.MatrixBase))
+                                                        else [item])]
+    return value
+
+
+def equal(a, b) -> bool:
+    """Whether sympy shows ``a = b``: after ``doit()``, sums and integrals compared term by term over equal ranges.
+
+    >>> n, N = sp.symbols("n N", integer=True)
+    >>> x = sp.Function("x")
+    >>> equal(sp.Sum(2 * x(n), (n, 0, N)), 2 * sp.Sum(x(n), (n, 0, N)))
+    True
+    >>> equal(sp.Sum(x(n), (n, 0, N)), sp.Sum(x(n), (n, 1, N + 1)))   # a re-indexing is its own step
+    False
+    """
+    a, b = as_list(a), as_list(b)
+    if isinstance(a, list) or isinstance(b, list):
+        return isinstance(a, list) and isinstance(b, list) and len(a) == len(b) and all(
+            equal(u, v) for u, v in zip(a, b))
+    a, b = sp.sympify(a), sp.sympify(b)
+    if a == b:
+        return True
+    return is_zero(a.doit() - b.doit())
+
+
+def is_zero(expr) -> bool:
+    """Whether sympy shows ``expr = 0`` (sums and integrals with equal ranges merged first)."""
+    expr = merge_limited(sp.sympify(expr))
+    if expr == 0:
+        return True
+    if expr.has(*_LIMITED):
+        # what is left differs in its ranges: only an evaluation could still make it vanish
+        expr = expr.doit()
+        expr = merge_limited(expr)
+        if expr == 0:
+            return True
+    try:
+        if sp.expand(expr) == 0 or sp.simplify(expr) == 0:
+            return True
+    except (TypeError, ValueError, NotImplementedError):  # sympy gives up on some mixed expressions
+        return False
+    if expr.has(*_LIMITED):
+        return False
+    return sp.expand(sp.powsimp(sp.expand_power_exp(expr), force=False)) == 0 or expr.equals(0) is True
+
+
+_DUMMIES: dict = {}
+
+
+def _canonical_index(position: int, variable: sp.Symbol) -> sp.Dummy:
+    """One dummy per (position, assumptions), so that sums over renamed indices compare equal."""
+    key = (position, tuple(sorted(variable.assumptions0.items())))
+    if key not in _DUMMIES:
+        _DUMMIES[key] = sp.Dummy(f"i{position}", **variable.assumptions0)
+    return _DUMMIES[key]
+
+
+def _canonical(limited):
+    """(type, limits with canonical indices) and the summand in those indices."""
+    body, limits, renaming = limited.function, [], {}
+    for position, (variable, *bounds) in enumerate(limited.limits):
+        dummy = _canonical_index(position, variable)
+        renaming[variable] = dummy
+        limits.append((dummy, *[sp.sympify(b).xreplace(renaming) for b in bounds]))
+    return (type(limited), tuple(limits)), body.xreplace(renaming)
+
+
+def flatten_sums(expr):
+    """Sums in a normal form: a sum of a sum is one sum over both indices, a sum of terms is a sum of sums.
+
+    >>> i, j = sp.symbols("i j", integer=True)
+    >>> x = sp.Function("x")
+    >>> flatten_sums(sp.Sum(2 * sp.Sum(x(i, j), (i, 0, 1)) + x(0, j), (j, 0, 1)))
+    Sum(2*x(i, j), (i, 0, 1), (j, 0, 1)) + Sum(x(0, j), (j, 0, 1))
+    """
+    if not isinstance(expr, sp.Basic) or not expr.has(sp.Sum):
+        return expr
+    if isinstance(expr, sp.Sum):
+        out = []
+        for term in sp.Add.make_args(sp.expand_mul(flatten_sums(expr.function))):
+            factors = sp.Mul.make_args(term)
+            inner = [f for f in factors if isinstance(f, sp.Sum)]
+            if len(inner) == 1:
+                coefficient = sp.Mul(*[f for f in factors if f is not inner[0]])
+                if not coefficient.free_symbols & set(inner[0].variables):
+                    out.append(sp.Sum(coefficient * inner[0].function, *inner[0].limits, *expr.limits))
+                    continue
+            out.append(sp.Sum(term, *expr.limits))
+        return sp.Add(*out)
+    if not expr.args:
+        return expr
+    return expr.func(*[flatten_sums(a) for a in expr.args])
+
+
+def merge_limited(expr):
+    """Merge sums (and integrals) over the same ranges into one, pulling constant factors inside.
+
+    The summands of each merged group are shown to cancel with :func:`is_zero`;
+    a group that does not cancel stays in the result.
+    """
+    expr = sp.expand_mul(flatten_sums(expr))
+    groups: dict = {}
+    rest = []
+    for term in sp.Add.make_args(expr):
+        factors = sp.Mul.make_args(term)
+        limited = [f for f in factors if isinstance(f, _LIMITED)]
+        if len(limited) != 1:
+            rest.append(term)
+            continue
+        inner = limited[0]
+        coefficient = sp.Mul(*[f for f in factors if f is not inner])
+        if coefficient.free_symbols & set(inner.variables):
+            rest.append(term)
+            continue
+        key, body = _canonical(inner)
+        groups.setdefault(key, []).append(coefficient * body)
+    for (kind, limits), bodies in groups.items():
+        total = sp.Add(*bodies)
+        if not is_zero(total):
+            rest.append(kind(total, *limits))
+    return sp.Add(*rest)
+
+
+# ---------------------------------------------------------------- conditions on ranges
+
+def _positive_shift(expr):
+    """Write positive integer symbols as 1 + (a non-negative one), so sympy sees that 2dr − 1 ≥ 0."""
+    shift = {}
+    for symbol in expr.free_symbols:
+        if symbol.is_integer and symbol.is_positive:
+            shift[symbol] = 1 + sp.Dummy(symbol.name, integer=True, nonnegative=True)
+    return sp.expand(expr.xreplace(shift))
+
+
+def _sign_known(value) -> bool:
+    value = sp.expand(value)
+    return value.is_nonnegative is True or _positive_shift(value).is_nonnegative is True
+
+
+def prove_nonnegative(expr, boxes: Sequence[Box] = ()) -> bool:
+    """Whether ``expr ≥ 0`` follows from the symbols' assumptions and the ranges ``boxes``.
+
+    A box on a linear form (``0 ≤ n − t ≤ N − 1``) is first turned into a box on a
+    fresh symbol; a one-sided box ``N ≥ 2dr + 1`` becomes ``N = 2dr + 1 + e``,
+    ``e ≥ 0``. ``expr`` must then be affine in each remaining boxed variable, whose
+    bounds must not involve the others: its minimum is at a vertex, and every
+    vertex value must be non-negative by the symbols' assumptions.
+
+    >>> n, r, N = sp.symbols("n r N", integer=True, positive=True)
+    >>> k = sp.Symbol("k", integer=True)
+    >>> prove_nonnegative(n + k, [(k, -r, r), (n, r, N - 1 - r)])
+    True
+    >>> prove_nonnegative(n + k - 1, [(k, -r, r), (n, r, N - 1 - r)])
+    False
+    """
+    expr = sp.sympify(expr)
+    pending = [tuple(sp.sympify(v) for v in box) for box in boxes]
+    finite = []
+    while pending:
+        form, low, high = pending.pop(0)
+        if not isinstance(form, sp.Symbol):
+            boxed = {f for f, _, _ in pending + finite if isinstance(f, sp.Symbol)}
+            # solve for a symbol no other box constrains, so their boxes stay boxes on symbols
+            candidates = sorted(form.free_symbols, key=lambda s: (s in boxed, str(s)))
+            symbol = next((s for s in candidates if sp.diff(form, s) in (1, -1)), None)
+            if symbol is None:
+                return False
+            fresh = sp.Dummy("b", integer=bool(form.is_integer), real=True)
+            solved = sp.solve(sp.Eq(form, fresh), symbol)
+            if len(solved) != 1:
+                return False
+            replace = {symbol: solved[0]}
+            expr = expr.xreplace(replace)
+            pending = [tuple(sp.expand(v.xreplace(replace)) for v in box) for box in pending]
+            finite = [tuple(sp.expand(v.xreplace(replace)) for v in box) for box in finite]
+            form = fresh
+        if low == -sp.oo and high == sp.oo:
+            continue
+        if high == sp.oo or low == -sp.oo:
+            slack = sp.Dummy("e", integer=bool(form.is_integer), nonnegative=True)
+            value = low + slack if high == sp.oo else high - slack
+            expr = sp.expand(expr.xreplace({form: value}))
+            pending = [tuple(sp.expand(v.xreplace({form: value})) for v in box) for box in pending]
+            finite = [tuple(sp.expand(v.xreplace({form: value})) for v in box) for box in finite]
+            continue
+        finite.append((form, low, high))
+    variables = [form for form, _, _ in finite]
+    for form, low, high in finite:
+        if (low.free_symbols | high.free_symbols) & set(variables):
+            return False
+        if sp.Poly(expr, form).degree() > 1 if expr.is_polynomial(form) else True:
+            return False
+    for corner in itertools.product(*[(low, high) for _, low, high in finite]):
+        if not _sign_known(expr.xreplace(dict(zip(variables, corner)))):
+            return False
+    return True
+
+
+def prove_condition(condition, boxes: Sequence[Box] = ()) -> bool:
+    """Whether a relation ``a ≤ b`` / ``a < b`` (integers) / ``a = b`` follows from ``boxes`` (see prove_nonnegative)."""
+    if condition is sp.true:
+        return True
+    if isinstance(condition, sp.And):
+        return all(prove_condition(c, boxes) for c in condition.args)
+    if isinstance(condition, sp.Eq):
+        return is_zero(condition.lhs - condition.rhs)
+    if isinstance(condition, (sp.LessThan, sp.GreaterThan)):
+        small, large = (condition.lhs, condition.rhs) if isinstance(condition, sp.LessThan) else (
+            condition.rhs, condition.lhs)
+        return prove_nonnegative(large - small, boxes)
+    if isinstance(condition, (sp.StrictLessThan, sp.StrictGreaterThan)):
+        small, large = (condition.lhs, condition.rhs) if isinstance(condition, sp.StrictLessThan) else (
+            condition.rhs, condition.lhs)
+        gap = large - small
+        return prove_nonnegative(gap - 1, boxes) if gap.is_integer else False
+    return False
+
+
+# ---------------------------------------------------------------- rewriting with a rule
+
+def rewrite(expr, pattern, template, variables: Sequence[sp.Symbol], *, conditions=(),
+            boxes: Sequence[Box] = (), extra: Callable | None = None):
+    """Replace every match of ``pattern`` (its ``variables`` universally quantified) by ``template``.
+
+    A match counts only where ``conditions`` (instantiated) follow from
+    ``boxes`` and the index ranges of the sums and integrals around it.
+    Returns ``(new expression, number of rewrites)``.
+
+    A matched variable may not take a value containing a symbol that the
+    pattern itself names (so ``x(m + N)`` does not match ``x(n)`` with
+    ``m = n − N``).
+    """
+    variables = [v for v in variables if isinstance(v, sp.Symbol)]  # functions are instantiated, not matched
+    named = (pattern.free_symbols - set(variables)) if isinstance(pattern, sp.Basic) else set()
+    wilds = {v: sp.Wild(f"w_{v.name}", exclude=sorted(named, key=str)) for v in variables}
+    pattern_w = pattern.xreplace(wilds)
+    template_w = template.xreplace(wilds)
+    conditions_w = [sp.sympify(c).xreplace(wilds) for c in conditions]
+    count = 0
+
+    def matched(node, context):
+        nonlocal count
+        found = node.match(pattern_w) if variables else ({} if node == pattern else None)
+        if found is None or any(w not in found for w in wilds.values()):
+            return node
+        if not all(prove_condition(c.xreplace(found), context) for c in conditions_w):
+            return node
+        count += 1
+        return template_w.xreplace(found)
+
+    def visit(node, context):
+        if extra is not None:
+            replaced = extra(node, context)
+            if replaced is not None:
+                nonlocal count
+                count += 1
+                return replaced
+        if isinstance(node, _LIMITED):
+            inner = list(context) + [(limit[0], limit[1], limit[2]) for limit in node.limits if len(limit) == 3]
+            function = visit(node.function, inner)
+            node = node if function == node.function else node.func(function, *node.limits)
+        elif node.args and not isinstance(node, (sp.Symbol, sp.Number)):
+            args = [visit(a, context) for a in node.args]
+            if any(a is not b for a, b in zip(args, node.args)):
+                node = node.func(*args)
+        return matched(node, context) if isinstance(node, sp.Basic) else node
+
+    if isinstance(expr, (list, tuple)):
+        return [visit(sp.sympify(e), list(boxes)) for e in expr], count
+    return visit(sp.sympify(expr), list(boxes)), count
+
+
+def reduce_powers(expr, base, period, value):
+    """Use ``base**period = value``: ``base**e = value**q · base**(e − q·period)`` for the integer q = coeff of period in e.
+
+    Returns ``(new expression, number of powers reduced)``.
+    """
+    count = 0
+
+    def visit(node, context):
+        nonlocal count
+        if isinstance(node, sp.Pow) and node.base == base:
+            exponent = sp.expand(node.exp)
+            if not exponent.is_polynomial(period):
+                return None
+            poly = sp.Poly(exponent, period)
+            if poly.degree() != 1:
+                return None
+            quotient = poly.coeff_monomial(period)
+            if quotient.is_integer is not True or quotient.has(period):
+                return None
+            count += 1
+            return value ** quotient * base ** sp.expand(exponent - quotient * period)
+        return None
+
+    new, _ = rewrite(expr, sp.Symbol("unused"), sp.Symbol("unused"), [], extra=visit)
+    return new, count
+
+
+def reduce_arguments(expr, function, period, argument=0):
+    """Use periodicity ``f(…, a + period, …) = f(…, a, …)``: reduce the argument by its integer multiple of ``period``.
+
+    Returns ``(new expression, number of applications reduced)``.
+    """
+    count = 0
+
+    def visit(node, context):
+        nonlocal count
+        if isinstance(node, sp.core.function.AppliedUndef) and node.func == function and len(node.args) > argument:
+            value = sp.expand(node.args[argument])
+            if not value.is_polynomial(period) or sp.Poly(value, period).degree() != 1:
+                return None
+            quotient = sp.Poly(value, period).coeff_monomial(period)
+            if quotient.is_integer is not True or quotient.has(period):
+                return None
+            count += 1
+            args = list(node.args)
+            args[argument] = sp.expand(value - quotient * period)
+            return node.func(*args)
+        return None
+
+    new, _ = rewrite(expr, sp.Symbol("unused"), sp.Symbol("unused"), [], extra=visit)
+    return new, count
