@@ -19,6 +19,10 @@ _LIMITED = (sp.Sum, sp.Integral)
 
 def as_list(value):
     """Lists, tuples and matrices as a flat list of entries; a single expression as itself."""
+    if getattr(value, "is_shown", False):  # a labelled value (see _core.Shown): compare what it stands for
+        value = value.value
+    if isinstance(value, sp.Tuple):
+        value = list(value)
     if isinstance(value, sp.MatrixBase):
         return list(value)
     if isinstance(value, (list, tuple)):
@@ -38,21 +42,31 @@ def equal(a, b) -> bool:
     False
     """
     a, b = as_list(a), as_list(b)
+    if isinstance(a, list) != isinstance(b, list):  # a notation for a matrix (or tuple) on one side
+        a, b = (as_list(b.doit()), a) if isinstance(a, list) else (as_list(a.doit()), b)
     if isinstance(a, list) or isinstance(b, list):
         return isinstance(a, list) and isinstance(b, list) and len(a) == len(b) and all(
             equal(u, v) for u, v in zip(a, b))
     a, b = sp.sympify(a), sp.sympify(b)
     if a == b:
         return True
+    # cheap first: most steps cancel term by term; evaluating an integral of an unknown function is slow
+    if is_zero(a - b, evaluate=False):
+        return True
     return is_zero(a.doit() - b.doit())
 
 
-def is_zero(expr) -> bool:
-    """Whether sympy shows ``expr = 0`` (sums and integrals with equal ranges merged first)."""
-    expr = merge_limited(sp.sympify(expr))
+def is_zero(expr, evaluate: bool = True) -> bool:
+    """Whether sympy shows ``expr = 0`` (sums and integrals with equal ranges merged first).
+
+    With ``evaluate`` false, sums and integrals left after merging are not evaluated (fast, may say False).
+    """
+    expr = merge_limited(pull_constants(flatten_sums(sp.sympify(expr))))
     if expr == 0:
         return True
     if expr.has(*_LIMITED):
+        if not evaluate:
+            return False
         # what is left differs in its ranges: only an evaluation could still make it vanish
         expr = expr.doit()
         expr = merge_limited(expr)
@@ -114,6 +128,22 @@ def flatten_sums(expr):
     if not expr.args:
         return expr
     return expr.func(*[flatten_sums(a) for a in expr.args])
+
+
+def pull_constants(expr):
+    """Factors that do not depend on a sum's (or an integral's) variables, moved in front of it."""
+    if not isinstance(expr, sp.Basic) or not expr.has(*_LIMITED):
+        return expr
+    if isinstance(expr, _LIMITED):
+        function = pull_constants(expr.function)
+        constant, rest = function.as_independent(*expr.variables, as_Add=False)
+        bounds = {b for limit in expr.limits for b in limit[1:]}
+        if constant != 1 and not any(sp.sympify(b).has(*expr.variables) for b in bounds):
+            return constant * expr.func(rest, *expr.limits)
+        return expr.func(function, *expr.limits)
+    if not expr.args:
+        return expr
+    return expr.func(*[pull_constants(a) for a in expr.args])
 
 
 def merge_limited(expr):
