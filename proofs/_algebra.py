@@ -61,7 +61,7 @@ def is_zero(expr, evaluate: bool = True) -> bool:
 
     With ``evaluate`` false, sums and integrals left after merging are not evaluated (fast, may say False).
     """
-    expr = merge_limited(pull_constants(flatten_sums(sp.sympify(expr))))
+    expr = merge_limited(canonical_dummies(pull_constants(flatten_sums(sp.sympify(expr)))))
     if expr == 0:
         return True
     if expr.has(*_LIMITED):
@@ -130,6 +130,22 @@ def flatten_sums(expr):
     return expr.func(*[flatten_sums(a) for a in expr.args])
 
 
+def canonical_dummies(expr, depth: int = 0):
+    """Rename the index of every sum and integral by its nesting depth and position (bound names do not matter)."""
+    if not isinstance(expr, sp.Basic) or not expr.has(*_LIMITED):
+        return expr
+    if isinstance(expr, _LIMITED):
+        renaming, limits = {}, []
+        for position, (variable, *bounds) in enumerate(expr.limits):
+            bounds = [sp.sympify(bound).xreplace(renaming) for bound in bounds]
+            renaming[variable] = _canonical_index(8 * depth + position, variable)
+            limits.append((renaming[variable], *bounds))
+        return expr.func(canonical_dummies(expr.function.xreplace(renaming), depth + 1), *limits)
+    if not expr.args:
+        return expr
+    return expr.func(*[canonical_dummies(arg, depth) for arg in expr.args])
+
+
 def pull_constants(expr):
     """Factors that do not depend on a sum's (or an integral's) variables, moved in front of it."""
     if not isinstance(expr, sp.Basic) or not expr.has(*_LIMITED):
@@ -186,19 +202,27 @@ def _positive_shift(expr):
     return sp.expand(expr.xreplace(shift))
 
 
-def _sign_known(value) -> bool:
+def _sign_known(value, gaps=()) -> bool:
+    """Whether ``value ≥ 0`` from the symbols' assumptions, possibly after setting aside one non-negative gap."""
     value = sp.expand(value)
-    return value.is_nonnegative is True or _positive_shift(value).is_nonnegative is True
+    for candidate in (value, *(sp.expand(value - gap) for gap in gaps)):
+        if candidate.is_nonnegative is True or _positive_shift(candidate).is_nonnegative is True:
+            return True
+    return False
 
 
-def prove_nonnegative(expr, boxes: Sequence[Box] = ()) -> bool:
+def prove_nonnegative(expr, boxes: Sequence = ()) -> bool:
     """Whether ``expr ≥ 0`` follows from the symbols' assumptions and the ranges ``boxes``.
 
-    A box on a linear form (``0 ≤ n − t ≤ N − 1``) is first turned into a box on a
-    fresh symbol; a one-sided box ``N ≥ 2dr + 1`` becomes ``N = 2dr + 1 + e``,
-    ``e ≥ 0``. ``expr`` must then be affine in each remaining boxed variable, whose
-    bounds must not involve the others: its minimum is at a vertex, and every
-    vertex value must be non-negative by the symbols' assumptions.
+    A box is ``(form, low, high)``, or ``(form, low, high, True)`` for a range a
+    claim states: a point satisfying the claim lies in it, so it is not empty and
+    ``high − low ≥ 0`` may be used (never for a sum's range, which sympy also
+    reads backwards). A box on a linear form (``0 ≤ n − t ≤ N − 1``) is first
+    turned into a box on a fresh symbol; a one-sided box ``N ≥ 2dr + 1`` becomes
+    ``N = 2dr + 1 + e``, ``e ≥ 0``. Then either the bounds are independent and
+    ``expr`` is affine in each variable, or the bounds use earlier variables and
+    ``expr`` is jointly affine: either way its minimum is at a vertex, and every
+    vertex value must be non-negative.
 
     >>> n, r, N = sp.symbols("n r N", integer=True, positive=True)
     >>> k = sp.Symbol("k", integer=True)
@@ -208,12 +232,19 @@ def prove_nonnegative(expr, boxes: Sequence[Box] = ()) -> bool:
     False
     """
     expr = sp.sympify(expr)
-    pending = [tuple(sp.sympify(v) for v in box) for box in boxes]
+    pending = [(*(sp.sympify(v) for v in box[:3]), len(box) > 3 and bool(box[3])) for box in boxes]
     finite = []
+
+    def substitute(replace):
+        nonlocal expr, pending, finite
+        expr = sp.expand(expr.xreplace(replace))
+        pending = [(*(sp.expand(v.xreplace(replace)) for v in box[:3]), box[3]) for box in pending]
+        finite = [(*(sp.expand(v.xreplace(replace)) for v in box[:3]), box[3]) for box in finite]
+
     while pending:
-        form, low, high = pending.pop(0)
+        form, low, high, stated = pending.pop(0)
         if not isinstance(form, sp.Symbol):
-            boxed = {f for f, _, _ in pending + finite if isinstance(f, sp.Symbol)}
+            boxed = {box[0] for box in pending + finite if isinstance(box[0], sp.Symbol)}
             # solve for a symbol no other box constrains, so their boxes stay boxes on symbols
             candidates = sorted(form.free_symbols, key=lambda s: (s in boxed, str(s)))
             symbol = next((s for s in candidates if sp.diff(form, s) in (1, -1)), None)
@@ -223,31 +254,39 @@ def prove_nonnegative(expr, boxes: Sequence[Box] = ()) -> bool:
             solved = sp.solve(sp.Eq(form, fresh), symbol)
             if len(solved) != 1:
                 return False
-            replace = {symbol: solved[0]}
-            expr = expr.xreplace(replace)
-            pending = [tuple(sp.expand(v.xreplace(replace)) for v in box) for box in pending]
-            finite = [tuple(sp.expand(v.xreplace(replace)) for v in box) for box in finite]
+            substitute({symbol: solved[0]})
             form = fresh
         if low == -sp.oo and high == sp.oo:
             continue
         if high == sp.oo or low == -sp.oo:
             slack = sp.Dummy("e", integer=bool(form.is_integer), nonnegative=True)
-            value = low + slack if high == sp.oo else high - slack
-            expr = sp.expand(expr.xreplace({form: value}))
-            pending = [tuple(sp.expand(v.xreplace({form: value})) for v in box) for box in pending]
-            finite = [tuple(sp.expand(v.xreplace({form: value})) for v in box) for box in finite]
+            substitute({form: low + slack if high == sp.oo else high - slack})
             continue
-        finite.append((form, low, high))
-    variables = [form for form, _, _ in finite]
-    for form, low, high in finite:
-        if (low.free_symbols | high.free_symbols) & set(variables):
+        finite.append((form, low, high, stated))
+    variables = [box[0] for box in finite]
+    gaps = [high - low for _, low, high, stated in finite if stated]
+    dependent = any((low.free_symbols | high.free_symbols) & set(variables) for _, low, high, _ in finite)
+    if not dependent:
+        # independent ranges: an expression affine in each variable takes its minimum at a corner
+        for form in variables:
+            if not expr.is_polynomial(form) or sp.Poly(expr, form).degree() > 1:
+                return False
+        corners = itertools.product(*[(low, high) for _, low, high, _ in finite])
+        return all(_sign_known(expr.xreplace(dict(zip(variables, corner))), gaps) for corner in corners)
+    # bounds that use earlier variables (0 ≤ r ≤ s − 1, r ≤ j ≤ s − 1): a jointly affine expression takes
+    # its minimum at a vertex, and every vertex is reached by choosing each bound in turn
+    if not expr.is_polynomial(*variables) or sp.Poly(expr, *variables).total_degree() > 1:
+        return False
+    for position, (_, low, high, _) in enumerate(finite):
+        if (low.free_symbols | high.free_symbols) & set(variables[position:]):
             return False
-        if sp.Poly(expr, form).degree() > 1 if expr.is_polynomial(form) else True:
+        if not all(b.is_polynomial(*variables) and sp.Poly(b, *variables).total_degree() <= 1 for b in (low, high)):
             return False
-    for corner in itertools.product(*[(low, high) for _, low, high in finite]):
-        if not _sign_known(expr.xreplace(dict(zip(variables, corner)))):
-            return False
-    return True
+    vertices = [{}]
+    for form, low, high, _ in finite:
+        vertices = [{**v, form: bound.xreplace(v)} for v in vertices for bound in (low, high)]
+    gaps = [gap for gap in gaps if not gap.free_symbols & set(variables)]
+    return all(_sign_known(expr.xreplace(v), gaps) for v in vertices)
 
 
 def prove_condition(condition, boxes: Sequence[Box] = ()) -> bool:
@@ -324,8 +363,26 @@ def rewrite(expr, pattern, template, variables: Sequence[sp.Symbol], *, conditio
     return visit(sp.sympify(expr), list(boxes)), count
 
 
+def _quotient(value, period):
+    """The integer q with ``value = q·period + rest``, ``rest`` free of the period's symbol; None when there is none.
+
+    ``period`` is a symbol or a monomial such as ``s·M``: the multiple is read off
+    whichever of its symbols gives an integer quotient free of the period's symbols.
+    """
+    value = sp.expand(value)
+    period = sp.sympify(period)
+    for symbol in sorted(period.free_symbols, key=str):
+        rest_of_period = sp.cancel(period / symbol)
+        if rest_of_period.has(symbol) or not value.is_polynomial(symbol) or sp.Poly(value, symbol).degree() != 1:
+            continue
+        quotient = sp.cancel(sp.Poly(value, symbol).coeff_monomial(symbol) / rest_of_period)
+        if quotient.is_integer is True and not quotient.has(*period.free_symbols):
+            return quotient
+    return None
+
+
 def reduce_powers(expr, base, period, value):
-    """Use ``base**period = value``: ``base**e = value**q · base**(e − q·period)`` for the integer q = coeff of period in e.
+    """Use ``base**period = value``: ``base**e = value**q · base**(e − q·period)`` for the integer q in e.
 
     Returns ``(new expression, number of powers reduced)``.
     """
@@ -334,17 +391,11 @@ def reduce_powers(expr, base, period, value):
     def visit(node, context):
         nonlocal count
         if isinstance(node, sp.Pow) and node.base == base:
-            exponent = sp.expand(node.exp)
-            if not exponent.is_polynomial(period):
-                return None
-            poly = sp.Poly(exponent, period)
-            if poly.degree() != 1:
-                return None
-            quotient = poly.coeff_monomial(period)
-            if quotient.is_integer is not True or quotient.has(period):
+            quotient = _quotient(node.exp, period)
+            if quotient is None or quotient == 0:
                 return None
             count += 1
-            return value ** quotient * base ** sp.expand(exponent - quotient * period)
+            return value ** quotient * base ** sp.expand(node.exp - quotient * period)
         return None
 
     new, _ = rewrite(expr, sp.Symbol("unused"), sp.Symbol("unused"), [], extra=visit)
@@ -361,15 +412,12 @@ def reduce_arguments(expr, function, period, argument=0):
     def visit(node, context):
         nonlocal count
         if isinstance(node, sp.core.function.AppliedUndef) and node.func == function and len(node.args) > argument:
-            value = sp.expand(node.args[argument])
-            if not value.is_polynomial(period) or sp.Poly(value, period).degree() != 1:
-                return None
-            quotient = sp.Poly(value, period).coeff_monomial(period)
-            if quotient.is_integer is not True or quotient.has(period):
+            quotient = _quotient(node.args[argument], period)
+            if quotient is None or quotient == 0:
                 return None
             count += 1
             args = list(node.args)
-            args[argument] = sp.expand(value - quotient * period)
+            args[argument] = sp.expand(node.args[argument] - quotient * period)
             return node.func(*args)
         return None
 

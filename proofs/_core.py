@@ -234,7 +234,8 @@ class Between:
     high: sp.Expr = sp.oo
 
     def box(self):
-        return (sp.sympify(self.expr), sp.sympify(self.low), sp.sympify(self.high))
+        """The range as a stated box for the condition prover (a point of the claim lies in it)."""
+        return (sp.sympify(self.expr), sp.sympify(self.low), sp.sympify(self.high), True)
 
     def latex(self) -> str:
         if self.high == sp.oo:
@@ -1137,7 +1138,7 @@ def _check_witness(claim, values, lhs, rhs):
                 if getattr(sp.sympify(value), f"is_{fact}", None) is not holds:
                     return f"the witness {key} = {value} is not {fact if holds else 'not ' + fact}"
     for condition in claim.conditions:
-        expr, low, high = (instantiate(sp.sympify(v), values) for v in condition.box())
+        expr, low, high = (instantiate(sp.sympify(v), values) for v in condition.box()[:3])
         if not (bool(low <= expr) and (high == sp.oo or bool(expr <= high))):
             return f"the witness violates {condition.latex()}"
     for hypothesis in claim.hypotheses:
