@@ -37,6 +37,7 @@ from ._core import (
     Reindex,
     RootOfUnity,
     Rule,
+    Shown,
     Split,
     Step,
     Substitute,
@@ -95,16 +96,30 @@ def theorems() -> tuple[Theorem, ...]:
     return tuple(built)
 
 
-def rendered_documents(selected=None) -> dict[str, str]:
+def scope_summary(theorem: Theorem) -> str:
+    """'general', 'instances', or 'general, (c) on instances': how much of the statement is proved in general.
+
+    >>> scope_summary(theorems()[2])
+    'general, (c) on instances'
+    """
+    on_instances = [claim.label for claim in theorem.statement if not claim.general]
+    if not on_instances:
+        return "general"
+    if len(on_instances) == len(theorem.statement):
+        return "instances"
+    return f"general, {', '.join(on_instances)} on instances"
+
+
+def rendered_documents(selected=None, verdicts=None) -> dict[str, str]:
     """``{file name: Markdown}`` for the theorems (all by default), the index and the notation page.
 
-    Every theorem is checked on the way; a failed check is rendered as such.
+    Every theorem is checked on the way (unless its ``verdicts`` are given); a failed check is rendered as such.
 
     >>> sorted(rendered_documents([theorems()[2]]))
     ['03-stride.md', 'README.md', 'notation.md']
     """
     chosen = theorems() if selected is None else tuple(selected)
-    verdicts = [check(theorem) for theorem in chosen]
+    verdicts = [check(theorem) for theorem in chosen] if verdicts is None else list(verdicts)
     documents = {f"{t.number:02d}-{t.name}.md": render(t, v) for t, v in zip(chosen, verdicts)}
     documents["README.md"] = index(chosen, verdicts)
     documents["notation.md"] = NOTATION
@@ -113,10 +128,10 @@ def rendered_documents(selected=None) -> dict[str, str]:
 
 __all__ = [
     # theorems and the checker
-    "THEOREM_NAMES", "theorems", "check", "Verdict", "render", "rendered_documents",
+    "THEOREM_NAMES", "theorems", "check", "Verdict", "render", "rendered_documents", "scope_summary",
     # what a theorem is made of
     "Theorem", "Claim", "Rule", "Periodic", "RootOfUnity", "Between", "Param", "Twin", "Chain", "Instances",
-    "Step", "derive", "notation", "Maximum", "MaxOf", "instantiate",
+    "Step", "derive", "notation", "Maximum", "MaxOf", "Shown", "instantiate",
     # moves
     "Algebra", "Unfold", "Fold", "Use", "Reindex", "Split", "Merge", "Polyphase", "Swap", "Substitute",
     "Bound", "Instance", "UpperBound", "Antisymmetry", "AbsoluteBound", "Witness",

@@ -14,7 +14,7 @@ import sys
 import time
 from pathlib import Path
 
-from . import check, rendered_documents, theorems
+from . import check, rendered_documents, scope_summary, theorems
 
 PACKAGE = Path(__file__).resolve().parent
 
@@ -43,7 +43,7 @@ def main(argv=None) -> int:
         verdict = check(theorem)
         verdicts.append(verdict)
         steps += verdict.steps
-        scope = "general" if theorem.general else "instances"
+        scope = scope_summary(theorem)
         if verdict.ok:
             print(f"ok   Theorem {theorem.number:2d} ({scope}): {verdict.steps} steps"
                   + (f", {verdict.cases} cases" if verdict.cases else ""))
@@ -57,7 +57,7 @@ def main(argv=None) -> int:
     if folder is None:
         print("installed package: checked only (pass --out DIR to write the documents)")
     else:
-        documents = rendered_documents()
+        documents = rendered_documents(verdicts=verdicts)
         stale = stale_documents(documents, folder)
         if args.check:
             if stale:

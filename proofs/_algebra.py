@@ -61,7 +61,7 @@ def is_zero(expr, evaluate: bool = True) -> bool:
 
     With ``evaluate`` false, sums and integrals left after merging are not evaluated (fast, may say False).
     """
-    expr = merge_limited(canonical_dummies(pull_constants(flatten_sums(sp.sympify(expr)))))
+    expr = merge_limited(canonical_dummies(pull_constants(flatten_sums(unroll_short_ranges(sp.sympify(expr))))))
     if expr == 0:
         return True
     if expr.has(*_LIMITED):
@@ -128,6 +128,26 @@ def flatten_sums(expr):
     if not expr.args:
         return expr
     return expr.func(*[flatten_sums(a) for a in expr.args])
+
+
+def unroll_short_ranges(expr, longest: int = 16):
+    """Write a sum over a short numeric range (``j = 0, 1``) as its terms; other ranges stay."""
+    if not isinstance(expr, sp.Basic) or not expr.has(sp.Sum):
+        return expr
+    if not expr.args:
+        return expr
+    expr = expr.func(*[unroll_short_ranges(arg, longest) for arg in expr.args])
+    if not isinstance(expr, sp.Sum):
+        return expr
+    for position, (variable, low, high) in enumerate(expr.limits):
+        if low.is_Integer and high.is_Integer and 0 <= high - low < longest:
+            others = [limit for i, limit in enumerate(expr.limits) if i != position]
+            if any(sp.sympify(b).has(variable) for limit in others for b in limit[1:]):
+                continue
+            terms = [expr.function.xreplace({variable: value}) for value in range(int(low), int(high) + 1)]
+            body = sp.Add(*terms)
+            return unroll_short_ranges(sp.Sum(body, *others) if others else body, longest)
+    return expr
 
 
 def canonical_dummies(expr, depth: int = 0):
@@ -282,11 +302,52 @@ def prove_nonnegative(expr, boxes: Sequence = ()) -> bool:
             return False
         if not all(b.is_polynomial(*variables) and sp.Poly(b, *variables).total_degree() <= 1 for b in (low, high)):
             return False
+    finite = _skip_empty_ranges(finite)
+    if finite is None:
+        return False
+    gaps = [high - low for _, low, high, stated in finite if stated]
     vertices = [{}]
     for form, low, high, _ in finite:
         vertices = [{**v, form: bound.xreplace(v)} for v in vertices for bound in (low, high)]
     gaps = [gap for gap in gaps if not gap.free_symbols & set(variables)]
     return all(_sign_known(expr.xreplace(v), gaps) for v in vertices)
+
+
+def _skip_empty_ranges(finite):
+    """Narrow an earlier variable's range to where a later sum's range is not empty.
+
+    A sum over ``0 … i − r − 1`` has no terms when ``i = r``: nothing needs to hold
+    there, but the vertex ``(i, j) = (r, 0)`` would be checked. When the range's
+    length is affine in one earlier integer variable with a ±1 coefficient and is
+    never below −1 (an empty sum, never one sympy reads backwards), the earlier
+    range is cut to the values where the sum has terms.
+    """
+    finite = list(finite)
+    variables = [box[0] for box in finite]
+    for index, (form, low, high, stated) in enumerate(finite):
+        if stated:
+            continue  # a stated range holds a point of the claim: never empty
+        earlier = (low.free_symbols | high.free_symbols) & set(variables[:index])
+        if len(earlier) != 1:
+            continue
+        variable = earlier.pop()
+        width = sp.expand(high - low)
+        if not variable.is_integer or not width.is_polynomial(variable) or sp.Poly(width, variable).degree() != 1:
+            continue
+        slope = sp.Poly(width, variable).coeff_monomial(variable)
+        if slope not in (1, -1):
+            continue
+        position = variables.index(variable)
+        outer = finite[:position + 1]
+        if not prove_nonnegative(width + 1, outer):
+            return None  # the sum may be read backwards: keep every vertex (the caller fails safely)
+        threshold = sp.expand(variable - width / slope)  # where the width is 0
+        v, v_low, v_high, v_stated = finite[position]
+        if slope == 1 and _sign_known(threshold - v_low):
+            finite[position] = (v, threshold, v_high, v_stated)
+        elif slope == -1 and _sign_known(v_high - threshold):
+            finite[position] = (v, v_low, threshold, v_stated)
+    return finite
 
 
 def prove_condition(condition, boxes: Sequence[Box] = ()) -> bool:
@@ -411,7 +472,7 @@ def reduce_arguments(expr, function, period, argument=0):
 
     def visit(node, context):
         nonlocal count
-        if isinstance(node, sp.core.function.AppliedUndef) and node.func == function and len(node.args) > argument:
+        if isinstance(node, sp.Function) and node.func == function and len(node.args) > argument:
             quotient = _quotient(node.args[argument], period)
             if quotient is None or quotient == 0:
                 return None

@@ -398,14 +398,19 @@ class Reindex:
 
 @dataclass(frozen=True)
 class Split:
-    """Split a sum over ``variable`` at ``at``: ``a … b`` into ``a … at−1`` and ``at … b`` (needs ``a ≤ at ≤ b+1``)."""
+    """Split a sum over ``variable`` at ``at``: ``a … b`` into ``a … at−1`` and ``at … b`` (needs ``a ≤ at ≤ b+1``).
+
+    ``start`` (optional) picks the sum whose range starts there.
+    """
 
     variable: sp.Symbol
     at: sp.Expr
+    start: object = None
     relation = "="
 
     def describe(self) -> str:
-        return f"split the range of ${sp.latex(self.variable)}$ at ${sp.latex(self.at)}$"
+        which = "" if self.start is None else f" (the sum from ${sp.latex(self.start)}$)"
+        return f"split the range of ${sp.latex(self.variable)}$ at ${sp.latex(self.at)}${which}"
 
 
 @dataclass(frozen=True)
@@ -962,6 +967,8 @@ def _check_move(theorem, claim, step, proved):
                 return None
             position = node.variables.index(move.variable)
             variable, low, high = node.limits[position]
+            if move.start is not None and not _same(low, move.start):
+                return None
             if not prove_condition(sp.And(low <= move.at, move.at <= high + 1), boxes + list(context)):
                 problems.append(f"cannot show {sp.latex(low)} ≤ {sp.latex(move.at)} ≤ {sp.latex(high + 1)}")
                 return None

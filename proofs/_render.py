@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import sympy as sp
 
 from ._core import (
@@ -28,7 +30,7 @@ def scope_text(claim: Claim) -> str:
 
 
 def claim_sentence(claim: Claim) -> str:
-    """The claim's text with its formula and scope filled in, then its hypotheses and conditions."""
+    """The claim's text with its formula and scope filled in, then its conditions and hypotheses."""
     text = claim.text.replace("{formula}", f"${claim.formula()}$" if claim.lhs is not None else "")
     text = text.replace("{scope}", scope_text(claim) if claim.scope else "")
     extra = []
@@ -37,8 +39,14 @@ def claim_sentence(claim: Claim) -> str:
     if claim.hypotheses:
         extra.append("assuming " + "; ".join(f"{h.name} (${h.latex()}$)" for h in claim.hypotheses))
     if extra:
-        text += " — " + "; ".join(extra) + "."
+        text = text.rstrip(".") + " — " + "; ".join(extra) + "."
     return text
+
+
+def _sections(doc: str) -> dict[str, str]:
+    """The prose's paragraphs keyed by their bold heading ("Why it matters", "Proof in words", …), in order."""
+    parts = re.split(r"\*\*([^*]+?)\.\*\*", doc)
+    return {heading.strip(): body.strip() for heading, body in zip(parts[1::2], parts[2::2])}
 
 
 def render(theorem: Theorem, verdict: Verdict) -> str:
@@ -59,8 +67,12 @@ def render(theorem: Theorem, verdict: Verdict) -> str:
     for claim in theorem.statement:
         lines += [f"- **{claim.label}** {claim_sentence(claim)}"]
     lines += [""]
-    body = theorem.doc.strip()[len(theorem.title):].strip()
-    lines += [body, "", "## Checked derivation", "",
+    # the statement, then the proof in words, then why it matters and the references
+    sections = _sections(theorem.doc.strip()[len(theorem.title):])
+    order = ["Proof in words"] + [heading for heading in sections if heading != "Proof in words"]
+    for heading in order:
+        lines += [f"**{heading}.** {sections[heading]}", ""]
+    lines += ["## Checked derivation", "",
               "Symbols and conventions are on the [notation page](notation.md). Each step names its move; the "
               "checker carries the move out itself and compares the result with the step's right side.", ""]
     lines += _declarations(theorem)
@@ -88,7 +100,7 @@ def _declarations(theorem):
 
 def _part(part):
     claim = part.claim
-    title = f"### {claim.label}" + (" (lemma)" if claim.lemma else "")
+    title = f"### {claim.label}"
     lines = [title, ""]
     if part.text:
         lines += [part.text.strip(), ""]
@@ -130,10 +142,13 @@ def _instances(part):
     lhs, rhs = part.build(**{str(k): v for k, v in shown.items()})
     at = ", ".join(f"{sp.latex(k)} = {v}" for k, v in shown.items())
     lines = [f"The case ${at}$, one of the {len(cases(part.params))} checked:", "", "$$",
-             f"{latex(lhs)} {_RELATION[claim.relation]} {latex(rhs)}", "$$", "",
-             f"✔ every case of {', '.join(f'${p.latex()}$' for p in part.params)} checked by sympy"
-             + (" (each with a witness)" if claim.relation == "!=" else "") + ".", ""]
-    return lines
+             f"{latex(lhs)} {_RELATION[claim.relation]} {latex(rhs)}", "$$", ""]
+    if part.witness is not None:
+        values = part.witness(**{str(k): v for k, v in shown.items()})
+        lines += ["with the witness $" + ", ".join(f"{sp.latex(k)} = {sp.latex(v)}" for k, v in values) + "$.", ""]
+    ranges = ", ".join(f"${p.latex()}$" for p in part.params)
+    witnessed = " (each with a witness)" if claim.relation == "!=" else ""
+    return lines + [f"✔ every case of {ranges} checked by sympy{witnessed}.", ""]
 
 
 def index(theorems, verdicts) -> str:
@@ -145,13 +160,13 @@ def index(theorems, verdicts) -> str:
              "| # | theorem | proved | checked |", "|---|---|---|---|"]
     for theorem, verdict in zip(theorems, verdicts):
         name = f"{theorem.number:02d}-{theorem.name}.md"
-        if theorem.general:
+        on_instances = [c.label for c in theorem.statement if not c.general]
+        if not on_instances:
             kind = "in general"
-        elif any(c.general for c in theorem.statement):
-            partial = ", ".join(c.label for c in theorem.statement if not c.general)
-            kind = f"in general, except {partial} (instances)"
+        elif len(on_instances) < len(theorem.statement):
+            kind = f"in general, except {', '.join(on_instances)}: verified on instances"
         else:
-            kind = "on instances only"
+            kind = "verified on instances only"
         status = (f"{verdict.steps} steps" + (f", {verdict.cases} cases" if verdict.cases else "")
                   if verdict.ok else "**FAILED**")
         lines.append(f"| {theorem.number} | [{theorem.title}]({name}) | {kind} | {status} |")

@@ -57,7 +57,7 @@ def theorem() -> Theorem:
                       sp.Integral(a ** sigma * f(a * x) * x ** (s - 1), (x, 0, oo)), "definition", (s,),
                       text="The scaling $f \\mapsto a^{\\sigma} f(a\\,\\cdot)$ keeps $\\int |f(x)|\\,x^{\\sigma-1}dx$.")
     a_claim = Claim("(a)", "For a positive scale $a$ and every $s$ in the strip where the integral defining "
-                           "$\\mathcal{{M}}[f](s)$ converges — the same strip for $f(a\\,\\cdot)$: {formula}.",
+                           "$\\mathcal{M}[f](s)$ converges — the same strip for $f(a\\,\\cdot)$: {formula}.",
                     Scaled(s), a ** (-s) * Mellin(s), variables=(s,))
     substituted = sp.Integral(f(u) * (u / a) ** (s - 1) / a, (u, 0, oo))
     pulled = a ** (-s) * sp.Integral(f(u) * u ** (s - 1), (u, 0, oo))

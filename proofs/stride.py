@@ -73,7 +73,7 @@ def theorem() -> Theorem:
     shifted_strided = Rule("the shifted strided correlation", ShiftedStrided(n), Corr(s * (n - t)), "definition",
                            (n,))
     b = Claim("(b)", "Hence a strided correlation $D_s(K \\star \\cdot)$ is equivariant to shifts in "
-                     "$s\\mathbb{{Z}}$, with output shift $t$ for input shift $st$: {formula}.",
+                     "$s\\mathbb{Z}$, with output shift $t$ for input shift $st$: {formula}.",
               StridedShifted(n), ShiftedStrided(n))
     steps_b = derive(
         StridedShifted(n),
