@@ -52,6 +52,7 @@ from ._core import (
     check,
     derive,
     instantiate,
+    latex,
     notation,
 )
 from ._notation import NOTATION
@@ -131,7 +132,7 @@ __all__ = [
     "THEOREM_NAMES", "theorems", "check", "Verdict", "render", "rendered_documents", "scope_summary",
     # what a theorem is made of
     "Theorem", "Claim", "Rule", "Periodic", "RootOfUnity", "Between", "Param", "Twin", "Chain", "Instances",
-    "Step", "derive", "notation", "Maximum", "MaxOf", "Shown", "instantiate",
+    "Step", "derive", "notation", "Maximum", "MaxOf", "Shown", "instantiate", "latex",
     # moves
     "Algebra", "Unfold", "Fold", "Use", "Reindex", "Split", "Merge", "Polyphase", "Swap", "Substitute",
     "Bound", "Instance", "UpperBound", "Antisymmetry", "AbsoluteBound", "Witness",

@@ -53,7 +53,23 @@ def equal(a, b) -> bool:
     # cheap first: most steps cancel term by term; evaluating an integral of an unknown function is slow
     if is_zero(a - b, evaluate=False):
         return True
-    return is_zero(a.doit() - b.doit())
+    return is_zero(evaluated(a) - evaluated(b))
+
+
+def _opaque(node) -> bool:
+    """A sum or integral of an unknown function: sympy cannot evaluate it, and trying is slow."""
+    return isinstance(node, _LIMITED) and bool(node.function.atoms(sp.core.function.AppliedUndef))
+
+
+def evaluated(expr):
+    """``doit()``, except on sums and integrals of unknown functions (only their insides are evaluated)."""
+    if not isinstance(expr, sp.Basic) or not expr.args:
+        return expr
+    if _opaque(expr):
+        return expr.func(evaluated(expr.function), *expr.limits)
+    if not any(_opaque(node) for node in sp.preorder_traversal(expr)):
+        return expr.doit()
+    return expr.func(*[evaluated(arg) for arg in expr.args])
 
 
 def is_zero(expr, evaluate: bool = True) -> bool:
@@ -68,18 +84,25 @@ def is_zero(expr, evaluate: bool = True) -> bool:
         if not evaluate:
             return False
         # what is left differs in its ranges: only an evaluation could still make it vanish
-        expr = expr.doit()
-        expr = merge_limited(expr)
+        expr = merge_limited(evaluated(expr))
         if expr == 0:
             return True
     try:
-        if sp.expand(expr) == 0 or sp.simplify(expr) == 0:
+        if sp.expand(expr) == 0:
+            return True
+        if any(_opaque(node) for node in sp.preorder_traversal(expr)):
+            return False  # unknown functions under sums or integrals with different ranges: not shown equal
+        if sp.simplify(expr) == 0:
             return True
     except (TypeError, ValueError, NotImplementedError):  # sympy gives up on some mixed expressions
         return False
     if expr.has(*_LIMITED):
         return False
-    return sp.expand(sp.powsimp(sp.expand_power_exp(expr), force=False)) == 0 or expr.equals(0) is True
+    if sp.expand(sp.powsimp(sp.expand_power_exp(expr), force=False)) == 0:
+        return True
+    # numeric probing (``equals``) only where there is nothing unknown to probe: it is slow and says nothing then
+    unknown = [f for f in expr.atoms(sp.Function) if not (type(f).__module__ or "").startswith("sympy.")]
+    return not unknown and expr.equals(0) is True
 
 
 _DUMMIES: dict = {}

@@ -140,7 +140,11 @@ def instantiate(expr, subs: Mapping | None):
 
 
 def latex(value) -> str:
-    """LaTeX of an expression, a matrix, or a list (as a tuple)."""
+    """LaTeX of an expression, a matrix, or a list (as a tuple): what a document shows.
+
+    >>> latex([sp.Symbol("a"), 2])
+    '\\left(a, 2\\right)'
+    """
     if isinstance(value, (list, tuple)):
         return r"\left(" + ", ".join(latex(v) for v in value) + r"\right)"
     return sp.latex(value)
@@ -614,9 +618,12 @@ class Twin:
     text: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Theorem:
     """A theorem: its prose (``doc``), its statement, its declarations and its proof."""
+
+    def __repr__(self) -> str:
+        return f"Theorem({self.number}, {self.name!r}: {self.title!r})"
 
     title: str
     doc: str
@@ -636,7 +643,7 @@ class Theorem:
 
 # ====================================================================== the checker
 
-@dataclass
+@dataclass(repr=False)
 class Verdict:
     """What the checker found: ``errors`` (empty when the proof proves the statement) and what it counted."""
 
@@ -648,6 +655,9 @@ class Verdict:
     @property
     def ok(self) -> bool:
         return not self.errors
+
+    def __repr__(self) -> str:
+        return f"Verdict({self.theorem!r}, ok={self.ok}, steps={self.steps}, errors={self.errors!r})"
 
 
 _RELATION_IN_MATH = re.compile(r"(?<![\\a-zA-Z])(=|<|>)|\\(le|ge|leq|geq|ne|neq|lt|gt|approx|equiv)(?![a-zA-Z])")
@@ -695,12 +705,11 @@ def check(theorem: Theorem, *, first_error: bool = False) -> Verdict:
         _check_statement(theorem, fail)
         proved: list[Claim] = []
         for part in theorem.parts:
-            if isinstance(part, Chain):
-                _check_chain(theorem, part, proved, verdict, fail)
-            elif isinstance(part, Instances):
-                _check_instances(part, verdict, fail)
-            else:
-                fail(f"unknown part {part!r}")
+            errors, steps, cases_run = _check_part(theorem, part, tuple(proved), first_error)
+            verdict.steps += steps
+            verdict.cases += cases_run
+            for error in errors:
+                fail(error)
             proved.append(part.claim)
     except _Stop:
         pass
@@ -709,6 +718,44 @@ def check(theorem: Theorem, *, first_error: bool = False) -> Verdict:
 
 class _Stop(Exception):
     pass
+
+
+#: results of parts already checked, keyed by the identity of everything the check reads (parts are frozen);
+#: the mutation tests change one part at a time and re-check the theorem
+_CHECKED: dict = {}
+
+
+def _check_part(theorem, part, proved, first_error=False):
+    """(errors, steps, cases) for one part; the same part in the same context is checked once.
+
+    With ``first_error`` the part's check stops at its first error (the mutation tests need only one).
+    """
+    key = (id(part), id(theorem.definitions), id(theorem.hypotheses), id(theorem.facts), tuple(map(id, proved)),
+           first_error)
+    cached = _CHECKED.get(key)
+    if cached is not None and cached[0] is part and cached[1] == (theorem.definitions, theorem.hypotheses,
+                                                                   theorem.facts, proved):
+        return cached[2]
+    probe = Verdict(theorem)
+    errors = []
+
+    def record(message):
+        errors.append(message)
+        if first_error:
+            raise _Stop
+
+    try:
+        if isinstance(part, Chain):
+            _check_chain(theorem, part, list(proved), probe, record)
+        elif isinstance(part, Instances):
+            _check_instances(part, probe, record)
+        else:
+            record(f"unknown part {part!r}")
+    except _Stop:
+        pass
+    result = (tuple(errors), probe.steps, probe.cases)
+    _CHECKED[key] = (part, (theorem.definitions, theorem.hypotheses, theorem.facts, proved), result)
+    return result
 
 
 def _check_prose(theorem, fail):
@@ -1139,11 +1186,16 @@ def _check_witness(claim, values, lhs, rhs):
     missing = [k for k in needed if k not in values]
     if missing:
         return f"the witness gives no value to {', '.join(sorted(str(m) for m in missing))}"
+    readable = ("integer", "positive", "nonnegative", "negative", "nonpositive", "real", "zero", "nonzero")
     for key, value in values.items():
         if isinstance(key, sp.Symbol):
-            for fact, holds in key.assumptions0.items():
+            facts = sorted(key.assumptions0.items(),
+                           key=lambda item: (readable.index(item[0]) if item[0] in readable else len(readable),
+                                             item[0]))
+            for fact, holds in facts:
                 if getattr(sp.sympify(value), f"is_{fact}", None) is not holds:
-                    return f"the witness {key} = {value} is not {fact if holds else 'not ' + fact}"
+                    wanted = fact if holds else f"not {fact}"
+                    return f"the witness {key} = {value} breaks the assumption that {key} is {wanted}"
     for condition in claim.conditions:
         expr, low, high = (instantiate(sp.sympify(v), values) for v in condition.box()[:3])
         if not (bool(low <= expr) and (high == sp.oo or bool(expr <= high))):
@@ -1173,11 +1225,18 @@ def _check_witness(claim, values, lhs, rhs):
     pairs = list(zip(left, right)) if isinstance(left, list) else [(left, right)]
     if isinstance(left, list) and len(left) != len(right):
         return None  # objects of different shapes differ
+    evaluated = []
     for a, b in pairs:
         a, b = sp.sympify(a).doit(), sp.sympify(b).doit()
-        if not (a.is_number and b.is_number):
-            return "at the witness the sides are not numbers"
-    if all(is_zero(sp.sympify(a).doit() - sp.sympify(b).doit()) for a, b in pairs):
+        for side in (a, b):
+            # a number, not an unevaluated notation or unknown function at numeric arguments, and finite
+            unknown = [f for f in side.atoms(sp.Function) if not (type(f).__module__ or "").startswith("sympy.")]
+            if side.free_symbols or unknown or side.has(sp.Integral, sp.Sum):
+                return "at the witness the sides are not numbers (unfold every notation before a witness)"
+            if side.has(sp.oo, -sp.oo, sp.zoo, sp.nan) or not side.is_number or side.is_finite is False:
+                return "at the witness a side is not a finite number"
+        evaluated.append((a, b))
+    if all(is_zero(a - b) for a, b in evaluated):
         return "at the witness the two sides are equal: no counterexample"
     return None
 
