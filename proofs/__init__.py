@@ -6,7 +6,6 @@ a proof whose every step names a move that the checker carries out itself.
 ``python -m proofs`` checks every theorem and writes the documents; start with
 Theorem 11 (equivariance versus invariance), then Theorems 1 and 3.
 
->>> from proofs import theorems, check
 >>> verdict = check(theorems()[2])     # Theorem 3: stride
 >>> verdict.ok, verdict.theorem.general
 (True, False)

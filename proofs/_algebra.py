@@ -26,8 +26,8 @@ def as_list(value):
     if isinstance(value, sp.MatrixBase):
         return list(value)
     if isinstance(value, (list, tuple)):
-        return [entry for item in value for entry in (as_list(item) if isinstance(item, (list, tuple, sp.MatrixBase))
-                                                        else [item])]
+        nested = (list, tuple, sp.MatrixBase)
+        return [entry for item in value for entry in (as_list(item) if isinstance(item, nested) else [item])]
     return value
 
 
@@ -374,7 +374,7 @@ def _skip_empty_ranges(finite):
 
 
 def prove_condition(condition, boxes: Sequence[Box] = ()) -> bool:
-    """Whether a relation ``a ≤ b`` / ``a < b`` (integers) / ``a = b`` follows from ``boxes`` (see prove_nonnegative)."""
+    """Whether ``a ≤ b``, ``a < b`` (integers) or ``a = b`` follows from ``boxes`` (see prove_nonnegative)."""
     if condition is sp.true:
         return True
     if isinstance(condition, sp.And):

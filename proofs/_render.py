@@ -7,13 +7,11 @@ import re
 import sympy as sp
 
 from ._core import (
-    Chain,
     Claim,
     Instances,
     Theorem,
     Verdict,
     Witness,
-    all_rules,
     cases,
     instantiate,
     latex,
@@ -50,7 +48,11 @@ def _sections(doc: str) -> dict[str, str]:
 
 
 def render(theorem: Theorem, verdict: Verdict) -> str:
-    """The Markdown document of one theorem."""
+    """The Markdown document of one theorem: statement, proof in words, checked derivation, numeric twin.
+
+    >>> render(theorems()[2], check(theorems()[2])).splitlines()[0]
+    '# Theorem 3 — Stride keeps translation equivariance only on the subgroup $s\\\\mathbb{Z}$.'
+    """
     lines = [f"# Theorem {theorem.number} — {theorem.title}", ""]
     if not verdict.ok:
         lines += ["> **This proof does not check.**", ""] + [f"> - {e}" for e in verdict.errors] + [""]

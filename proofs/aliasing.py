@@ -1,4 +1,4 @@
-r"""Subsampling folds the spectrum (aliasing); a low-pass filter before it (BlurPool) reduces the fold but does not remove it.
+r"""Subsampling folds the spectrum; a low-pass filter first (BlurPool) reduces the fold but does not remove it.
 
 **Why it matters.** This is the statement behind anti-aliased CNNs (Zhang,
 2019). Keeping every other sample of a signal of length $N = 2M$ adds the upper
@@ -49,13 +49,18 @@ omega = sp.Symbol("omega")
 x = sp.Function("x")
 
 TWIN = Twin(
-    test="tests/proofs/test_twins.py::test_subsampling_aliases_and_blurpool_only_reduces_it",
-    text="The twin checks with `torch.fft` on random signals that the spectrum of the even samples is "
+    test="tests/proofs/test_proof_twins.py::test_subsampling_aliases_and_blurpool_only_reduces_it",
+    text="The twin checks with `torch.fft` on a random signal that the spectrum of the even samples is "
          "$(\\hat x[k] + \\hat x[k + M])/2$ and that of the odd samples $\\omega^{-k}(\\hat x[k] - \\hat x[k + M])/2$; "
-         "that for a band-limited signal (upper half of the spectrum zeroed) both have equal magnitudes; and, "
-         "with `models.BlurPool` in circular mode, that a one-pixel shift changes the output less than plain "
-         "subsampling does on average but not by zero (the props engine finds the violation).",
+         "that for a band-limited signal (the folded half of the spectrum zeroed) both have equal magnitudes; and, "
+         "with `models.BlurPool` in circular mode, that the relative change of the output under a one-pixel shift "
+         "(the smallest over output shifts) is smaller than for plain subsampling but not zero.",
 )
+
+
+EVEN_TERMS = "$1 + (-1)^{2m + j}$ is $2$ for $j = 0$, $0$ for $j = 1$"
+ODD_TERMS = ("$1 - (-1)^{2m + j}$ is $0$ for $j = 0$, $2$ for $j = 1$; "
+             "$\\omega^{-k}\\omega^{k(2m+1)} = \\omega^{2km}$")
 
 
 def _blur(values):
@@ -99,8 +104,7 @@ def theorem() -> Theorem:
             (signed, Use(half), "$\\omega^{(k + M)n} = \\omega^{kn}(\\omega^{M})^n$"),
             (combined, Algebra()),
             (split, Polyphase(n, 2, j, m), "even ($j = 0$) and odd ($j = 1$) samples"),
-            (kept, Algebra(), "$1 + (-1)^{2m + j}$ is $2$ for $j = 0$, $0$ for $j = 1$" if sign == 1
-             else "$1 - (-1)^{2m + j}$ is $0$ for $j = 0$, $2$ for $j = 1$; $\\omega^{-k}\\omega^{k(2m+1)} = \\omega^{2km}$"),
+            (kept, Algebra(), EVEN_TERMS if sign == 1 else ODD_TERMS),
             (target(k), Fold(even if sign == 1 else odd)),
         ))
     a_claim = Claim("(a)", "Keeping the even samples averages the spectrum with its copy shifted by half the band: "

@@ -46,7 +46,7 @@ phi, x, G, P = sp.Function("phi"), sp.Function("x"), sp.Function("g"), sp.Functi
 oo = sp.oo
 
 TWIN = Twin(
-    test="tests/proofs/test_twins.py::test_gaussian_smoothing_moves_by_at_most_the_bound_and_the_bound_halves",
+    test="tests/proofs/test_proof_twins.py::test_gaussian_smoothing_moves_by_at_most_the_bound_and_the_bound_halves",
     text="The twin smooths random bounded float64 signals with sampled Gaussians of widths $\\sigma 2^J$, "
          "$J = 0, \\dots, 3$, shifts the signal by several $t$, and checks that the largest change of the output "
          "stays below $|t|\\,\\sqrt{2/\\pi}/(\\sigma 2^J)\\,\\|x\\|_\\infty$ (plus a small discretisation "

@@ -29,7 +29,7 @@ N = sp.Symbol("N", integer=True, positive=True)
 c, x = sp.Function("c"), sp.Function("x")
 
 TWIN = Twin(
-    test="tests/proofs/test_twins.py::test_circulant_layers_commute_with_the_shift_and_dense_ones_do_not",
+    test="tests/proofs/test_proof_twins.py::test_circulant_layers_commute_with_the_shift_and_dense_ones_do_not",
     text="The twin builds `models.CirculantLinear` (a dense layer whose weight is circulant) and checks with the "
          "props engine that it commutes with every circular shift of random integer signals, and that its "
          "weight equals the `torch.roll` of its first column. Its negative half builds `models.DenseLinear` "

@@ -51,7 +51,7 @@ omega = sp.Symbol("omega")
 c = sp.Function("c")
 
 TWIN = Twin(
-    test="tests/proofs/test_twins.py::test_the_dft_diagonalises_circulant_layers",
+    test="tests/proofs/test_proof_twins.py::test_the_dft_diagonalises_circulant_layers",
     text="The twin takes the weight matrix of `models.CirculantLinear` and of random circulant matrices, "
          "conjugates it with the DFT matrix built from `torch.fft.fft` of the identity, and checks in float64 "
          "that the result is diagonal with diagonal `torch.fft.fft(first column)`, and that each Fourier vector "

@@ -29,7 +29,7 @@ K, x = sp.Function("K"), sp.Function("x")
 oo = sp.oo
 
 TWIN = Twin(
-    test="tests/proofs/test_twins.py::test_circular_correlation_commutes_with_every_circular_shift",
+    test="tests/proofs/test_proof_twins.py::test_circular_correlation_commutes_with_every_circular_shift",
     text="The twin draws a random integer-valued image and a `torch.nn.Conv2d` with circular padding and integer "
          "weights (exact arithmetic, so equality is bitwise), and checks with the props engine that the layer "
          "commutes with every circular shift of the image — the whole orbit, not a sample. Its negative half "

@@ -55,7 +55,7 @@ u, v, a, xi = sp.symbols("u v a xi", real=True)
 f = sp.Function("f")
 
 TWIN = Twin(
-    test="tests/proofs/test_twins.py::test_dft_of_a_circular_shift_is_a_phase_ramp",
+    test="tests/proofs/test_proof_twins.py::test_dft_of_a_circular_shift_is_a_phase_ramp",
     text="The twin takes random float64 signals and images of several sizes, rolls them by every shift with "
          "`torch.roll`, and compares `torch.fft.fft`/`fft2` of the rolled signal with the phase "
          "$e^{-2\\pi i kt/N}$ times the original spectrum, and the magnitudes with each other, to a tolerance of "

@@ -53,7 +53,7 @@ N = sp.Symbol("N", integer=True, positive=True)
 x, y = sp.Function("x"), sp.Function("y")
 
 TWIN = Twin(
-    test="tests/proofs/test_twins.py::test_equivariant_then_invariant_is_invariant_and_equivariant_alone_is_not",
+    test="tests/proofs/test_proof_twins.py::test_equivariant_then_invariant_is_invariant_and_equivariant_alone_is_not",
     text="The twin checks with the props engine, bitwise on integer images, that a circular convolution is "
          "equivariant but not invariant to circular shifts (the invariance check must find a violation), that "
          "convolution followed by global average pooling is invariant to every circular shift, and that the "
@@ -91,7 +91,6 @@ def theorem() -> Theorem:
     shifted_broadcast = Rule("the shifted output", ShiftedBroadcast(p), Broadcast(p - t), "definition", (p,))
     periodic = Periodic("periodicity", x, N, text="A signal on ℤ/N is an N-periodic signal on ℤ.")
     in_range = Between(t, 0, N - 1)
-    rest = sp.Sum(x(m), (m, 0, N - 1 - t))
     invariant = Claim("Lemma 1", "The map is invariant: {formula}.", BroadcastShifted(p), Broadcast(p),
                       hypotheses=(periodic,), conditions=(in_range,), variables=(p,), lemma=True)
     steps_invariant = derive(

@@ -51,7 +51,7 @@ X, xs, y = sp.Symbol("X"), sp.Symbol("x"), sp.Symbol("y", real=True)
 f, x = sp.Function("f"), sp.Function("x")
 
 TWIN = Twin(
-    test="tests/proofs/test_twins.py::test_orbit_averaging_is_invariant_and_augmentation_is_a_variance_penalty",
+    test="tests/proofs/test_proof_twins.py::test_orbit_averaging_is_invariant_and_augmentation_is_a_variance_penalty",
     text="The twin wraps a random, non-invariant small CNN in an average over all circular shifts of its input "
          "and checks with the props engine that the wrapped model is invariant to every circular shift (float "
          "tolerance model), while the model itself is not. It also evaluates the augmented squared loss over "

@@ -50,7 +50,7 @@ N, p, s = sp.symbols("N p s", integer=True, positive=True)
 x, a, b, F, G = sp.Function("x"), sp.Function("a"), sp.Function("b"), sp.Function("f"), sp.Function("g")
 
 TWIN = Twin(
-    test="tests/proofs/test_twins.py::test_lp_pooling_invariance_equivariance_and_bound",
+    test="tests/proofs/test_proof_twins.py::test_lp_pooling_invariance_equivariance_and_bound",
     text="The twin uses `models.GlobalPool(\"lp\")` and `models.Pool(\"lp\", 2)` with $p = 2, 3$ on random "
          "images: the props engine checks that the global pool is invariant to every circular shift and that "
          "the local pool is equivariant to shifts by multiples of 2 (`strided_action`), within the float "
@@ -129,6 +129,7 @@ def theorem() -> Theorem:
                      (F, G), relation="<=")
     negation = Rule("a norm ignores the sign", Norm(-F(i), i), Norm(F(i), i), "fact", (F,))
     A, B, D = Norm(a(i), i), Norm(b(i), i), Norm(a(i) - b(i), i)
+    difference = sp.Lambda(i, a(i) - b(i))
     triangle = Claim("Lemma 1", "Minkowski with $a = b + (a - b)$: {formula}.", A, B + D, "<=", lemma=True)
     one_side = Claim("Lemma 2", "{formula} for any two windows $a$ and $b$.", A - B, D, "<=", variables=(a, b),
                      lemma=True)
@@ -140,7 +141,7 @@ def theorem() -> Theorem:
         doc=__doc__,
         statement=(a_claim, b_claim, c_claim),
         parts=(Chain(a_claim, steps_a), Chain(b_claim, steps_b),
-               Chain(triangle, (Step(A, B + D, Bound((Instance(minkowski, ((F, b), (G, sp.Lambda(i, a(i) - b(i))))),))),)),
+               Chain(triangle, (Step(A, B + D, Bound((Instance(minkowski, ((F, b), (G, difference))),))),)),
                Chain(one_side, (Step(A - B, D, Bound((Instance(triangle),))),)),
                Chain(other_side, derive(B - A, (Norm(b(i) - a(i), i), Bound((Instance(one_side, ((a, b), (b, a))),))),
                                         (D, Use(negation, ((F, sp.Lambda(i, a(i) - b(i))),))))),

@@ -45,12 +45,12 @@ M, y = sp.symbols("M y", real=True)
 u, a, b, F = sp.Function("u"), sp.Function("a"), sp.Function("b"), sp.Function("f")
 
 TWIN = Twin(
-    test="tests/proofs/test_twins.py::test_max_pooling_window_invariance_and_non_expansiveness",
-    text="The twin draws (Hypothesis) images whose every $k \\times k$ window holds one peak that a circular "
-         "shift keeps inside the window and whose other values are smaller, and checks bitwise with the props "
-         "engine that `MaxPool2d(k)` is invariant to that shift. It also checks on random float images, shifts "
-         "and pool sizes that $\\|\\mathrm{pool}(S_t x) - \\mathrm{pool}(x)\\|_\\infty \\le \\|S_t x - x\\|_\\infty$, "
-         "and that a one-pixel shift of a generic image does change a 2×2 max-pooled output.",
+    test="tests/proofs/test_proof_twins.py::test_max_pooling_window_invariance_and_non_expansiveness",
+    text="The twin builds an image whose every $3 \\times 3$ window holds one peak in its centre, above "
+         "every other value, and checks bitwise with the props engine that `MaxPool2d(3)` is invariant to the "
+         "one-pixel shifts that keep each peak inside its window. It checks on random float images and shifts that "
+         "$\\|\\mathrm{pool}(S_t x) - \\mathrm{pool}(x)\\|_\\infty \\le \\|S_t x - x\\|_\\infty$, and that a "
+         "one-pixel shift of a generic image does change a 2×2 max-pooled output.",
 )
 
 

@@ -42,18 +42,17 @@ from ._core import (
 )
 
 n, m, j = sp.symbols("n m j", integer=True)
-N, l = sp.symbols("N l", integer=True, positive=True)
+N, depth = sp.symbols("N l", integer=True, positive=True)
 x = sp.Function("x")
 
 TWIN = Twin(
-    test="tests/proofs/test_twins.py::test_upscaling_by_two_shifts_the_pyramid_by_one_level",
-    text="The twin builds a pyramid with `torch.nn.functional.avg_pool2d` on random images, upscales each "
-         "image by two with nearest-neighbour repetition (`props.Upscale`), and checks bitwise on integer "
-         "images that level $l$ of the upscaled pyramid equals level $l - 1$ of the original, that global "
-         "average pooling is exactly invariant to the upscaling, and that a small circular CNN whose features "
-         "are max-pooled over the levels gives the same output for an image and its upscaled copy when the "
-         "pyramid is long enough. Its negative half checks that the CNN alone, on a single level, is not "
-         "invariant to the upscaling.",
+    test="tests/proofs/test_proof_twins.py::test_upscaling_by_two_shifts_the_pyramid_by_one_level",
+    text="The twin builds pyramids with `torch.nn.functional.avg_pool2d`, upscales integer images by two with "
+         "`props.Upscale(2)` (each pixel repeated), and checks bitwise that level $l$ of the upscaled pyramid is "
+         "level $l - 1$ of the original and that global average pooling is invariant to the upscaling. A small "
+         "circular CNN applied to every level and max-pooled over the levels from one on gives, for the upscaled "
+         "image, exactly the output it gives for the original pyramid; its negative half checks that the same "
+         "CNN on a single level is not invariant to the upscaling.",
 )
 
 
@@ -90,14 +89,15 @@ def theorem() -> Theorem:
 
     Level = notation("LevelUp", r"(D_2^{{{0}}} U_2 x)[{1}]", 2)
     LevelX = notation("Level", r"(D_2^{{{0}}} x)[{1}]", 2)
-    level = Rule("level $l$ of the pyramid of the upscaled signal", Level(l, n), Up(2**l * n), "definition", (l, n),
+    level = Rule("level $l$ of the pyramid of the upscaled signal", Level(depth, n), Up(2**depth * n), "definition",
+                 (depth, n),
                  text="Subsampling $l$ times reads every $2^l$-th sample.")
-    level_x = Rule("level $l$ of the pyramid of $x$", LevelX(l, n), x(2**l * n), "definition", (l, n))
+    level_x = Rule("level $l$ of the pyramid of $x$", LevelX(depth, n), x(2**depth * n), "definition", (depth, n))
     d_claim = Claim("(d)", "For every level $l$ from one on, level $l$ of the upscaled signal's pyramid is level "
-                           "$l - 1$ of the signal's: {formula}.", Level(l, n), LevelX(l - 1, n))
-    steps_d = derive(Level(l, n), (Up(2**l * n), Unfold(level)),
-                     (x(sp.floor(2**l * n / 2)), Unfold(up)),
-                     (LevelX(l - 1, n), Fold(level_x), "$\\lfloor 2^l n / 2 \\rfloor = 2^{l-1}n$ for $l \\ge 1$"))
+                           "$l - 1$ of the signal's: {formula}.", Level(depth, n), LevelX(depth - 1, n))
+    steps_d = derive(Level(depth, n), (Up(2**depth * n), Unfold(level)),
+                     (x(sp.floor(2**depth * n / 2)), Unfold(up)),
+                     (LevelX(depth - 1, n), Fold(level_x), "$\\lfloor 2^l n / 2 \\rfloor = 2^{l-1}n$ for $l \\ge 1$"))
 
     e_claim = Claim("(e)", "The relation is one-way: upscaling after subsampling is not the identity, {formula} "
                            "for some signal.", x(2 * sp.floor(m / 2)), x(m), "!=")

@@ -1,4 +1,4 @@
-r"""Pointwise maps commute with pixel permutations; equivariance composes; a composite can be more invariant than its stages.
+r"""Pointwise maps commute with pixel permutations; equivariance composes; a composite can be more invariant.
 
 **Why it matters.** A CNN is a composition of convolutions (Theorem 1),
 pointwise nonlinearities and pooling. Composition guarantees the composite
@@ -52,7 +52,7 @@ x, sigma, f, h = sp.Function("x"), sp.Function("sigma"), sp.Function("f"), sp.Fu
 w1, w2 = sp.symbols("w1 w2", integer=True)
 
 TWIN = Twin(
-    test="tests/proofs/test_twins.py::test_composition_pointwise_maps_and_pooling",
+    test="tests/proofs/test_proof_twins.py::test_composition_pointwise_maps_and_pooling",
     text="The twin checks with the props engine, bitwise, that ReLU commutes with every element of D4 and every "
          "circular shift on random integer images; that circular conv → ReLU → conv → global average pooling is "
          "invariant to every circular shift (composition); that a stride-2 max pool alone is not equivariant to a "

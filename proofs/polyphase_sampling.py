@@ -1,4 +1,4 @@
-r"""Adaptive polyphase sampling (APS): a circular shift permutes the polyphase components, so choosing the largest makes subsampling shift-equivariant.
+r"""APS: a circular shift permutes the polyphase components, so keeping the largest makes subsampling equivariant.
 
 **Why it matters.** Plain subsampling by $s$ is equivariant only to shifts by
 multiples of $s$ (Theorem 3). APS (Chaman & Dokmanić, 2021) keeps, instead of
@@ -47,7 +47,7 @@ s, M, p = sp.symbols("s M p", integer=True, positive=True)
 x = sp.Function("x")
 
 TWIN = Twin(
-    test="tests/proofs/test_twins.py::test_aps_is_equivariant_to_every_circular_shift_without_ties",
+    test="tests/proofs/test_proof_twins.py::test_aps_is_equivariant_to_every_circular_shift_without_ties",
     text="The twin draws random float images without ties between polyphase norms and checks that "
          "`models.APS` commutes with every circular shift, the output moved by the shift the proof predicts "
          "(an output shift in $\\{\\lfloor t/2 \\rfloor, \\lceil t/2 \\rceil\\}$, found by matching); it also checks "

@@ -51,7 +51,7 @@ K, x = sp.Function("K"), sp.Function("x")
 oo = sp.oo
 
 TWIN = Twin(
-    test="tests/proofs/test_twins.py::test_rot90_moves_the_kernel_and_p4_lifting_cycles_orientations",
+    test="tests/proofs/test_proof_twins.py::test_rot90_moves_the_kernel_and_p4_lifting_cycles_orientations",
     text="The twin checks, bitwise on integer images and kernels, that correlating `torch.rot90(x)` with a kernel "
          "equals `torch.rot90` of the correlation of $x$ with the kernel rotated by $-90°$; that a kernel equal "
          "to its own rotations gives a layer the props engine certifies as C4-equivariant; and, with "

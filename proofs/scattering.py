@@ -1,4 +1,4 @@
-r"""Scattering: translation invariance up to $2^J$, and why wavelets, unlike the Fourier modulus, are stable to small deformations.
+r"""Scattering: invariance up to $2^J$, and why wavelets are stable to deformations where the Fourier modulus is not.
 
 **Why it matters.** The scattering transform (Mallat, 2012) is the CNN that
 theory fully explains: wavelet correlations, a modulus, and a final low-pass
@@ -53,12 +53,12 @@ xi, b, beta, eps, L = sp.symbols("xi b beta epsilon L", positive=True)
 z = sp.Symbol("z", nonnegative=True)
 
 TWIN = Twin(
-    test="tests/proofs/test_twins.py::test_scattering_is_shift_stable_and_deformation_stable_where_fourier_is_not",
-    text="The twin runs `models.Scattering2d` (J = 2) on random images: shifting by a multiple of $2^J$ moves the "
-         "coefficients exactly (props engine, `strided_action`), and the relative change for one-pixel shifts "
-         "stays well below one. It then dilates a high-frequency oscillating pattern by 5 % (resampled) and "
-         "compares relative changes: the scattering coefficients change by a small fraction, the Fourier "
-         "modulus (`models.FourierMagnitude`) by much more — the deformation statement, measured.",
+    test="tests/proofs/test_proof_twins.py::test_scattering_is_shift_and_deformation_stable_where_fourier_is_not",
+    text="The twin runs `models.Scattering2d` (side 32, J = 2) on a random image: a circular shift by "
+         "multiples of $2^J$ moves the coefficients by the shift divided by $2^J$ (to float64 rounding), and a "
+         "one-pixel shift changes them by less than half their norm. It then dilates an oscillating Gaussian "
+         "pattern by 5 % and checks that the scattering coefficients change by a smaller fraction than the "
+         "Fourier modulus (`models.FourierMagnitude`) does — the deformation statement, measured.",
 )
 
 

@@ -28,7 +28,7 @@ x, K = sp.Function("x"), sp.Function("K")
 oo = sp.oo
 
 TWIN = Twin(
-    test="tests/proofs/test_twins.py::test_strided_conv_is_equivariant_exactly_on_multiples_of_the_stride",
+    test="tests/proofs/test_proof_twins.py::test_strided_conv_is_equivariant_exactly_on_multiples_of_the_stride",
     text="The twin builds a circular-padded convolution with stride 2 and integer weights and checks with the "
          "props engine, bitwise, that shifting the input by a multiple of 2 shifts the output by half as much "
          "(`strided_action`), for every such shift of a random image. It then asks the same check about a "

@@ -49,12 +49,12 @@ N, r = sp.symbols("N r", integer=True, positive=True)
 K, x = sp.Function("K"), sp.Function("x")
 
 TWIN = Twin(
-    test="tests/proofs/test_twins.py::test_a_dense_layer_with_a_banded_toeplitz_weight_is_a_zero_padded_conv",
+    test="tests/proofs/test_proof_twins.py::test_a_dense_layer_with_a_banded_toeplitz_weight_is_a_zero_padded_conv",
     text="The twin builds, for random integer kernels of radius 1 and 2, the banded Toeplitz matrix, loads it "
          "into a `torch.nn.Linear` without bias, and checks bitwise on random integer signals that it equals a "
-         "`Conv1d` with zero padding; it checks with the props engine that this dense layer is equivariant to "
-         "circular shifts away from the border but not everywhere, and that the matrix differs from every "
-         "circulant matrix in its corners.",
+         "`Conv1d` with zero padding. Its negative half asks the props engine whether that dense layer commutes "
+         "with every circular shift (it does not) and checks that the matrix is not the circulant built from its "
+         "first column: its corner is zero where a circulant holds $K[-1]$.",
 )
 
 
@@ -83,7 +83,8 @@ def theorem() -> Theorem:
     corr = Rule("the correlation (interior outputs: no padding is read)", Corr(i),
                 sp.Sum(K(k) * x(i + k), (k, -r, r)), "definition", (i,))
 
-    a_claim = Claim("(a)", "The weight is Toeplitz, constant along every diagonal: {formula}.", T(i + 1, j + 1), T(i, j))
+    a_claim = Claim("(a)", "The weight is Toeplitz, constant along every diagonal: {formula}.", T(i + 1, j + 1),
+                    T(i, j))
     steps_a = derive(T(i + 1, j + 1), (Band(j - i), Unfold(weight), "$(j + 1) - (i + 1) = j - i$"),
                      (T(i, j), Fold(weight)))
 

@@ -1,4 +1,4 @@
-r"""Zero padding keeps translation equivariance where the receptive field stays inside the signal, before and after the shift.
+r"""Zero padding keeps equivariance where the receptive field stays inside the signal before and after the shift.
 
 **Why it matters.** Zero padding leaks absolute position through the border
 (Islam, Jia & Bruce, 2020): that is how a convolutional network can learn where
@@ -27,12 +27,12 @@ r, d, N = sp.symbols("r d N", integer=True, positive=True)
 K, x = sp.Function("K"), sp.Function("x")
 
 TWIN = Twin(
-    test="tests/proofs/test_twins.py::test_zero_padded_conv_is_equivariant_where_both_positions_are_interior",
-    text="The twin runs a zero-padded `Conv2d` (radius 1 and 2, dilation 1 and 2) with integer weights on "
-         "integer images, shifts circularly, and compares $f(S_t x)[n]$ with $f(x)[n - t]$ bitwise at every "
-         "output where both $n$ and $n - t$ are at least $dr$ from the border; there they must agree. It also "
-         "counts the outputs where only $n$ is interior and checks that some of them disagree: the condition on "
-         "$n - t$ is needed, as the statement says.",
+    test="tests/proofs/test_proof_twins.py::test_zero_padded_conv_is_equivariant_where_both_positions_are_interior",
+    text="The twin runs zero-padded `Conv1d` layers (radius 1 and 2, dilation 1 and 2) with integer weights on "
+         "an integer signal, shifts it circularly by $-5, \\dots, 5$, and compares $f(S_t x)[n]$ with $f(x)[n - t]$ "
+         "bitwise at every output where both $n$ and $n - t$ are at least $dr$ from the ends: there they must "
+         "agree. It also counts the outputs where only $n$ is interior and checks that some of them disagree: the "
+         "condition on $n - t$ is needed, as the statement says.",
 )
 
 

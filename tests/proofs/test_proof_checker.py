@@ -14,7 +14,6 @@ import sympy as sp
 
 import proofs
 from proofs import (
-    Algebra,
     Between,
     Bound,
     Chain,

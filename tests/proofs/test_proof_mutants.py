@@ -174,7 +174,8 @@ def generic_mutants(theorem):
                             part.steps[0], move=Witness(tuple(broken.items())))])))
         missing = dict(list(values.items())[1:])
         out.append(("a '≠' with an incomplete witness", "no value",
-                    with_steps(theorem, index, [dataclasses.replace(part.steps[0], move=Witness(tuple(missing.items())))])))
+                    with_steps(theorem, index, [dataclasses.replace(part.steps[0],
+                                                                    move=Witness(tuple(missing.items())))])))
     for index, part in families(theorem)[:1]:
         first = part.params[0]
         if first.values:
@@ -288,8 +289,8 @@ def _(theorem):
 @specific("circulant")
 def _(theorem):
     index, part = _part(theorem, "(d)")
-    identity = {s: (1 if i in (0, 3) else 0) for i, s in enumerate(part.claim.lhs.free_symbols and
-                                                                    sorted(part.claim.lhs.free_symbols, key=str))}
+    entries = sorted(part.claim.lhs.free_symbols, key=str)  # a_0_0, a_0_1, a_1_0, a_1_1
+    identity = {s: (1 if i in (0, 3) else 0) for i, s in enumerate(entries)}
     yield ("a false '≠': the identity matrix as the 'generic' one", "equal",
            with_steps(theorem, index, [dataclasses.replace(part.steps[0], move=Witness(tuple(identity.items())))]))
     index, part = _part(theorem, "(a)")
@@ -444,8 +445,8 @@ def _(theorem):
 @specific("multiresolution")
 def _(theorem):
     index, part = _part(theorem, "(d)")
-    from proofs.multiresolution import l
-    wrong = part.claim.rhs.xreplace({l - 1: l})
+    from proofs.multiresolution import depth
+    wrong = part.claim.rhs.xreplace({depth - 1: depth})
     yield "level l mapped to level l (no shift of levels)", REJECTED, _last_step_and_claim(theorem, "(d)", wrong)
 
 
