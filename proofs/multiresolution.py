@@ -72,7 +72,8 @@ def theorem() -> Theorem:
                      (x(n), Unfold(up), "$\\lfloor (2n+1)/2 \\rfloor = n$"))
 
     Gap = notation("GlobalAverage", r"\mathrm{{avg}}({0})")
-    upscaled, signal = sp.Symbol("U_2 x"), sp.Symbol("x")
+    signal = sp.Symbol("x")
+    upscaled = notation("Upscaled", r"U_2 x")(signal)
     gap_up = Rule("global average pooling of the upscaled signal", Gap(upscaled),
                   sp.Sum(Up(m), (m, 0, 2 * N - 1)) / (2 * N), "definition")
     gap = Rule("global average pooling", Gap(signal), sp.Sum(x(n), (n, 0, N - 1)) / N, "definition")

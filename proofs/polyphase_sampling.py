@@ -122,7 +122,8 @@ def theorem() -> Theorem:
     Aps = notation("Aps", r"\mathrm{{APS}}(x)[{0}]")
     ApsShifted = notation("ApsShifted", r"\mathrm{{APS}}(S_t x)[{0}]")
     Winner = notation("Winner", r"c^\ast({0})")
-    xs, shifted_signal = sp.Symbol("x"), sp.Symbol("S_t x")
+    xs = sp.Symbol("x")
+    shifted_signal = notation("ShiftedSignal", r"S_t x")(xs)
     aps = Rule("APS", Aps(m), Component(Winner(xs), m), "definition", (m,),
                text="$c^\\ast(x)$ is the label of the component of largest norm.")
     aps_shifted = Rule("APS of the shifted signal", ApsShifted(m), ComponentShifted(Winner(shifted_signal), m),
