@@ -1,43 +1,75 @@
-"""``python -m proofs``: check every step of every theorem and write the rendered documents.
+"""``python -m convnet_invariances.proofs``: check every theorem and write the documents.
 
-``python -m proofs --check`` only verifies that the committed documents are
-fresh (what CI's test does); the exit status is non-zero on any failed step.
+``--out DIR`` writes there; without it the documents go to ``rendered/`` next
+to the package when the package sits in a source checkout (``pyproject.toml``
+two levels up), and an installed package only checks. ``--check`` writes
+nothing and fails when the documents in the output folder are stale. The exit
+status is non-zero when any theorem fails its check.
 """
+
+from __future__ import annotations
 
 import argparse
 import sys
 import time
 from pathlib import Path
 
-from . import THEOREMS, check_theorem, rendered_documents
+from . import check, rendered_documents, scope_summary, theorems
 
-OUTPUT = Path(__file__).resolve().parent / "rendered"
+PACKAGE = Path(__file__).resolve().parent
 
 
-def main(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m proofs", description=__doc__)
-    parser.add_argument("--check", action="store_true", help="fail if the committed rendering is stale; write nothing")
+def default_output() -> Path | None:
+    """``rendered/`` beside the package in a source checkout, else None (installed: nothing to write by default)."""
+    return PACKAGE / "rendered" if (PACKAGE.parent / "pyproject.toml").exists() else None
+
+
+def stale_documents(documents: dict, folder: Path) -> list:
+    """The names whose file in ``folder`` is missing or differs from ``documents``."""
+    return [name for name, text in documents.items()
+            if not (folder / name).exists() or (folder / name).read_text(encoding="utf-8") != text]
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m convnet_invariances.proofs", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--out", type=Path, help="folder for the rendered documents")
+    parser.add_argument("--check", action="store_true", help="write nothing; fail if the documents are stale")
     args = parser.parse_args(argv)
     start = time.perf_counter()
-    failures = 0
-    for number, module in enumerate(THEOREMS, start=1):
-        results = check_theorem(module)
-        bad = [n for n, _, ok in results if not ok]
-        failures += len(bad)
-        title = (module.__doc__ or "").strip().splitlines()[0]
-        print(f"{'ok  ' if not bad else 'FAIL'} {title}: {len(results)} steps" + (f", failed: {bad}" if bad else ""))
-    documents = rendered_documents()
-    stale = [name for name, text in documents.items()
-             if not (OUTPUT / name).exists() or (OUTPUT / name).read_text(encoding="utf-8") != text]
-    if args.check:
-        if stale:
-            print(f"stale rendering: {', '.join(stale)} — run `python -m proofs` and commit proofs/rendered/")
+    failures = steps = 0
+    verdicts = []
+    for theorem in theorems():
+        verdict = check(theorem)
+        verdicts.append(verdict)
+        steps += verdict.steps
+        scope = scope_summary(theorem)
+        if verdict.ok:
+            print(f"ok   Theorem {theorem.number:2d} ({scope}): {verdict.steps} steps"
+                  + (f", {verdict.cases} cases" if verdict.cases else ""))
+        else:
+            failures += 1
+            print(f"FAIL Theorem {theorem.number:2d}: {theorem.title}")
+            for error in verdict.errors:
+                print(f"       {error}")
+    folder = args.out if args.out is not None else default_output()
+    stale = []
+    if folder is None:
+        print("installed package: checked only (pass --out DIR to write the documents)")
     else:
-        OUTPUT.mkdir(exist_ok=True)
-        for name, text in documents.items():
-            (OUTPUT / name).write_text(text, encoding="utf-8")
-        print(f"wrote {len(documents)} documents to {OUTPUT}")
-    print(f"{failures} failed step(s), {time.perf_counter() - start:.1f} s")
+        documents = rendered_documents(verdicts=verdicts)
+        stale = stale_documents(documents, folder)
+        if args.check:
+            if stale:
+                print(f"stale documents in {folder}: {', '.join(stale)} — run `python -m convnet_invariances.proofs` and commit them")
+        else:
+            folder.mkdir(parents=True, exist_ok=True)
+            for name, text in documents.items():
+                (folder / name).write_text(text, encoding="utf-8")
+            print(f"wrote {len(documents)} documents to {folder}")
+            stale = []
+    print(f"{len(verdicts)} theorems, {steps} checked steps, {failures} failed, "
+          f"{time.perf_counter() - start:.1f} s")
     return 1 if failures or (args.check and stale) else 0
 
 

@@ -1,50 +1,118 @@
-r"""Theorem 6 — Max pooling: invariance within the window, and the non-expansive bound.
-
-**Statement.** (a) Let a window $W$ hold values with maximum $M$ at a position
-that stays in $W$ after the shift, and let every value the shift brings in be
-$\le M$. Then the pooled output of the window is unchanged. (b) For any two
-inputs, $|\max_i a_i - \max_i b_i| \le \max_i |a_i - b_i|$; with $a = S_t x$,
-$b = x$: $\|\mathrm{pool}(S_t x) - \mathrm{pool}(x)\|_\infty \le \|S_t x - x\|_\infty$.
-
-**Method.** Values are parametrised by non-negative gaps to the maximum
-($v_i = M - p_i$, $p_i \ge 0$) so that sympy can decide each inequality from
-the symbols' assumptions.
+r"""Max pooling: invariance within the window, and the non-expansive bound.
 
 **Why it matters.** This is the precise sense in which pooling gives "local
 invariance" (Goodfellow et al., §9.3): not to every small shift, only to those
-that keep each window's winner inside it.
+that keep each window's winner inside it and bring in nothing larger. Beyond
+that, max pooling is non-expansive: it never moves its output by more than the
+largest change of its input, so a small change stays small.
+
+**Proof in words.** (a) After the shift every value in the window is at most
+$M$ — the values kept were already at most $M$, and the values brought in are at
+most $M$ by assumption — so the maximum is at most $M$; and $M$ itself is still in
+the window, so the maximum is at least $M$. (b) For every $i$,
+$a_i \le b_i + |a_i - b_i| \le \max b + \max |a - b|$; so $\max a$ is at most the
+same bound, and exchanging $a$ and $b$ gives the other side. Nothing depends on
+the window's size or shape. (c) A value larger than $M$ entering the window
+changes the output.
+
+**References.** Goodfellow, Bengio & Courville, *Deep Learning*, §9.3; Boureau,
+Ponce & LeCun, "A theoretical analysis of feature pooling", ICML 2010.
 """
 
 import sympy as sp
 
-from ._core import Step
+from ._core import (
+    AbsoluteBound,
+    Antisymmetry,
+    Bound,
+    Chain,
+    Claim,
+    Instance,
+    MaxOf,
+    Maximum,
+    Rule,
+    Step,
+    Theorem,
+    Twin,
+    UpperBound,
+    Use,
+    Witness,
+    derive,
+)
 
-NUMERIC_TWIN = "tests/cover/test_prop_pooling.py::test_max_pool_is_invariant_to_shifts_that_keep_each_maximum_in_its_window"
+i, j = sp.symbols("i j", integer=True)
+M, y = sp.symbols("M y", real=True)
+u, a, b, F = sp.Function("u"), sp.Function("a"), sp.Function("b"), sp.Function("f")
 
-M, D, B = sp.symbols("M D B", real=True)
-p = sp.symbols("p0:4", nonnegative=True)
-q = sp.symbols("q0:4", nonnegative=True)
-A = sp.Symbol("A", real=True)
-r = sp.symbols("r0:4", nonnegative=True)
-s_ = sp.symbols("s0:4", nonnegative=True)
+TWIN = Twin(
+    test="tests/proofs/test_proof_twins.py::test_max_pooling_window_invariance_and_non_expansiveness",
+    text="The twin builds an image whose every $3 \\times 3$ window holds one peak in its centre, above "
+         "every other value, and checks bitwise with the suite's orbit engine that `MaxPool2d(3)` is invariant to the "
+         "one-pixel shifts that keep each peak inside its window. It checks on random float images and shifts that "
+         "$\\|\\mathrm{pool}(S_t x) - \\mathrm{pool}(x)\\|_\\infty \\le \\|S_t x - x\\|_\\infty$, and that a "
+         "one-pixel shift of a generic image does change a 2×2 max-pooled output.",
+)
 
 
-def derivation():
-    window = [M, M - p[1], M - p[2]]  # the maximum sits at position 0
-    shifted = [M, M - p[1], M - q[0]]  # a shift by one keeps position 0 in the window and brings in M - q0
-    b = [B, B - p[1], B - p[2]]  # B = max b
-    a = [bi + D - qi for bi, qi in zip(b, q)]  # |a_i - b_i| <= D, written a_i = b_i + D - q_i with 0 <= q_i <= 2D
-    return [
-        Step("Before the shift the window holds $M$ and smaller values: its max is $M$.", sp.Max(*window), M),
-        Step("After a shift that keeps the maximum inside and brings in a value $\\le M$, the max is still $M$.",
-             sp.Max(*shifted), M),
-        Step("If the shift brings in a larger value, the output changes (a one-pixel counterexample).",
-             sp.Max(M, M - p[1], M + q[0] + 1), M, relation="!="),
-        Step("For the bound, each $a_i = b_i + (a_i - b_i) \\le \\max b + \\max|a-b|$; here the gap is "
-             "$p_1 + q_1 \\ge 0$:", a[1], B + D, relation="<="),
-        Step("The same holds for every $i$, so the largest $a_i$ is at most $\\max b + D$:",
-             sp.Max(*a), B + D, relation="<="),
-        Step("Exchanging the roles ($A = \\max a$, $b_i = a_i + D - s_i$ with gaps $r_i, s_i \\ge 0$) bounds "
-             "$\\max b \\le \\max a + D$; together $|\\max a - \\max b| \\le \\max_i |a_i - b_i|$.",
-             sp.Max(*[A - r_i + D - s_i for r_i, s_i in zip((0,) + r[1:3], s_[:3])]), A + D, relation="<="),
-    ]
+def theorem() -> Theorem:
+    element = Rule("a maximum bounds each value", F(j), Maximum(F(i), i), "fact", (F, j), relation="<=",
+                   text="For every $j$ in the window, $f(j)$ is at most the largest value.")
+    absolute = Rule("a number is at most its absolute value", y, sp.Abs(y), "fact", (y,), relation="<=")
+
+    # (a) window invariance, for a window of any size
+    bounded = Rule("every value after the shift is at most $M$", u(i), M, "hypothesis", (i,), relation="<=",
+                   text="The values kept were at most the window's maximum $M$; the values brought in are at most "
+                        "$M$ by assumption.")
+    kept = Rule("the maximum stays in the window", u(j), M, "hypothesis",
+                text="Position $j$ of the shifted window holds the old maximum.")
+    window = Maximum(u(i), i)
+    upper = Claim("Lemma 1", "The shifted window's maximum is at most $M$: {formula}.", window, M, "<=",
+                  hypotheses=(bounded,), lemma=True)
+    lower = Claim("Lemma 2", "It is at least $M$: {formula}.", M, window, "<=", hypotheses=(kept,), lemma=True)
+    a_claim = Claim("(a)", "If a shift keeps a window's maximum $M$ inside the window and brings in only values "
+                           "at most $M$, the pooled value is unchanged: {formula}.", window, M,
+                    hypotheses=(bounded, kept))
+    steps_upper = (Step(window, M, UpperBound(bounded)),)
+    steps_lower = derive(M, (u(j), Use(kept, reverse=True)),
+                         (window, Bound((Instance(element, ((F, u),)),))))
+    steps_a = (Step(window, M, Antisymmetry(upper, lower)),)
+
+    # (b) non-expansive: |max a − max b| ≤ max |a − b|
+    A, B, D = Maximum(a(i), i), Maximum(b(i), i), Maximum(sp.Abs(a(i) - b(i)), i)
+    each = Claim("Lemma 3", "Each value of $a$ is at most $\\max b + \\max |a - b|$: {formula}.",
+                 a(i), B + D, "<=", variables=(i,), lemma=True)
+    steps_each = derive(
+        a(i),
+        (b(i) + sp.Abs(a(i) - b(i)), Bound((Instance(absolute, ((y, a(i) - b(i)),)),)),
+         "$a_i = b_i + (a_i - b_i)$"),
+        (B + D, Bound((Instance(element, ((F, b), (j, i))),
+                       Instance(element, ((F, sp.Lambda(i, sp.Abs(a(i) - b(i)))), (j, i)))))),
+    )
+    max_a = Claim("Lemma 4", "Hence {formula}.", A, B + D, "<=", lemma=True)
+    one_side = Claim("Lemma 5", "That is, {formula} for any two windows of values $a$ and $b$.", A - B, D, "<=",
+                     variables=(a, b), lemma=True)
+    other_side = Claim("Lemma 6", "Exchanging $a$ and $b$: {formula}.", B - A, D, "<=", lemma=True)
+    b_claim = Claim("(b)", "Max pooling is non-expansive: {formula} for any two windows of values $a$ and $b$.",
+                    sp.Abs(A - B), D, "<=")
+    steps_b = (Step(sp.Abs(A - B), D, AbsoluteBound(one_side, other_side)),)
+
+    # (c) a larger value brought in changes the output
+    x_prev, x0, x1 = sp.symbols("x_{-1} x_0 x_1", real=True)
+    c_claim = Claim("(c)", "A shift that brings in a value larger than the window's maximum changes the pooled "
+                           "value: {formula} for some values.", MaxOf(x_prev, x0), MaxOf(x0, x1), "!=")
+    return Theorem(
+        title=__doc__.strip().splitlines()[0],
+        doc=__doc__,
+        statement=(a_claim, b_claim, c_claim),
+        parts=(Chain(upper, steps_upper), Chain(lower, steps_lower), Chain(a_claim, steps_a),
+               Chain(each, steps_each), Chain(max_a, (Step(A, B + D, UpperBound(each)),)),
+               Chain(one_side, (Step(A - B, D, Bound((Instance(max_a),))),)),
+               Chain(other_side, (Step(B - A, D, Bound((Instance(one_side, ((a, b), (b, a))),))),)),
+               Chain(b_claim, steps_b),
+               Chain(c_claim, (Step(MaxOf(x_prev, x0), MaxOf(x0, x1),
+                                    Witness(((x_prev, 5), (x0, 1), (x1, 0))),
+                                    "a window of two shifted by one brings in a 5"),))),
+        hypotheses=(bounded, kept),
+        facts=(element, absolute),
+        twin=TWIN,
+    )
