@@ -76,7 +76,8 @@ def graph_is_affine(module: torch.nn.Module) -> tuple[bool, str]:
         target = node.target
         if node.op == "call_module":
             layer = modules[target]
-            if isinstance(layer, _AFFINE_MODULES) or isinstance(layer, _AFFINE_IN_EVAL):
+            # the exact torch classes only: a subclass may override forward with anything
+            if type(layer) in _AFFINE_MODULES or type(layer) in _AFFINE_IN_EVAL:
                 continue
             return False, f"the operation {type(layer).__name__} (at {target!r}) is not affine"
         if target in _ADDITIVE:
