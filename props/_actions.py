@@ -124,6 +124,14 @@ class Action:
     def is_identity(self):
         return False
 
+    def code(self, prefix: str = "ci.") -> str:
+        """A Python expression that builds this action (``prefix`` names the imported package).
+
+        >>> rot90(1).code(), (CircularShift((0, 1)) @ flip()).code("")
+        ('ci.Dihedral(1, False)', 'Composed((CircularShift((0, 1)), Dihedral(0, True),))')
+        """
+        raise NotImplementedError(f"{type(self).__name__} has no code() for reproductions")
+
     #: False for actions that interpolate or transform (rotation, sub-pixel shift, averaging): they round,
     #: so a claim involving them can never be checked bitwise.
     exact_arithmetic = True
@@ -163,6 +171,9 @@ class Identity(Action):
 
     def __repr__(self):
         return "identity"
+
+    def code(self, prefix="ci."):
+        return f"{prefix}Identity()"
 
 
 @dataclass(frozen=True, repr=False)
@@ -222,6 +233,9 @@ class Composed(Action):
 
     def __repr__(self):
         return "∘".join(repr(f) for f in self.factors)
+
+    def code(self, prefix="ci."):
+        return f"{prefix}Composed(({', '.join(f.code(prefix) for f in self.factors)},))"
 
 
 def _grid_index(spatial_shape):
@@ -298,6 +312,9 @@ class CircularShift(_Shift):
     def __repr__(self):
         return f"shift({', '.join(map(str, self.shifts))})"
 
+    def code(self, prefix="ci."):
+        return f"{prefix}CircularShift({self.shifts!r})"
+
 
 @dataclass(frozen=True, repr=False)
 class ZeroShift(_Shift):
@@ -348,6 +365,9 @@ class ZeroShift(_Shift):
 
     def __repr__(self):
         return f"zero_shift({', '.join(map(str, self.shifts))})"
+
+    def code(self, prefix="ci."):
+        return f"{prefix}ZeroShift({self.shifts!r})"
 
 
 @dataclass(frozen=True, repr=False)
@@ -412,6 +432,9 @@ class Dihedral(Action):
     @property
     def is_identity(self):
         return self.k == 0 and not self.reflect
+
+    def code(self, prefix="ci."):
+        return f"{prefix}Dihedral({self.k}, {self.reflect})"
 
     def __repr__(self):
         names = {0: "identity", 1: "rot90", 2: "rot180", 3: "rot270"}
@@ -478,6 +501,9 @@ class _ScaleByFactor(Action):
 
     def __repr__(self):
         return f"{type(self).__name__.lower()}({self.factor})"
+
+    def code(self, prefix="ci."):
+        return f"{prefix}{type(self).__name__}({self.factor})"
 
 
 @dataclass(frozen=True, repr=False)
@@ -578,6 +604,9 @@ class SubpixelShift(_Shift):
     def __repr__(self):
         return f"subpixel_shift({', '.join(f'{t:g}' for t in self.shifts)})"
 
+    def code(self, prefix="ci."):
+        return f"{prefix}SubpixelShift({self.shifts!r})"
+
 
 @dataclass(frozen=True, repr=False)
 class Rotation(Action):
@@ -637,6 +666,9 @@ class Rotation(Action):
     def __repr__(self):
         return f"rotation({self.degrees:g}°)"
 
+    def code(self, prefix="ci."):
+        return f"{prefix}Rotation({self.degrees!r})"
+
 
 @dataclass(frozen=True, repr=False)
 class ChannelCycle(Action):
@@ -675,3 +707,6 @@ class ChannelCycle(Action):
 
     def __repr__(self):
         return f"cycle_channels({self.steps % self.group_size}/{self.group_size})"
+
+    def code(self, prefix="ci."):
+        return f"{prefix}ChannelCycle({self.steps}, {self.group_size})"

@@ -23,6 +23,7 @@ raise :class:`InvalidArgument` before anything runs.
 from __future__ import annotations
 
 import copy
+import dataclasses
 from dataclasses import dataclass, field
 
 import torch
@@ -34,6 +35,7 @@ from ._errors import InvalidArgument, LayerError, NotAFunction, OutputShapeMisma
 from ._layer_calls import call_layer
 from ._orbit import ProgressCallback
 from ._safety import audited_copy, is_lazy
+from ._reproduction import reproduction
 from ._search import SearchOutcome, search
 from ._tolerance import float_tolerance
 from ._shrink import confirms, shrink
@@ -158,6 +160,9 @@ class _Settings:
     label: str
     assume: object = None
     fresh: object = None  # () -> a pristine copy of the audited module (None when it cannot be copied)
+    original: object = None  # the user's module, for reproductions
+    target: str | None = None  # where the command line found it ("file.py:name", "pkg.mod:name")
+    layout: str = "CHW"
 
 
 # ----------------------------------------------------------------------------- one claim
@@ -301,16 +306,21 @@ def _violated(f, claim, outcome, settings, base, shrink_counterexample):
     small = shrink(f, violation.x, check, claim, g, label=settings.label, assume=settings.assume) \
         if shrink_counterexample else violation.x
     final = run_check(f, small, check, claim, elements=(g,), label=settings.label).measurement(0)
+    acted_on = small if check.masks is None else \
+        small * check.masks[check.elements.index(g)].to(small.device, small.dtype)  # zero fill: content inside
+    reproduce = reproduction(settings.original, acted_on, g, check.output_action, margin=claim.margin or None,
+                             mode=final.mode, target=settings.target, layout=settings.layout)
     counterexample = {
-        "group_element": repr(g), "input_shape": list(small.shape), "nonzero_inputs": int(torch.count_nonzero(small)),
+        "group_element": repr(g), "input_shape": list(acted_on.shape),
+        "nonzero_inputs": int(torch.count_nonzero(acted_on)), "reproduce": reproduce,
         "max_error": final.max_error, "tolerance": final.tolerance, "relative_error": final.relative_error,
-        "found_on": violation.case.describe(), "check": check.name,
-        "input": _values(small), "reproduce": _reproduction(small, g, claim, check),
+        "found_on": violation.case.describe(), "check": check.name, "input": _values(acted_on),
     }
     base = base | {"max_error": max(base["max_error"], final.max_error)}
     if base["max_error"] == final.max_error:
         base["tolerance"] = final.tolerance
-    return ClaimResult(name, "violated", counterexample=counterexample, message=final.report(), **base)
+    message = dataclasses.replace(final, reproducer=lambda: reproduce).report()
+    return ClaimResult(name, "violated", counterexample=counterexample, message=message, **base)
 
 
 def _values(x):
@@ -319,18 +329,6 @@ def _values(x):
     if len(nonzero) > 64:
         return None
     return [[list(map(int, index)), float(x[tuple(index)])] for index in nonzero]
-
-
-def _reproduction(x, g, claim, check):
-    """A copy-paste reproduction: the (sparse) input built explicitly, then the check that fails."""
-    nonzero = torch.nonzero(x).tolist()
-    shape = ", ".join(map(str, x.shape))
-    if len(nonzero) <= 12:
-        sets = "; ".join(f"x[{', '.join(map(str, i))}] = {float(x[tuple(i)])!r}" for i in nonzero)
-        build = f"x = torch.zeros({shape}, dtype={x.dtype}){'; ' + sets if sets else ''}"
-    else:
-        build = f"x = <the {len(nonzero)}-value input from the JSON report, shape ({shape})>"
-    return f"{build}; convnet_invariances.check_claim(layer, x, {str(claim)!r}).measurement()  # fails at g = {g!r}"
 
 
 # ----------------------------------------------------------------------------- profile inference
@@ -499,16 +497,19 @@ def _validate(module, examples, seed, seconds, assume):
 
 
 def audit(module, input_shape, claims=None, *, layout=None, examples=DEFAULT_EXAMPLES, seconds=None, seed=0,
-          dtype=None, device=None, assume=None, progress: ProgressCallback | None = None, name=None) -> AuditReport:
+          dtype=None, device=None, assume=None, progress: ProgressCallback | None = None, name=None,
+          target=None) -> AuditReport:
     """Verify ``claims`` (names such as ``"translation-equivariant[stride=2]"``) on ``module``, or infer its profile.
 
     ``input_shape`` excludes the batch axis: (C, H, W), or two numbers with ``layout="CL"`` (1-D signals) or
     ``layout="HW"`` (images without a channel axis).  Each claim gets a falsification search of ``examples``
     input batches (and at most ``seconds``, if given), reproducible for a ``seed``; ``assume(x) -> bool``, if
-    given, states a precondition (inputs outside it are set aside, and the report counts them).  The module is
-    audited on a
-    deep copy in eval mode (in place and restored, if it cannot be copied): parameters, buffers, attributes,
-    training flags, ``requires_grad`` flags and RNG states of the original stay as they were.
+    given, states a precondition (inputs outside it are set aside, and the report counts them).  ``target``
+    (``"path/file.py:name"`` or ``"package.module:name"``, built after ``torch.manual_seed(0)``) tells
+    reproductions how to rebuild the module; without it they rebuild it from its class where they can.  The
+    module is audited on a deep copy in eval mode (in place and restored, if it cannot be copied):
+    parameters, buffers, attributes, training flags, ``requires_grad`` flags and RNG states of the original
+    stay as they were.
 
     >>> import torch
     >>> conv = torch.nn.Conv2d(1, 1, 3, padding=1, padding_mode="circular")
@@ -530,9 +531,9 @@ def audit(module, input_shape, claims=None, *, layout=None, examples=DEFAULT_EXA
     label = name or type(module).__name__
     probe_case = InputCase("integers", seed % 2**31, 1.0, 1)
     probe = probe_case.tensor(shape, dtype, device)
-    with audited_copy(module, probe, device) as (target, note):
-        fresh = _pristine_copies(module, target, device)  # before the first call of the audited copy
-        f = _WithoutChannelAxis(target) if layout == "HW" else target
+    with audited_copy(module, probe, device) as (audited, note):
+        fresh = _pristine_copies(module, audited, device)  # before the first call of the audited copy
+        f = _WithoutChannelAxis(audited) if layout == "HW" else audited
         notes = (note,) if note else ()
         try:
             with torch.inference_mode():
@@ -542,7 +543,7 @@ def audit(module, input_shape, claims=None, *, layout=None, examples=DEFAULT_EXA
             results = [ClaimResult(str(c), "error", message=str(exc)) for c in failed]
             return AuditReport(label, shape, seed, results, stated=bool(parsed), layout=layout, notes=notes)
         settings = _Settings(sample_shape, tuple(output.shape[1:]), dtype, device, seed, examples, seconds,
-                             f"the layer {label}", assume, fresh)
+                             f"the layer {label}", assume, fresh, module, target, layout)
         if parsed:
             for claim in parsed:  # usage errors before any search
                 _usage(claim, settings)

@@ -8,6 +8,7 @@ same ``report()`` text.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import torch
@@ -76,7 +77,13 @@ class Measurement:
     evaluation: str = "batched"
     notes: tuple = field(default_factory=tuple)
     hints: tuple = field(default_factory=tuple)
-    reproduce: str = ""
+    #: builds the reproduction on demand (serialising weights and inputs costs more than a measurement)
+    reproducer: Callable[[], str] | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def reproduce(self) -> str:
+        """A self-contained Python snippet that rebuilds the layer and the input and raises the violation."""
+        return self.reproducer() if self.reproducer is not None else ""
 
     @property
     def holds(self) -> bool:
@@ -129,8 +136,9 @@ class Measurement:
             lines.append(f"  note:       {note}")
         for hint in self.hints:
             lines.append(f"  hint:       {hint}")
-        if self.reproduce:
-            lines.append(f"  reproduce:  {self.reproduce}")
+        if not self.holds and self.reproducer is not None:
+            lines.append("  reproduce (runs as printed):")
+            lines += [f"    {line}" for line in self.reproduce.splitlines()]
         return "\n".join(lines)
 
     def __str__(self):

@@ -47,6 +47,7 @@ from ._measurement import (
 )
 from ._orbit_inputs import apply_all, apply_each
 from ._output_actions import OutputAction, Trivial
+from ._reproduction import reproduction
 from ._tolerance import precision_regime, resolve_mode, shrink_factor, unit_roundoff
 
 #: called as ``progress(done, total)`` after each chunk of work: the library never prints, the caller draws
@@ -820,7 +821,8 @@ def _result(evaluation, rows, output_action, claim, group, margin, how):
             arbiter=arbiter, regime=evaluation.regime.reason, evaluation=how,
             notes=notes + ((rows.raised[i],) if i in rows.raised else ()),
             hints=_hints(evaluation.f, x, y0, location, margin, bool(violated[i]), elements[i]),
-            reproduce=_reproduction(elements[i], output_action, margin, mode),
+            reproducer=lambda i=i: reproduction(evaluation.f, _source_of(evaluation, i), elements[i], output_action,
+                                                margin=margin, mode=mode),
         )
 
     return OrbitResult(group if group is not None else list(elements), elements, rows.errors, rows.tolerances,
@@ -855,9 +857,6 @@ def describe_claim(output_action):
     return f"equivariance f(g·x) = ρ(g)·f(x) with ρ = {output_action!r}"
 
 
-def _reproduction(g, output_action, margin, mode):
-    extra = f", margin={margin!r}" if margin else ""
-    if isinstance(output_action, Trivial):
-        return f"convnet_invariances.assert_invariant(layer, x, {g!r}{extra}, mode={mode!r})"
-    return (f"convnet_invariances.assert_equivariant(layer, x, {g!r}, output_action={output_action!r}{extra}, "
-            f"mode={mode!r})")
+def _source_of(evaluation, i):
+    """The input element ``i`` acted on: x, or its own input (zero-fill shifts)."""
+    return evaluation.x if evaluation.sources is None else evaluation.sources([i])[0]

@@ -29,6 +29,10 @@ class OutputAction:
     def __call__(self, g):  # pragma: no cover - abstract
         raise NotImplementedError
 
+    def code(self, prefix: str = "ci.") -> str:
+        """A Python expression that builds this output action (for reproductions)."""
+        return prefix + repr(self)
+
     def contains(self, g):
         """Whether ``ρ(g)`` is defined, i.e. ``g`` lies in the subgroup this action acts on."""
         try:

@@ -277,7 +277,8 @@ def test_invariance_report_names_the_output_action():
     text = result.report()
     assert "invariance f(g·x) = f(x): VIOLATED" in text
     assert "g = shift(0, 1)" in text  # the simplest violating element leads the report
-    assert "reproduce:  convnet_invariances.assert_invariant(layer, x, shift(0, 1), mode='exact')" in text
+    assert "reproduce (runs as printed):" in text
+    assert "ci.assert_invariant(layer, x, ci.CircularShift((0, 1)), mode='exact')" in text
 
 
 def test_assert_equivariant_returns_the_measurement_when_the_claim_holds():
