@@ -129,6 +129,8 @@ class ResNet18Like(torch.nn.Module):
         one_of("downsample", downsample, ("stride", "maxpool", "maxblurpool", "blurpool", "aps"))
         one_of("padding_mode", padding_mode, ("zeros", "circular"))
         self.in_channels = positive_int("in_channels", in_channels)
+        self.widths, self.classes, self.downsample, self.padding_mode = tuple(widths), classes, downsample, padding_mode
+        self.filter_size, self.seed = filter_size, seed
         self.stem = Conv(in_channels, widths[0], 3, padding_mode=padding_mode, seed=seed)
         blocks, channels, s = [], widths[0], seed + 10
         for stage, width in enumerate(widths):
@@ -178,6 +180,7 @@ class ScatteringLinear(torch.nn.Module):
 
     def __init__(self, side=32, J=2, orientations=4, classes=10, seed=0):
         super().__init__()
+        self.side, self.J, self.orientations, self.classes, self.seed = side, J, orientations, classes, seed
         self.scattering = Scattering2d(side, J, orientations)
         features = (1 + J * orientations + orientations**2 * J * (J - 1) // 2) * (side // 2**J) ** 2
         self.head = torch.nn.Linear(features, classes)

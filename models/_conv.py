@@ -49,7 +49,8 @@ class Conv(torch.nn.Module):
         self.stride = positive_int("stride", stride)
         self.dilation = positive_int("dilation", dilation)
         self.padding_mode = one_of("padding_mode", padding_mode, PADDING_MODES)
-        self.in_channels = in_channels
+        # constructor arguments kept under their own names (as torch's layers do): reproductions rebuild from them
+        self.in_channels, self.out_channels, self.kernel_size, self.seed = in_channels, out_channels, kernel_size, seed
         self.weight = torch.nn.Parameter(torch.empty(out_channels, in_channels, kernel_size, kernel_size))
         self.bias = torch.nn.Parameter(torch.empty(out_channels)) if bias else None
         integer_init_(self, seed)
@@ -129,6 +130,7 @@ class CoordConv(torch.nn.Module):
     def __init__(self, in_channels, out_channels, kernel_size=3, *, seed=0):
         super().__init__()
         self.in_channels = positive_int("in_channels", in_channels)
+        self.out_channels, self.kernel_size, self.seed = out_channels, kernel_size, seed
         self.conv = Conv(in_channels + 2, out_channels, kernel_size, padding_mode="circular", seed=seed)
 
     def forward(self, x):

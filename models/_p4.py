@@ -40,7 +40,7 @@ class P4Lifting(torch.nn.Module):
     def __init__(self, in_channels, out_channels, kernel_size=3, *, stride=1, padding_mode="circular", seed=0):
         super().__init__()
         self.in_channels = positive_int("in_channels", in_channels)
-        positive_int("out_channels", out_channels)
+        self.out_channels, self.seed = positive_int("out_channels", out_channels), seed
         self.kernel_size = positive_int("kernel_size", kernel_size)
         _check_odd(kernel_size)
         self.stride = positive_int("stride", stride)
@@ -68,7 +68,7 @@ class P4GroupConv(torch.nn.Module):
     def __init__(self, in_channels, out_channels, kernel_size=3, *, padding_mode="circular", seed=1):
         super().__init__()
         self.in_channels = positive_int("in_channels", in_channels)
-        positive_int("out_channels", out_channels)
+        self.out_channels, self.seed = positive_int("out_channels", out_channels), seed
         self.kernel_size = positive_int("kernel_size", kernel_size)
         _check_odd(kernel_size)
         self.padding_mode = one_of("padding_mode", padding_mode, ("circular", "zeros"))

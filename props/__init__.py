@@ -48,7 +48,7 @@ _EXPORTS = {
     "Claim": "_vocabulary", "CLAIM_NAMES": "_vocabulary", "SYMMETRIES": "_vocabulary", "STATUSES": "_vocabulary",
     "VERDICTS": "_vocabulary",
     "check_claim": "_claims", "audit": "_audit", "AuditReport": "_audit", "ClaimResult": "_audit",
-    "consistency": "_audit", "assert_claims": "_pytest_helpers",
+    "consistency": "_audit", "assert_claims": "_pytest_helpers", "resolve_target": "_targets",
     # linear certificates
     "certify_translation_equivariance": "_certificate", "LinearCertificate": "_certificate",
     # tolerance model
@@ -90,6 +90,7 @@ if TYPE_CHECKING:
     from ._measurement import Measurement, OrbitResult
     from ._output_actions import OutputAction, regular_c4_action, same_action, strided_action, trivial_action
     from ._pytest_helpers import assert_claims
+    from ._targets import resolve_target
     from ._strategies import conv_layers, group_elements, images, kernels, pooling_layers, shifts
     from ._tolerance import float_tolerance, gamma, unit_roundoff
     from ._vocabulary import CLAIM_NAMES, STATUSES, SYMMETRIES, VERDICTS, Claim

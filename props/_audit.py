@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import textwrap
 from dataclasses import dataclass, field
 
 import torch
@@ -35,7 +36,7 @@ from ._errors import InvalidArgument, LayerError, NotAFunction, OutputShapeMisma
 from ._layer_calls import call_layer
 from ._orbit import ProgressCallback
 from ._safety import audited_copy, is_lazy
-from ._reproduction import reproduction
+from ._reproduction import reproduction, reproduction_heading
 from ._search import SearchOutcome, search
 from ._tolerance import float_tolerance
 from ._shrink import confirms, shrink
@@ -121,27 +122,40 @@ class AuditReport:
         return data
 
     def table(self) -> str:
-        """A plain-text summary table for the terminal."""
-        rows = [("claim", "verdict", "max error", "tolerance", "detail")]
+        """A plain-text table: each claim's verdict, the largest error found (over everything searched), its
+        relative size, the element where it sits, and the tolerance there."""
+        rows = [("claim", "verdict", "largest error", "relative", "where", "tolerance", "detail")]
         for r in self.results:
-            detail = (f"stride {r.subgroup}" if r.verdict == "subgroup" else f"margin {r.margin}" if r.verdict == "interior"
-                      else f"relative {r.relative_error:.2g}" if r.verdict == "approximate"
-                      else (r.counterexample or {}).get("group_element", "") if r.verdict == "violated"
-                      else r.message[:60] if r.verdict == "error" else "")
-            rows.append((r.claim, r.verdict, f"{r.max_error:.3g}", f"{r.tolerance:.3g}", str(detail)))
-        widths = [max(len(row[i]) for row in rows) for i in range(5)]
+            detail = (f"shifts in {r.subgroup}Z^d" if r.verdict == "subgroup"
+                      else f"margin {r.margin}" if r.verdict == "interior"
+                      else textwrap.shorten(r.message.splitlines()[0], 70, placeholder=" …")
+                      if r.verdict == "error" and r.message else "")
+            where = (r.largest or {}).get("group_element") or "—"
+            measured = bool(r.largest)
+            rows.append((r.claim, r.verdict, f"{r.max_error:.3g}" if measured else "—",
+                         f"{r.relative_error:.3g}" if measured else "—", str(where),
+                         f"{r.tolerance:.3g}" if measured else "—", detail))
+        widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
         lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
         lines.insert(1, "  ".join("-" * w for w in widths))
         return f"{self.target}  input {tuple(self.input_shape)}  seed {self.seed}\n" + "\n".join(lines)
 
     def report(self) -> str:
-        """The table followed by the full evidence of every violated or erroring claim."""
+        """The table followed by the full evidence of every violated or erroring claim, with reproductions."""
         parts = [self.table()]
+        if any(r.counterexample for r in self.results):
+            parts.append("(largest error: over everything searched; each counterexample below is shrunk to a "
+                         "simpler input, so its own error may be smaller)")
         for r in self.results:
             if r.verdict in ("violated", "error") and r.message:
-                parts.append(f"\n{r.claim}: {r.verdict}\n{r.message}")
-        for name, value in self.metrics.items():
-            parts.append(f"{name}: {value}")
+                heading = "" if r.message.startswith(f"{r.claim}:") else f"{r.claim}: {r.verdict}\n"
+                parts.append(f"\n{heading}{r.message}")
+            if r.counterexample:
+                parts.append(f"  {reproduction_heading(r.counterexample['reproduce'])}\n" + "\n".join(
+                    f"    {line}" for line in r.counterexample["reproduce"].splitlines()))
+        if self.metrics:
+            parts.append(f"classifier: consistency {self.metrics['consistency']:.1%} of {self.metrics['inputs']} smooth "
+                         f"images, mean relative change {self.metrics['mean_relative_error']:.3g}")
         return "\n".join(parts)
 
 
@@ -162,6 +176,7 @@ class _Settings:
     fresh: object = None  # () -> a pristine copy of the audited module (None when it cannot be copied)
     original: object = None  # the user's module, for reproductions
     target: str | None = None  # where the command line found it ("file.py:name", "pkg.mod:name")
+    target_path: str | None = None  # the folder packages of ``target`` are looked up in
     layout: str = "CHW"
 
 
@@ -309,7 +324,8 @@ def _violated(f, claim, outcome, settings, base, shrink_counterexample):
     acted_on = small if check.masks is None else \
         small * check.masks[check.elements.index(g)].to(small.device, small.dtype)  # zero fill: content inside
     reproduce = reproduction(settings.original, acted_on, g, check.output_action, margin=claim.margin or None,
-                             mode=final.mode, target=settings.target, layout=settings.layout)
+                             mode=final.mode, target=settings.target, target_path=settings.target_path,
+                             layout=settings.layout, eval_mode=True)
     counterexample = {
         "group_element": repr(g), "input_shape": list(acted_on.shape),
         "nonzero_inputs": int(torch.count_nonzero(acted_on)), "reproduce": reproduce,
@@ -319,7 +335,7 @@ def _violated(f, claim, outcome, settings, base, shrink_counterexample):
     base = base | {"max_error": max(base["max_error"], final.max_error)}
     if base["max_error"] == final.max_error:
         base["tolerance"] = final.tolerance
-    message = dataclasses.replace(final, reproducer=lambda: reproduce).report()
+    message = dataclasses.replace(final, reproducer=None).report()  # the counterexample carries the reproduction
     return ClaimResult(name, "violated", counterexample=counterexample, message=message, **base)
 
 
@@ -406,9 +422,9 @@ def infer_profile(f, settings: _Settings, progress: ProgressCallback | None = No
     plan = [(s, r) for s in ("translation", "translation-zero", "rot90", "flip", "scale", "rotation") for r in relations
             if square or s not in ("rot90", "rotation")]
     results = []
-    for done, (symmetry, relation) in enumerate(plan):
-        if progress is not None:
-            progress(done, len(plan))
+    if progress is not None:
+        progress(0, len(plan))
+    for done, (symmetry, relation) in enumerate(plan, start=1):
         if symmetry == "translation":
             results.append(_strongest_translation(f, relation, settings, spatial_output))
         elif symmetry == "translation-zero":
@@ -421,8 +437,8 @@ def infer_profile(f, settings: _Settings, progress: ProgressCallback | None = No
                 if regular.verdict == "holds":
                     result = regular
             results.append(result)
-    if progress is not None:
-        progress(len(plan), len(plan))
+        if progress is not None:  # after the work: the bar advances when a claim is done
+            progress(done, len(plan))
     return results
 
 
@@ -498,7 +514,7 @@ def _validate(module, examples, seed, seconds, assume):
 
 def audit(module, input_shape, claims=None, *, layout=None, examples=DEFAULT_EXAMPLES, seconds=None, seed=0,
           dtype=None, device=None, assume=None, progress: ProgressCallback | None = None, name=None,
-          target=None) -> AuditReport:
+          target=None, target_path=None, classifier: bool = False) -> AuditReport:
     """Verify ``claims`` (names such as ``"translation-equivariant[stride=2]"``) on ``module``, or infer its profile.
 
     ``input_shape`` excludes the batch axis: (C, H, W), or two numbers with ``layout="CL"`` (1-D signals) or
@@ -509,7 +525,8 @@ def audit(module, input_shape, claims=None, *, layout=None, examples=DEFAULT_EXA
     reproductions how to rebuild the module; without it they rebuild it from its class where they can.  The
     module is audited on a deep copy in eval mode (in place and restored, if it cannot be copied):
     parameters, buffers, attributes, training flags, ``requires_grad`` flags and RNG states of the original
-    stay as they were.
+    stay as they were.  ``classifier=True`` says the output is class scores, (N, K) with K ≥ 2: the report then
+    also carries :func:`consistency` (how often the predicted class survives a shift, on smooth images).
 
     >>> import torch
     >>> conv = torch.nn.Conv2d(1, 1, 3, padding=1, padding_mode="circular")
@@ -518,6 +535,8 @@ def audit(module, input_shape, claims=None, *, layout=None, examples=DEFAULT_EXA
     ['holds', 'violated']
     """
     _validate(module, examples, seed, seconds, assume)
+    if not isinstance(classifier, bool):
+        raise InvalidArgument(f"classifier={classifier!r} must be True or False")
     shape, layout = _shape_and_layout(input_shape, layout)
     parsed = [Claim.parse(c) for c in claims] if claims else None
     parameters = list(module.parameters()) + list(module.buffers())
@@ -542,12 +561,20 @@ def audit(module, input_shape, claims=None, *, layout=None, examples=DEFAULT_EXA
             failed = parsed or [Claim("translation", "invariant")]
             results = [ClaimResult(str(c), "error", message=str(exc)) for c in failed]
             return AuditReport(label, shape, seed, results, stated=bool(parsed), layout=layout, notes=notes)
+        if classifier and not (output.dim() == 2 and output.shape[1] >= 2 and output.is_floating_point()
+                               and layout == "CHW"):
+            raise InvalidArgument(
+                f"classifier=True needs class scores: a floating (N, K) output with K ≥ 2 for (C, H, W) inputs; "
+                f"this layer gives {tuple(output.shape)} ({str(output.dtype).replace('torch.', '')}) for layout "
+                f"{layout}")
         settings = _Settings(sample_shape, tuple(output.shape[1:]), dtype, device, seed, examples, seconds,
-                             f"the layer {label}", assume, fresh, module, target, layout)
+                             f"the layer {label}", assume, fresh, module, target, target_path, layout)
         if parsed:
             for claim in parsed:  # usage errors before any search
                 _usage(claim, settings)
             results = []
+            if progress is not None:
+                progress(0, len(parsed))
             for done, claim in enumerate(parsed, start=1):
                 results.append(verdict_for(f, claim, settings))
                 if progress is not None:
@@ -555,8 +582,7 @@ def audit(module, input_shape, claims=None, *, layout=None, examples=DEFAULT_EXA
         else:
             results = infer_profile(f, settings, progress=progress)
         metrics = {}
-        if output.dim() == 2 and len(shape) == 3 and layout == "CHW" and output.is_floating_point() \
-                and output.shape[1] > 1:
+        if classifier:
             metrics = consistency(f, input_shape=shape, seed=seed, dtype=dtype, device=device)
     return AuditReport(label, shape, seed, results, stated=bool(parsed), metrics=metrics, layout=layout, notes=notes)
 

@@ -4,6 +4,8 @@ Messages follow one pattern: the argument's name, the value it had, and what
 would be valid, so a user can fix the call without reading our source.
 """
 
+from __future__ import annotations
+
 
 class InvarianceError(Exception):
     """Base class of every error raised by convnet-invariances.
@@ -56,7 +58,15 @@ class EquivarianceViolation(InvarianceError, AssertionError):
 
     def __init__(self, measurement):
         self.measurement = measurement
-        super().__init__(measurement.report())
+        super().__init__()
+        self._message: str | None = None
+
+    def __str__(self) -> str:
+        # built when shown, not when raised: the report carries a reproduction that is run once to check it,
+        # and a search (Hypothesis shrinking) raises and catches many violations it never shows
+        if self._message is None:
+            self._message = self.measurement.report()
+        return self._message
 
 
 def describe_value(value):

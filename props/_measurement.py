@@ -13,20 +13,7 @@ from dataclasses import dataclass, field
 
 import torch
 
-PITFALL_BORDER = (
-    "the error sits {where}. If the layer pads with zeros (or reflect/replicate), translation equivariance "
-    "breaks there: the claim can only hold on the interior (pass margin=<receptive-field radius>), or use "
-    "padding_mode='circular'."
-)
-PITFALL_STRIDE = (
-    "the output is {factor}× smaller than the input: a stride-{factor} layer is at best equivariant to shifts "
-    "in {factor}Z^d, with the output moving by t/{factor}. Use output_action=strided_action({factor}) and "
-    "shifts that are multiples of {factor}."
-)
-PITFALL_TRAIN_MODE = (
-    "the layer is in training mode: BatchNorm uses batch statistics and dropout draws random masks, so "
-    "outputs depend on the rest of the batch. Call layer.eval() before checking (the audit does this for you)."
-)
+from ._reproduction import reproduction_heading
 
 
 def describe_layer(f):
@@ -136,9 +123,10 @@ class Measurement:
             lines.append(f"  note:       {note}")
         for hint in self.hints:
             lines.append(f"  hint:       {hint}")
-        if not self.holds and self.reproducer is not None:
-            lines.append("  reproduce (runs as printed):")
-            lines += [f"    {line}" for line in self.reproduce.splitlines()]
+        if self.violated and self.reproducer is not None:
+            snippet = self.reproduce
+            lines.append(f"  {reproduction_heading(snippet)}")
+            lines += [f"    {line}" for line in snippet.splitlines()]
         return "\n".join(lines)
 
     def __str__(self):

@@ -36,10 +36,8 @@ import torch
 from ._actions import Action, CircularShift, Identity
 from ._errors import InvalidArgument, LayerError, NotAFunction, OutputShapeMismatch, describe_value, require_spatial
 from ._layer_calls import ProtectedLayer, cast_twin, twin_input
+from ._hints import TRAIN_MODE, batch_dependent_in_training, hints_for
 from ._measurement import (
-    PITFALL_BORDER,
-    PITFALL_STRIDE,
-    PITFALL_TRAIN_MODE,
     Measurement,
     OrbitResult,
     describe_layer,
@@ -531,7 +529,7 @@ class _Evaluation:
             raise NotAFunction(
                 f"the layer is not a function of its input: {what} on the same input gave a different output "
                 f"(max difference {drift:.3g}, more than rounding explains). "
-                + (PITFALL_TRAIN_MODE if _batch_dependent_in_training(self.f) else
+                + (TRAIN_MODE if batch_dependent_in_training(self.f) else
                    "Seed or remove randomness (dropout, sampling, noise) and hidden state (counters, caches) "
                    "before checking.")
             )
@@ -641,12 +639,6 @@ class _Evaluation:
                                      self.row_masks((r,))))
             if progress is not None:
                 progress(i + 1, count)
-
-
-def _batch_dependent_in_training(f):
-    """True for a module in training mode with layers that then mix the batch or draw randomness."""
-    return isinstance(f, torch.nn.Module) and f.training and any(
-        isinstance(m, (torch.nn.modules.batchnorm._BatchNorm, torch.nn.Dropout)) for m in f.modules())
 
 
 # ----------------------------------------------------------------------------- the public entry
@@ -809,6 +801,10 @@ def _result(evaluation, rows, output_action, claim, group, margin, how):
     layer_name = describe_layer(evaluation.f)
 
     def measure(i):
+        def reproduce() -> str:  # on demand: serialising weights and inputs costs more than the measurement
+            return reproduction(evaluation.f, _source_of(evaluation, i), elements[i], output_action, margin=margin,
+                                mode=mode)
+
         location = unravel(int(rows.where[i]), tuple(y0.shape)) if rows.errors[i] > 0 or i in rows.raised else None
         twin_error = float(rows.twin_error[i])
         return Measurement(
@@ -820,34 +816,12 @@ def _result(evaluation, rows, output_action, claim, group, margin, how):
             twin_threshold=None if math.isnan(twin_error) or not arbiter_ok else float(rows.twin_threshold[i]),
             arbiter=arbiter, regime=evaluation.regime.reason, evaluation=how,
             notes=notes + ((rows.raised[i],) if i in rows.raised else ()),
-            hints=_hints(evaluation.f, x, y0, location, margin, bool(violated[i]), elements[i]),
-            reproducer=lambda i=i: reproduction(evaluation.f, _source_of(evaluation, i), elements[i], output_action,
-                                                margin=margin, mode=mode),
+            hints=hints_for(evaluation.f, x, y0, location, margin, bool(violated[i]), elements[i], output_action),
+            reproducer=reproduce,
         )
 
     return OrbitResult(group if group is not None else list(elements), elements, rows.errors, rows.tolerances,
                        measure, violated=violated, arbiter=arbiter, notes=notes)
-
-
-def _hints(f, x, y0, location, margin, violated, g):
-    if not violated:
-        return ()
-    hints = []
-    if _batch_dependent_in_training(f):
-        hints.append(PITFALL_TRAIN_MODE)
-    in_sizes, out_sizes = x.shape[2:], y0.shape[2:]
-    moves = hasattr(g, "shifts")
-    if moves and len(out_sizes) == len(in_sizes) and out_sizes and all(
-            o and i % o == 0 and i // o > 1 for i, o in zip(in_sizes, out_sizes)):
-        factors = {i // o for i, o in zip(in_sizes, out_sizes)}
-        if len(factors) == 1:
-            hints.append(PITFALL_STRIDE.format(factor=factors.pop()))
-    has_interior = all(n >= 7 for n in y0.shape[2:])
-    if moves and location is not None and len(location) > 2 and has_interior and margin is None:
-        dist = min(min(i, n - 1 - i) for i, n in zip(location[2:], y0.shape[2:]))
-        if dist <= 1:
-            hints.append(PITFALL_BORDER.format(where="on the border" if dist == 0 else "next to the border"))
-    return tuple(hints)
 
 
 def describe_claim(output_action):

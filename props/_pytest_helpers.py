@@ -11,7 +11,8 @@ class ClaimsViolated(EquivarianceViolation):
 
     def __init__(self, report):
         self.report = report
-        AssertionError.__init__(self, report.report())
+        AssertionError.__init__(self)
+        self._message = report.report()
 
 
 def assert_claims(module, input_shape, claims, **options):

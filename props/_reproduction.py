@@ -2,7 +2,8 @@
 
 A reproduction is what a report prints under a counterexample, in every
 format: the imports, the layer rebuilt (from the audited target
-``path/file.py:name`` or ``package.module:name``; else from its importable
+``path/file.py:name`` or ``package.module:name`` when that rebuilds exactly
+its weights after ``torch.manual_seed(0)``; else from its importable
 class when that rebuilds the same weights; else from its class and its
 weights written into the snippet), the exact input (its non-zero values
 written out when there are few, else its bytes), and one call that raises
@@ -15,6 +16,7 @@ be built, and everything else still runs once the user puts their layer there.
 from __future__ import annotations
 
 import base64
+import contextvars
 import importlib
 import inspect
 import io
@@ -22,8 +24,12 @@ from dataclasses import dataclass
 
 import torch
 
+from ._errors import EquivarianceViolation
 from ._safety import rng_preserved
+from ._targets import rebuilds, target_of
 
+#: the comment on the line where a layer that cannot be rebuilt goes
+PLACEHOLDER = "put the audited layer here"
 #: inputs with at most this many non-zero values are written out value by value
 WRITTEN_OUT = 64
 #: tensors and weights up to this many bytes (serialised) are embedded in the snippet
@@ -38,22 +44,48 @@ class LayerCode:
     missing: str = ""
 
 
-def layer_code(layer, target: str | None = None, layout: str = "CHW") -> LayerCode:
-    """How a reproduction rebuilds ``layer`` (see the module docstring).
+def layer_code(layer, target: str | None = None, layout: str = "CHW", target_path: str | None = None,
+               eval_mode: bool | None = None) -> LayerCode:
+    """How a reproduction rebuilds ``layer`` (see the module docstring): the first of :func:`layer_codes`.
 
     >>> layer_code(torch.nn.Identity()).lines
     ('layer = torch.nn.Identity().eval()',)
     """
-    if target is not None:
-        lines = ("from convnet_invariances.app import resolve_target",
-                 "torch.manual_seed(0)  # the command line builds its target after the same seed",
-                 f"layer = resolve_target({target!r}).eval()")
-        return LayerCode(lines + _channel_axis(layout))
-    rebuilt = _rebuilt_by_class(layer)
+    return next(iter(layer_codes(layer, target, layout, target_path, eval_mode)))
+
+
+def layer_codes(layer, target=None, layout="CHW", target_path=None, eval_mode=None):
+    """Every way a reproduction can rebuild ``layer``, best first, ending with the placeholder that says why it
+    cannot; in eval mode unless ``eval_mode`` is False (default: the mode ``layer`` is in)."""
+    if eval_mode is None:
+        eval_mode = not (getattr(layer, "training", False) and _mode_matters(layer))
+    mode = ".eval()" if eval_mode else ".train()"
+    known = target_of(layer)
+    if target is None and known is not None:
+        target, target_path = known
+    if target is not None and isinstance(layer, torch.nn.Module) and rebuilds(layer, target, target_path):
+        folder = "" if target_path is None else f", folder={target_path!r}"
+        lines = ("torch.manual_seed(0)  # the target built after this seed has the audited weights (checked)",
+                 f"layer = ci.resolve_target({target!r}{folder}){mode}")
+        yield LayerCode(lines + _channel_axis(layout))
+    rebuilt = _rebuilt_by_class(layer, mode)
     if rebuilt is not None:
-        return LayerCode(rebuilt + _channel_axis(layout))
-    return LayerCode((f"layer = ...  # put the audited layer here ({_describe(layer)}): {_why_not(layer)}",)
-                     + _channel_axis(layout), _why_not(layer))
+        yield LayerCode(rebuilt + _channel_axis(layout))
+    why = _why_not(layer) if rebuilt is None else ("rebuilt from its class it does not reproduce the violation "
+                                                   "(state outside its parameters and buffers?)")
+    yield LayerCode((f"layer = ...  # {PLACEHOLDER} ({_describe(layer)}): {why}",)
+                    + _channel_axis(layout), why)
+
+
+#: torch layers that behave differently in training mode
+_MODAL = (torch.nn.modules.batchnorm._BatchNorm, torch.nn.modules.instancenorm._InstanceNorm,
+          torch.nn.modules.dropout._DropoutNd, torch.nn.RReLU)
+
+
+def _mode_matters(layer) -> bool:
+    """Whether training mode can change what ``layer`` computes: a torch layer that behaves differently, or custom
+    code that may read ``self.training``."""
+    return any(isinstance(m, _MODAL) or not type(m).__module__.startswith("torch.nn") for m in layer.modules())
 
 
 def _channel_axis(layout):
@@ -64,24 +96,30 @@ def _channel_axis(layout):
 
 
 def _importable(obj):
-    """(module, qualified name) when ``obj`` can be imported by name, else None."""
+    """(module, qualified name) when ``obj`` can be imported by name, else None; the shortest public package
+    that re-exports it is preferred (``convnet_invariances.models``, not ``convnet_invariances.models._conv``)."""
     module_name, name = getattr(obj, "__module__", None), getattr(obj, "__qualname__", "")
     if not module_name or "<" in name or module_name == "__main__":
         return None
-    try:
-        found = importlib.import_module(module_name)
-        for part in name.split("."):
-            found = getattr(found, part)
-    except (ImportError, AttributeError):
-        return None
-    return (module_name, name) if found is obj else None
+    parts = module_name.split(".")
+    candidates = [".".join(parts[:i]) for i in range(1, len(parts)) if not parts[i - 1].startswith("_")]
+    for candidate in candidates + [module_name]:
+        try:
+            found = importlib.import_module(candidate)
+            for part in name.split("."):
+                found = getattr(found, part)
+        except (ImportError, AttributeError):
+            continue
+        if found is obj:
+            return candidate, name
+    return None
 
 
 def _module_expression(module):
     """(import lines, expression) that constructs a module of the same kind and shapes (weights aside), or None.
 
-    Importable classes built without arguments, torch's own layers (whose repr is their constructor call),
-    and ``torch.nn.Sequential`` of such modules qualify.
+    Torch's own layers and importable classes whose constructor arguments are kept as attributes of the same
+    names (a class without arguments among them), and ``torch.nn.Sequential`` of such modules qualify.
     """
     cls = type(module)
     if cls is torch.nn.Sequential:
@@ -91,24 +129,26 @@ def _module_expression(module):
         head = tuple(dict.fromkeys(line for p in parts for line in p[0]))
         return head, "torch.nn.Sequential(" + ", ".join(p[1] for p in parts) + ")"
     if getattr(torch.nn, cls.__name__, None) is cls:
-        expression = _torch_constructor(module)
+        expression = _constructor(module, f"torch.nn.{cls.__name__}", {"torch": torch})
         return None if expression is None else ((), expression)
     where = _importable(cls)
     if where is None:
         return None
-    try:
-        with rng_preserved():
-            built = cls()
-    except Exception:  # a class that needs arguments cannot be rebuilt from its name
-        return None
     module_name, name = where
-    return ((f"from {module_name} import {name.split('.')[0]}",), f"{name}()") if _same_shapes(built, module) else None
+    head = (f"from {module_name} import {name.split('.')[0]}",)
+    namespace: dict = {"torch": torch}
+    try:
+        exec(head[0], namespace)  # noqa: S102 - an import line built from the class's own module and name
+    except Exception:
+        return None
+    expression = _constructor(module, name, namespace)
+    return None if expression is None else (head, expression)
 
 
-def _torch_constructor(module):
-    """``torch.nn.Name(arg=value, …)`` for one of torch's own layers: each argument of its constructor read back
-    from the attribute of the same name (a bias from whether the layer has one); None when that does not build
-    a layer of the same shapes."""
+def _constructor(module, callee, namespace):
+    """``callee(arg=value, …)``: each argument of the class's constructor read back from the attribute of the same
+    name (a bias from whether the layer has one), as torch's layers and many user classes keep them; None when
+    an argument cannot be read back as a literal or the call does not build a module of the same shapes."""
     cls = type(module)
     arguments = []
     for name, parameter in inspect.signature(cls.__init__).parameters.items():
@@ -124,13 +164,13 @@ def _torch_constructor(module):
         if isinstance(value, torch.Tensor) or not _literal(value):
             return None
         arguments.append(f"{name}={value!r}")
-    expression = f"torch.nn.{cls.__name__}({', '.join(arguments)})"
+    expression = f"{callee}({', '.join(arguments)})"
     try:
         with rng_preserved():
-            built = eval(expression, {"torch": torch})  # only literals built above
+            built = eval(expression, dict(namespace))  # only literals read back above
     except Exception:
         return None
-    return expression if _same_shapes(built, module) else None
+    return expression if type(built) is cls and _same_shapes(built, module) else None
 
 
 def _literal(value):
@@ -139,7 +179,7 @@ def _literal(value):
     return value is None or isinstance(value, (bool, int, float, str))
 
 
-def _rebuilt_by_class(layer):
+def _rebuilt_by_class(layer, mode=".eval()"):
     """Lines that rebuild a module — seeded, or with its weights embedded — or a function by its name; None
     when that does not reproduce what was audited."""
     if not isinstance(layer, torch.nn.Module):
@@ -162,13 +202,13 @@ def _rebuilt_by_class(layer):
         return None
     if _same_state(fresh, layer):
         seeded = ("torch.manual_seed(0)",) if layer.state_dict() else ()
-        return head + seeded + (f"layer = {build}.eval()",)
+        return head + seeded + (f"layer = {build}{mode}",)
     blob = _serialised(layer.state_dict())
     if blob is None:
         return None
     return head + (f"layer = {build}",
                    f"layer.load_state_dict(torch.load(io.BytesIO(base64.b64decode({blob!r}))))",
-                   "layer = layer.eval()")
+                   f"layer = layer{mode}")
 
 
 def _same_shapes(a, b):
@@ -234,18 +274,61 @@ def call_code(element, output_action, margin, mode) -> str:
             f"mode={mode!r})")
 
 
-def reproduction(layer, x, element, output_action, *, margin=None, mode="auto", target=None, layout="CHW") -> str:
+def reproduction(layer, x, element, output_action, *, margin=None, mode="auto", target=None, layout="CHW",
+                 target_path=None, eval_mode: bool | None = None) -> str:
     """A self-contained snippet that raises the violation of ``element`` on ``x`` (see the module docstring).
 
     >>> from convnet_invariances import CircularShift, trivial_action
-    >>> snippet = reproduction(torch.nn.Identity(), torch.ones(1, 1, 2), CircularShift((1,)), trivial_action())
-    >>> snippet.splitlines()[-1]
-    'ci.assert_invariant(layer, x, ci.CircularShift((1,)), mode=\\'auto\\')  # raises EquivarianceViolation'
+    >>> x = torch.tensor([[[1.0, 0.0]]])
+    >>> print(reproduction(torch.nn.Identity(), x, CircularShift((1,)), trivial_action()))
+    import torch
+    import convnet_invariances as ci
+    layer = torch.nn.Identity().eval()
+    x = torch.zeros((1, 1, 2), dtype=torch.float32)
+    x[0, 0, 0] = 1.0
+    ci.assert_invariant(layer, x, ci.CircularShift((1,)), mode='auto')  # raises EquivarianceViolation
     """
-    code = layer_code(layer, target, layout)
-    lines = ["import torch", "import convnet_invariances as ci"]
-    body = list(code.lines) + list(input_code(x))
-    if any("base64" in line for line in body):
-        lines = ["import base64", "import io"] + lines
-    lines += body + [call_code(element, output_action, margin, mode) + "  # raises EquivarianceViolation"]
-    return "\n".join(lines)
+    tail = list(input_code(x)) + [call_code(element, output_action, margin, mode) + "  # raises EquivarianceViolation"]
+    snippet = ""
+    for code in layer_codes(layer, target, layout, target_path, eval_mode):
+        body = list(code.lines) + tail
+        head = ["import base64", "import io"] if any("base64" in line for line in body) else []
+        snippet = "\n".join(head + ["import torch", "import convnet_invariances as ci"] + body)
+        if code.missing or raises_violation(snippet):
+            return snippet
+    return snippet
+
+
+def reproduction_heading(snippet: str) -> str:
+    """What a report prints above ``snippet``: it runs as printed, or once the user puts their layer in."""
+    if PLACEHOLDER in snippet:
+        return "reproduce (put the layer in where it says, then it runs):"
+    return "reproduce (runs as printed):"
+
+
+#: set while a reproduction is being run to check it (its own violation report needs no second check)
+_CHECKING: contextvars.ContextVar[bool] = contextvars.ContextVar("checking_reproduction", default=False)
+
+
+def raises_violation(snippet: str) -> bool:
+    """Run ``snippet`` here, in a namespace of its own, and say whether it raises EquivarianceViolation (the
+    caller's random state is kept).  A snippet printed as "runs as printed" has passed this check.
+
+    >>> raises_violation("import torch\\nimport convnet_invariances as ci\\n"
+    ...                  "ci.assert_invariant(torch.nn.Identity(), torch.ones(1, 1, 2, 2), ci.rot90())")
+    False
+    """
+    if _CHECKING.get():
+        return True  # the report of the violation being checked: its own snippet is this one's twin
+    token = _CHECKING.set(True)
+    try:
+        with rng_preserved():
+            exec(compile(snippet, "<reproduction>", "exec"), {"__name__": "__reproduction__"})  # noqa: S102
+    except EquivarianceViolation:
+        return True
+    except Exception:
+        return False
+    finally:
+        _CHECKING.reset(token)
+    return False
+

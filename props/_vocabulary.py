@@ -53,7 +53,8 @@ ASPECTS = (("translation", "circular"), ("translation", "zero"), ("rot90", "circ
 #: what a profile line can state about an aspect
 STATUSES = ("exact", "subgroup", "interior", "approximate", "none")
 #: what the audit can conclude about a claim
-VERDICTS = ("certified", "holds", "subgroup", "interior", "approximate", "violated", "error", "unknown")
+VERDICTS = ("certified", "holds", "subgroup", "interior", "approximate", "violated", "error", "unknown",
+            "inapplicable")
 #: verdicts under which a stated claim counts as kept (``certified``: proved; the others: searched, nothing found)
 KEPT = ("certified", "holds", "subgroup", "interior")
 #: what each verdict means, in one line (reports explain the vocabulary once, from here)
@@ -66,6 +67,7 @@ VERDICT_MEANINGS = {
     "violated": "a counterexample was found (shrunk, with a reproduction)",
     "error": "the layer raised, returned NaN/inf, or is not a function of its input",
     "unknown": "the static certifier met an operation it does not know (the search still runs)",
+    "inapplicable": "the symmetry does not act on this input (rot90 on a 1-D signal): there is nothing to check",
 }
 STATUS_MEANINGS = {
     "exact": "holds on every element of the group",

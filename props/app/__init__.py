@@ -11,7 +11,7 @@ invariances 0.2.0
 """
 
 from ._bench import SmallCNN, bare_forward, format_table, naive_loop, run_cases
-from ._cli import UsageError, main, resolve_target
+from ._cli import UsageError, main
 from ._registry_check import (
     ProfileMismatch,
     check_line,
@@ -25,7 +25,7 @@ from ._registry_check import (
 from ._report import to_html, to_json, to_markdown, write_reports
 
 __all__ = [
-    "main", "resolve_target", "UsageError",
+    "main", "UsageError",
     "check_line", "refute", "ProfileMismatch", "has_polyphase_ties", "tie_free_inputs", "smooth_input",
     "downsampling_comparison", "write_downsampling_plot",
     "to_json", "to_markdown", "to_html", "write_reports",

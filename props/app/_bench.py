@@ -23,11 +23,14 @@ pytest-benchmark tests in ``tests/benchmarks`` time the same cases.
 
 from __future__ import annotations
 
+import io
 import json
 import statistics
 import time
 
 import torch
+from rich.console import Console
+from rich.table import Table
 
 from .._certificate import certify_translation_equivariance
 from .._checks import orbit_error
@@ -51,7 +54,13 @@ def _circular_conv(a, b):
 
 class SmallCNN(torch.nn.Module):
     """The benchmarks' small CNN, a CIFAR-style classifier: circular 3×3 convolutions of width, 2·width and
-    4·width channels with ReLU, 2×2 max pooling after the first two, a global average and a linear head."""
+    4·width channels with ReLU, 2×2 max pooling after the first two, a global average and a linear head.
+
+    Its weights are small integers (seeded), so that on small integer inputs its arithmetic is exact.
+
+    >>> SmallCNN()(torch.zeros(2, 3, 8, 8)).shape
+    torch.Size([2, 10])
+    """
 
     def __init__(self, channels=3, width=16, classes=10, seed=0):
         super().__init__()
@@ -98,7 +107,12 @@ def _timed(fn, repeat=1):
 
 
 def naive_loop(f, x, group, output_action):
-    """The loop users write: one transform, one forward and one comparison per element."""
+    """The loop users write: one transform, one forward and one comparison per element.
+
+    >>> from convnet_invariances import Translations, trivial_action
+    >>> naive_loop(torch.nn.AdaptiveAvgPool2d(1), torch.eye(4)[None, None], Translations((4, 4)), trivial_action())[:3]
+    [0.0, 0.0, 0.0]
+    """
     with torch.inference_mode():
         reference = f(x)
         return [float((f(g(x)) - output_action(g)(reference)).abs().max()) for g in group]
@@ -106,7 +120,12 @@ def naive_loop(f, x, group, output_action):
 
 def bare_forward(f, x, group, memory_budget=DEFAULT_MEMORY_BUDGET):
     """The batched forward of the orbit alone, inputs built beforehand, in the chunks the engine uses —
-    the floor the check is measured against."""
+    the floor the check is measured against.  Returns the function to time.
+
+    >>> from convnet_invariances import Translations
+    >>> run = bare_forward(torch.nn.AdaptiveAvgPool2d(1), torch.eye(4)[None, None], Translations((4, 4)))
+    >>> run()
+    """
     elements = group.elements()
     with torch.inference_mode():
         y0 = f(x)
@@ -176,14 +195,19 @@ def certificate_case(name, conv, input_shape, x, rounds=1):
         "case": name, "elements": len(group), "rounds": rounds,
         "seconds": {key: _summary(values) for key, values in times.items()},
         "naive_over_fast": _summary([n / fa for n, fa in zip(times["naive"], times["fast"])]),
-        "naive_over_bare": None, "overhead": None,
+        "naive_over_bare": None, "overhead": None, "kind": "certificate",
     }
 
 
 def run_cases(quick=False, device="cpu", rounds=None, torch_compile=False):
     """Every benchmark row, on ``device``.  ``quick`` shrinks the inputs and runs one round, so the whole
     table takes seconds (the smoke test); otherwise orbit rows run ``rounds`` rounds (7, ResNet 3).
-    ``torch_compile`` adds the compiled fast path to the orbit rows (compiling takes minutes in all)."""
+    ``torch_compile`` adds the compiled fast path to the orbit rows (compiling takes minutes in all).
+
+    >>> rows = run_cases(quick=True)  # doctest: +SKIP
+    >>> rows[0]["case"], rows[0]["elements"]  # doctest: +SKIP
+    ('small CNN 8×8, all circular shifts', 64)
+    """
     device = torch.device(device)
     torch.manual_seed(0)
     side, resnet_side, conv_side, conv_width = (8, 16, 16, 8) if quick else (32, 64, 64, 64)
@@ -223,11 +247,12 @@ def device_name(device):
 
 
 def _ratio(summary):
+    """The median ratio, and under it the range over rounds when the rounds disagree."""
     if summary is None:
         return "—"
     if summary["min"] == summary["max"]:
         return f"{summary['median']:.1f}×"
-    return f"{summary['median']:.1f}× ({summary['min']:.1f}–{summary['max']:.1f})"
+    return f"{summary['median']:.1f}×\n{summary['min']:.1f}–{summary['max']:.1f}"
 
 
 def _percent(summary):
@@ -235,33 +260,75 @@ def _percent(summary):
         return "—"
     text = f"{100 * summary['median']:+.0f}%"
     if summary["min"] != summary["max"]:
-        text += f" ({100 * summary['min']:+.0f}…{100 * summary['max']:+.0f})"
+        text += f"\n{100 * summary['min']:+.0f}…{100 * summary['max']:+.0f}"
     return text
 
 
-def format_table(rows, device):
-    head = f"device: {device_name(device)}, torch {torch.__version__}\n"
-    compiled = any("compile_s" in r for r in rows)
-    lines = [("case", "elements", "rounds", "naive s", "fast s", "bare s", "naive/fast", "naive/bare (ceiling)",
-              "overhead") + (("naive/compiled", "compile s") if compiled else ())]
-    for r in rows:
-        seconds = r["seconds"]
-        lines.append((r["case"], str(r["elements"]), str(r["rounds"]), f"{seconds['naive']['median']:.3f}",
-                      f"{seconds['fast']['median']:.3f}",
-                      f"{seconds['bare']['median']:.3f}" if "bare" in seconds else "—",
-                      _ratio(r["naive_over_fast"]), _ratio(r["naive_over_bare"]), _percent(r["overhead"]))
-                     + ((_ratio(r.get("naive_over_compiled")),
-                         f"{r['compile_s']:.0f}" if "compile_s" in r else "—") if compiled else ()))
-    widths = [max(len(row[i]) for row in lines) for i in range(len(lines[0]))]
-    text = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)) for row in lines]
-    text.insert(1, "  ".join("-" * w for w in widths))
-    note = ("\nnaive: transform + forward + compare per element; fast: the engine behind convnet_invariances.orbit_error; bare: the "
-            "batched forward of the same orbit alone.\nTimes are medians over rounds; ratios are per round, median (min–max). "
-            "naive/bare is the most any batched check could gain on that model;\noverhead = fast/bare − 1. "
-            "Last row: naive = exhaustive orbit, fast = linear certificate."
-            + ("\ncompiled: the fast path with torch_compile=True, timed warm; compile s is its one-off compile."
-               if compiled else ""))
-    return head + "\n".join(text) + note
+#: the benchmark tables fit a terminal of this many columns
+TABLE_WIDTH = 100
+
+
+def format_table(rows, device, width: int = TABLE_WIDTH) -> str:
+    """The benchmark as text: the orbit checks in one table, the linear certificate against the orbit it
+    replaces in its own (its columns mean other things), and a note on what each column measures.
+
+    >>> row = {"case": "conv 8×8", "elements": 64, "rounds": 1,
+    ...        "seconds": {k: {"median": t, "min": t, "max": t} for k, t in (("naive", 0.2), ("fast", 0.02),
+    ...                                                                     ("bare", 0.01))},
+    ...        "naive_over_fast": {"median": 10.0, "min": 10.0, "max": 10.0},
+    ...        "naive_over_bare": {"median": 20.0, "min": 20.0, "max": 20.0},
+    ...        "overhead": {"median": 1.0, "min": 1.0, "max": 1.0}}
+    >>> print(format_table([row], "cpu").splitlines()[4])
+    conv 8×8        │       64 │      1 │   0.200 │  0.020 │  0.010 │      10.0× │      20.0× │    +100%
+    """
+    orbit = [r for r in rows if r.get("kind") != "certificate"]
+    certificates = [r for r in rows if r.get("kind") == "certificate"]
+    console = Console(width=width, record=True, file=io.StringIO(), color_system=None, markup=False,
+                      highlight=False)
+    console.print(f"device: {device_name(device)}, torch {torch.__version__}")
+    compiled = any("compile_s" in r for r in orbit)
+    if orbit:
+        table = Table(title="orbit checks", show_edge=False, pad_edge=False, header_style="bold")
+        table.add_column("case", overflow="fold", ratio=1)
+        for header in ("elements", "rounds", "naive s", "fast s", "bare s", "naive/fast", "naive/bare",
+                       "overhead"):
+            table.add_column(header, justify="right", no_wrap=True)
+        for r in orbit:
+            seconds = r["seconds"]
+            table.add_row(r["case"], str(r["elements"]), str(r["rounds"]), f"{seconds['naive']['median']:.3f}",
+                          f"{seconds['fast']['median']:.3f}",
+                          f"{seconds['bare']['median']:.3f}" if "bare" in seconds else "—",
+                          _ratio(r["naive_over_fast"]), _ratio(r["naive_over_bare"]), _percent(r["overhead"]))
+        console.print(table)
+    if compiled:
+        table = Table(title="the fast path under torch.compile", show_edge=False, pad_edge=False,
+                      header_style="bold")
+        table.add_column("case", overflow="fold", ratio=1)
+        for header in ("naive/fast", "naive/compiled", "compile s"):
+            table.add_column(header, justify="right", no_wrap=True)
+        for r in orbit:
+            table.add_row(r["case"], _ratio(r["naive_over_fast"]), _ratio(r.get("naive_over_compiled")),
+                          f"{r['compile_s']:.0f}" if "compile_s" in r else "—")
+        console.print(table)
+    if certificates:
+        table = Table(title="linear certificate against the exhaustive orbit it replaces", show_edge=False,
+                      pad_edge=False, header_style="bold")
+        table.add_column("case", overflow="fold", ratio=1)
+        for header in ("elements", "rounds", "orbit s", "certificate s", "orbit/certificate"):
+            table.add_column(header, justify="right", no_wrap=True)
+        for r in certificates:
+            seconds = r["seconds"]
+            table.add_row(r["case"], str(r["elements"]), str(r["rounds"]), f"{seconds['naive']['median']:.3f}",
+                          f"{seconds['fast']['median']:.4f}", _ratio(r["naive_over_fast"]))
+        console.print(table)
+    console.print("naive: transform + forward + compare per element; fast: the engine behind "
+                  "convnet_invariances.orbit_error; bare: the batched forward of the same orbit alone. Times are "
+                  "medians over rounds; ratios are per round, the median with the range under it. naive/bare is "
+                  "the most any batched check could gain on that model (the ceiling); overhead = fast/bare − 1."
+                  + (" naive/compiled: the fast path with torch_compile=True, timed warm; compile s is its one-off "
+                     "compile." if compiled else "") + " The certificate proves equivariance from the layer's "
+                  "graph; the orbit it replaces checks every shift.")
+    return console.export_text().rstrip() + "\n"
 
 
 def stream_large_orbit(side=224, max_seconds=None, device="cpu", memory_budget=DEFAULT_MEMORY_BUDGET,

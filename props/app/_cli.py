@@ -1,94 +1,57 @@
 """The ``invariances`` command (also ``python -m convnet_invariances``).
 
-    invariances audit [TARGET] [--input-shape C,H,W] [--claim CLAIM]... [--json PATH] [--markdown PATH]
-                      [--html PATH] [--seed N] [--examples N] [--device DEV] [--out DIR]
+    invariances audit [TARGET --input-shape C,H,W [--layout CL|HW] [--claim CLAIM]...]
+                      [--json PATH] [--markdown PATH] [--html PATH] [--out DIR]
+                      [--seed N] [--examples N] [--seconds S] [--device DEV] [--verbose]
     invariances bench [--quick] [--rounds N] [--compile] [--json PATH] [--stream-224 [--max-seconds S]]
+    invariances --version
 
-Exit status: 0 when every stated claim holds (or, without TARGET, every
+Exit status: 0 when every stated claim is kept (or, without TARGET, every
 registry entry behaves as its profile says); 1 when a claim is violated or
 errors; 2 for usage errors (an unresolvable target, a bad shape, an unknown
-claim).  User mistakes get a message, never a traceback.
+claim, a bad option value).  User mistakes get a message, never a traceback.
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib
-import importlib.util
-import json
 import os
 import sys
 from pathlib import Path
 
 import torch
 
-from .._audit import DEFAULT_EXAMPLES, LAYOUTS, AuditReport, audit
+from .._audit import DEFAULT_EXAMPLES, LAYOUTS, audit
 from .._claims import CLAIM_NAMES, Claim
-from .._errors import InvalidArgument, InvarianceError
+from .._errors import InvalidArgument
+from .._targets import resolve_target
 from .._version import __version__
 from ._progress import progress_bar
-from ._report import to_html, to_markdown, write_reports
+from ._registry_audit import audit_registry
+from ._report import to_terminal, write_reports
+
+
+#: where the registry audit writes its report folder unless --out says otherwise
+REGISTRY_FOLDER = "invariance-report"
 
 
 class UsageError(Exception):
-    """A mistake in the command line: exit status 2 with this message."""
+    """A mistake in the command line: exit status 2 with this message.
 
-
-def resolve_target(text):
-    """``package.module:name`` or ``path/to/file.py:name`` -> an nn.Module (a class is instantiated, a factory called)."""
-    if ":" not in text:
-        raise UsageError(f"TARGET={text!r} must look like package.module:name or path/to/file.py:name")
-    where, _, name = text.rpartition(":")
-    if where.endswith(".py") or "/" in where:
-        path = Path(where)
-        if not path.is_file():
-            raise UsageError(f"TARGET={text!r}: no file {where!r}")
-        spec = importlib.util.spec_from_file_location(path.stem, path)
-        if spec is None or spec.loader is None:
-            raise UsageError(f"TARGET={text!r}: {where} cannot be imported as a Python module")
-        module = importlib.util.module_from_spec(spec)
-        sys.path.insert(0, str(path.parent.resolve()))
-        try:
-            spec.loader.exec_module(module)
-        except Exception as exc:
-            raise UsageError(f"TARGET={text!r}: importing {where} raised {type(exc).__name__}: {exc}") from None
-    else:
-        # `python -m` puts the current directory on sys.path and the console script does not: both should
-        # find a package in the directory the user is standing in
-        if os.getcwd() not in sys.path and "" not in sys.path:
-            sys.path.insert(0, os.getcwd())
-        try:
-            module = importlib.import_module(where)
-        except ImportError as exc:
-            raise UsageError(f"TARGET={text!r}: cannot import {where!r} ({exc}); is it on PYTHONPATH?") from None
-        except Exception as exc:
-            raise UsageError(f"TARGET={text!r}: importing {where} raised {type(exc).__name__}: {exc}") from None
-    if not hasattr(module, name):
-        available = sorted(n for n in dir(module) if not n.startswith("_"))[:15]
-        raise UsageError(f"TARGET={text!r}: {where} has no attribute {name!r}; it has {', '.join(available)}")
-    obj = getattr(module, name)
-    if isinstance(obj, torch.nn.Module):
-        return obj
-    if isinstance(obj, type) and issubclass(obj, torch.nn.Module) or callable(obj):
-        try:
-            built = obj()
-        except TypeError as exc:
-            raise UsageError(f"TARGET={text!r}: {name}() needs arguments ({exc}); point at a zero-argument factory") from None
-        except Exception as exc:
-            raise UsageError(f"TARGET={text!r}: {name}() raised {type(exc).__name__}: {exc}") from None
-        if not isinstance(built, torch.nn.Module):
-            raise UsageError(f"TARGET={text!r}: {name}() returned {type(built).__name__}, not a torch.nn.Module")
-        return built
-    raise UsageError(f"TARGET={text!r}: {name} is a {type(obj).__name__}, not an nn.Module, a Module class or a factory")
+    >>> main(["audit", "torch.nn:Identity"])  # no --input-shape: a usage error, printed, exit status 2
+    2
+    """
 
 
 def parse_shape(text):
     try:
         shape = tuple(int(part) for part in text.split(","))
     except ValueError:
-        raise UsageError(f"--input-shape={text!r} must be C,H,W or C,L: comma-separated positive ints") from None
+        raise UsageError(f"--input-shape={text!r} must be C,H,W (or two numbers with --layout): comma-separated "
+                         f"positive ints") from None
     if len(shape) not in (2, 3) or any(n < 1 for n in shape):
-        raise UsageError(f"--input-shape={text!r} must be C,H,W or C,L: comma-separated positive ints (no batch axis)")
+        raise UsageError(f"--input-shape={text!r} must be C,H,W (or two numbers with --layout): comma-separated "
+                         f"positive ints, no batch axis")
     return shape
 
 
@@ -102,6 +65,59 @@ def _positive_int(text):
     return value
 
 
+def _seed(text):
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if not 0 <= value < 2**63:
+        raise argparse.ArgumentTypeError(f"{text!r} must be an integer in [0, 2**63)")
+    return value
+
+
+def _positive_seconds(text):
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0.0
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"{text!r} must be a positive number of seconds")
+    return value
+
+
+def _device(text):
+    try:
+        device = torch.device(text)
+    except RuntimeError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a device; use cpu, cuda or cuda:N") from None
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise argparse.ArgumentTypeError(f"{text!r}: CUDA is not available on this machine")
+    if device.type not in ("cpu", "cuda"):
+        raise argparse.ArgumentTypeError(f"{text!r}: the audit runs on cpu or cuda devices")
+    return device
+
+
+def _writable(text):
+    """An output path whose folder exists or can be created, checked before the audit spends its minutes."""
+    path = Path(text)
+    if path.is_dir():
+        raise argparse.ArgumentTypeError(f"{text!r} is a folder; give a file name")
+    existing = path.parent.resolve()
+    while not existing.exists():
+        existing = existing.parent
+    if not existing.is_dir() or not os.access(existing, os.W_OK):
+        raise argparse.ArgumentTypeError(f"{text!r} cannot be written: {existing} is not a writable folder")
+    return text
+
+
+def _folder(text):
+    """An output folder that exists or can be created."""
+    path = Path(text)
+    if path.exists() and not path.is_dir():
+        raise argparse.ArgumentTypeError(f"{text!r} is a file; give a folder")
+    return _writable(str(path / "README.md")) and text
+
+
 def _parser():
     parser = argparse.ArgumentParser(prog="invariances", description="Audit the invariances of convolutional layers.")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
@@ -112,26 +128,42 @@ def _parser():
     run.add_argument("--layout", choices=LAYOUTS, default=None,
                      help="what two numbers of --input-shape mean: CL (1-D signals) or HW (images without channels)")
     run.add_argument("--claim", action="append", default=[], help=f"claim to verify (repeatable): {', '.join(CLAIM_NAMES)}")
-    run.add_argument("--json", help="write the JSON report here")
-    run.add_argument("--markdown", help="write the Markdown report (and its figures) here")
-    run.add_argument("--html", help="write a self-contained HTML report here")
-    run.add_argument("--out", default="invariance-report", help="report folder for the registry audit (default: %(default)s)")
-    run.add_argument("--seed", type=int, default=0, help="seed of the search (default: %(default)s)")
+    run.add_argument("--json", type=_writable, help="write the JSON report here")
+    run.add_argument("--markdown", type=_writable, help="write the Markdown report (and its figures) here")
+    run.add_argument("--html", type=_writable, help="write a self-contained HTML report here")
+    run.add_argument("--classifier", action="store_true",
+                     help="the output is class scores (N, K): also measure how often the predicted class survives a "
+                          "shift")
+    run.add_argument("--out", type=_folder, default=None,
+                     help=f"report folder for the registry audit (default: {REGISTRY_FOLDER})")
+    run.add_argument("--seed", type=_seed, default=0, help="seed of the search (default: %(default)s)")
     run.add_argument("--examples", type=_positive_int, default=DEFAULT_EXAMPLES,
                      help="input batches searched per claim (default: %(default)s)")
-    run.add_argument("--seconds", type=float, default=None, help="time budget of the search per claim")
-    run.add_argument("--device", default=None, help="cpu, cuda, cuda:1 … (default: where the module lives)")
+    run.add_argument("--seconds", type=_positive_seconds, default=None, help="time budget of the search per claim")
+    run.add_argument("--device", type=_device, default=None, help="cpu, cuda, cuda:1 … (default: where the module lives)")
+    run.add_argument("--verbose", action="store_true",
+                     help="print what was searched for every claim, counterexamples and the full evidence")
     bench = commands.add_parser("bench", help="print the fast-path benchmark table")
     bench.add_argument("--quick", action="store_true", help="smaller cases (seconds, for smoke tests)")
-    bench.add_argument("--json", help="also write the figures as JSON here")
+    bench.add_argument("--json", type=_writable, help="also write the figures as JSON here")
     bench.add_argument("--rounds", type=_positive_int, default=None,
                        help="rounds per row (default 7, ResNet 3); each round times naive, fast and bare back to back")
     bench.add_argument("--compile", action="store_true",
                        help="add the fast path under torch.compile (compiling takes minutes in all)")
     bench.add_argument("--stream-224", action="store_true",
                        help="stream all 50,176 shifts of the ResNet-18-like at 224×224 with a progress bar")
-    bench.add_argument("--max-seconds", type=float, default=None, help="with --stream-224: stop early, report the projection")
+    bench.add_argument("--max-seconds", type=_positive_seconds, default=None,
+                       help="with --stream-224: stop early, report the projection")
     return parser
+
+
+def _portable_target(text):
+    """(target, folder) as reproductions name it from any directory: a file by its absolute path, a package with
+    the folder it was imported from."""
+    where, _, name = text.rpartition(":")
+    if where.endswith(".py") or "/" in where or os.sep in where:
+        return f"{Path(where).resolve()}:{name}", None
+    return text, os.getcwd()
 
 
 def _audit_target(args):
@@ -139,13 +171,14 @@ def _audit_target(args):
         raise UsageError("--input-shape is required with a TARGET (e.g. --input-shape 3,32,32)")
     shape = parse_shape(args.input_shape)
     claims = [Claim.parse(c) for c in args.claim] if args.claim else None
-    module = resolve_target(args.target)
-    if args.device and args.device.startswith("cuda") and not torch.cuda.is_available():
-        raise UsageError(f"--device={args.device!r}: CUDA is not available on this machine")
+    target, folder = _portable_target(args.target)
+    torch.manual_seed(0)  # reproductions rebuild the target after the same seed (and check the weights agree)
+    module = resolve_target(args.target)  # messages name the target as the user typed it
     with progress_bar(f"auditing {args.target}") as progress:
         report = audit(module, shape, claims, layout=args.layout, examples=args.examples, seconds=args.seconds,
-                       seed=args.seed, device=args.device, progress=progress, name=args.target)
-    print(report.report())
+                       seed=args.seed, device=args.device, progress=progress, name=args.target, target=target,
+                       target_path=folder, classifier=args.classifier)
+    print(to_terminal(report, verbose=args.verbose), end="")
     for path in write_reports(report, json_path=args.json, markdown_path=args.markdown, html_path=args.html):
         print(f"wrote {path}")
     return 0 if report.ok else 1
@@ -153,60 +186,28 @@ def _audit_target(args):
 
 def _audit_registry(args):
     """Audit every registry entry against its stated profile; write the report folder."""
-    from ._registry_check import ProfileMismatch, check_line
+    from ..models import REGISTRY
 
-    try:
-        from ..models import REGISTRY
-    except ImportError:
-        raise UsageError("without TARGET the audit runs on the built-in registry, but the models package is not installed") from None
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    summary, mismatches = [], 0
+    out = Path(args.out or REGISTRY_FOLDER)
     width = max(len(name) for name in REGISTRY)
-    print(f"{'entry'.ljust(width)}  lines  agree  profile (every symmetry not listed: none)", flush=True)
-    for name, entry in REGISTRY.items():
-        agreements, results = [], []
-        for line in entry.profile:
-            try:
-                results.append(check_line(entry, line, plot_dir=out / "rates"))
-                agreements.append((line, True, ""))
-            except (ProfileMismatch, InvarianceError) as exc:
-                agreements.append((line, False, str(exc)))
-                mismatches += 1
-        layout = "CL" if len(entry.input_shape) == 2 else "CHW"
-        report = AuditReport(name, entry.input_shape, args.seed, results, layout=layout)
-        (out / f"{name}.md").write_text(to_markdown(report, figure_prefix=out / "figures" / name, relative_to=out), encoding="utf-8")
-        (out / f"{name}.html").write_text(to_html(report), encoding="utf-8")
-        summary.append({"entry": name, "description": entry.description, "lines": [
-            {"claim": line.claim, "status": line.status, "agrees": ok, "detail": detail[:500]}
-            for line, ok, detail in agreements], "audit": report.to_dict()})
-        row = summary[-1]  # one line per entry as soon as it is checked: progress, also in CI logs
-        agree = sum(line["agrees"] for line in row["lines"])
-        claims = ", ".join(f"{line['claim']}:{line['status']}" for line in row["lines"] if line["status"] != "none")
-        print(f"{name.ljust(width)}  {len(row['lines']):5d}  {agree:5d}  {claims or '(no symmetry)'}", flush=True)
-    from ._registry_check import downsampling_comparison, write_downsampling_plot
+    print(f"{'entry'.ljust(width)}  lines  agree  seconds  stated (every aspect not listed: none)", flush=True)
 
-    write_downsampling_plot(downsampling_comparison(), out / "rates")
-    (out / "registry.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")
-    (out / "README.md").write_text(_registry_index(summary), encoding="utf-8")
-    total = sum(len(s["lines"]) for s in summary)
-    print(f"\n{total - mismatches}/{total} profile lines of {len(summary)} entries agree with what the audit finds; "
-          f"report written to {out}/ (README.md, one .md/.html per entry, rates/, figures/)")
-    return 0 if mismatches == 0 else 1
+    def show(row):  # one line per entry as soon as it is checked: progress, also in CI logs
+        print(f"{row.name.ljust(width)}  {len(row.lines):5d}  {row.agreeing:5d}  {row.seconds:7.1f}  {row.stated}",
+              flush=True)
 
-
-def _registry_index(summary):
-    lines = ["# Registry audit", "", "Every profile line of every entry, checked with the props engine. "
-             "Rates of approximate lines are plotted in `rates/`.", "", "| entry | line | status | agrees |",
-             "|---|---|---|---|"]
-    for s in summary:
-        for line in s["lines"]:
-            lines.append(f"| [{s['entry']}]({s['entry']}.md) | `{line['claim']}` | {line['status']} | "
-                         f"{'✔' if line['agrees'] else '✘ ' + line['detail'][:80]} |")
-    return "\n".join(lines) + "\n"
+    agreeing, total = audit_registry(REGISTRY, out, seed=args.seed, on_entry=show)
+    print(f"\n{agreeing}/{total} profile lines of {len(REGISTRY)} entries agree with what the audit finds; "
+          f"report written to {out}/ (README.md and index.html, one .md/.html per entry, rates/, figures/)")
+    return 0 if agreeing == total else 1
 
 
 def main(argv=None):
+    """Run the ``invariances`` command with ``argv`` (default: the command line); returns the exit status.
+
+    >>> main(["audit", "torch.nn:Identity"])
+    2
+    """
     args = _parser().parse_args(argv)
     try:
         if args.command == "bench":
@@ -216,8 +217,19 @@ def main(argv=None):
                               max_seconds=args.max_seconds, rounds=args.rounds,
                               torch_compile=args.compile)
         if args.target:
+            if args.out is not None:
+                raise UsageError("--out is the registry audit's report folder; with a TARGET use --json, "
+                                 "--markdown or --html")
             return _audit_target(args)
+        given = [f"--{name.replace('_', '-')}" for name in ("input_shape", "layout", "claim", "json", "markdown",
+                                                           "html", "classifier") if getattr(args, name)]
+        if given:
+            raise UsageError(f"{', '.join(given)} need(s) a TARGET (package.module:name or path/to/file.py:name); "
+                             f"without one the built-in registry is audited into --out")
         return _audit_registry(args)
     except (UsageError, InvalidArgument) as exc:
         print(f"invariances: error: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:  # a report that cannot be written after all (disk full, permissions)
+        print(f"invariances: error: cannot write {exc.filename or 'a report'}: {exc.strerror or exc}", file=sys.stderr)
         return 2

@@ -16,6 +16,11 @@ def _pyplot():
     return plt
 
 
+def plots_available() -> bool:
+    """Whether matplotlib is installed (the ``plots`` extra): figures are drawn only then."""
+    return _pyplot() is not None
+
+
 def _png(fig, plt):
     buffer = io.BytesIO()
     fig.tight_layout()
@@ -57,31 +62,39 @@ def element_bars(errors_by_element, title):
     plt = _pyplot()
     if plt is None or not errors_by_element or len(errors_by_element) > MAX_BARS:
         return None
-    fig, ax = plt.subplots(figsize=(4.2, 3.0))
+    fig, ax = plt.subplots(figsize=(5.2, 3.6))
     labels = list(errors_by_element)
     ax.bar(range(len(labels)), [errors_by_element[k] for k in labels], color="#4477aa")
-    ax.set_xticks(range(len(labels)), labels, rotation=30, ha="right", fontsize=8)
-    ax.set_ylabel("max error")
-    ax.set_title(title, fontsize=9)
+    ax.set_xticks(range(len(labels)), labels, rotation=30, ha="right", fontsize=9)
+    ax.set_ylabel("max |f(g·x) − ρ(g)·f(x)|", fontsize=10)
+    ax.set_title(title, fontsize=10)
     return _png(fig, plt)
 
 
-def rate_plot(values, errors, parameter, rate, title):
-    """Error against the swept parameter, with the expected law (2^-J or 1/parameter) as a dashed reference."""
+def rate_plot(values, errors, parameter, rate, title, fitted, expected):
+    """Error against the swept parameter: the measurements, the fitted law and the expected one (2^-J or
+    1/parameter, anchored at the first point), with the slopes and their difference in the caption."""
     plt = _pyplot()
     if plt is None:
         return None
-    fig, ax = plt.subplots(figsize=(4.5, 3.2))
+    fig, ax = plt.subplots(figsize=(5.2, 3.8))
+    first_x, first_e = values[0], errors[0]
     if parameter == "J":  # 2^-J is a straight line against J on a log scale
+        law = lambda v, slope: first_e * 2.0 ** (slope * (v - first_x))  # noqa: E731
         ax.semilogy(values, errors, "o-", base=2, label="measured")
-        ax.semilogy(values, [errors[0] * 2.0 ** (values[0] - v) for v in values], "--", base=2, label="2^-J")
+        xlabel = "J (scattering scale)"
     else:
+        law = lambda v, slope: first_e * (v / first_x) ** slope  # noqa: E731
         ax.loglog(values, errors, "o-", base=2, label="measured")
-        ax.loglog(values, [errors[0] * values[0] / v for v in values], "--", base=2, label=f"1/{parameter}")
-    ax.legend(fontsize=8)
-    ax.set_xlabel(parameter)
-    ax.set_ylabel("relative invariance error")
-    ax.set_title(f"{title}\nexpected: falls like {rate}", fontsize=9)
+        xlabel = parameter
+    ax.plot(values, [law(v, fitted) for v in values], ":", color="#555555", label=f"fitted: slope {fitted:.2f}")
+    ax.plot(values, [law(v, expected) for v in values], "--", color="#cc6677",
+            label=f"expected {rate}: slope {expected:.0f}")
+    ax.legend(fontsize=9)
+    ax.set_xlabel(xlabel, fontsize=10)
+    ax.set_ylabel("relative invariance error", fontsize=10)
+    ax.set_title(f"{title}\nfitted slope {fitted:.2f} vs expected {expected:.0f} (difference {fitted - expected:+.2f})",
+                 fontsize=10)
     ax.grid(True, which="both", alpha=0.3)
     return _png(fig, plt)
 
@@ -91,13 +104,13 @@ def comparison_plot(sides, series, xlabel, ylabel, title):
     plt = _pyplot()
     if plt is None:
         return None
-    fig, ax = plt.subplots(figsize=(5.0, 3.6))
+    fig, ax = plt.subplots(figsize=(5.6, 4.0))
     for name, values in series.items():
         ax.loglog(sides, values, "o-", base=2, label=name)
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel(ylabel)
-    ax.set_title(title, fontsize=9)
-    ax.legend(fontsize=8)
+    ax.set_xlabel(xlabel, fontsize=10)
+    ax.set_ylabel(ylabel, fontsize=10)
+    ax.set_title(title, fontsize=10)
+    ax.legend(fontsize=9)
     ax.grid(True, which="both", alpha=0.3)
     return _png(fig, plt)
 

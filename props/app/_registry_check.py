@@ -33,7 +33,15 @@ from ._plots import comparison_plot, rate_plot
 
 
 class ProfileMismatch(InvarianceError, AssertionError):
-    """A registry entry does not behave as its profile says."""
+    """A registry entry does not behave as its profile says.
+
+    >>> from convnet_invariances.models import REGISTRY
+    >>> try:
+    ...     refute(REGISTRY["global_max_pool"], "translation-invariant")
+    ... except ProfileMismatch as mismatch:
+    ...     print(str(mismatch)[:62])
+    global_max_pool: no counterexample to translation-invariant: t
+    """
 
 
 #: input batches the audit searches per profile line: fewer than a user's default, since the registry's layers
@@ -132,14 +140,21 @@ def refute(entry, claim, examples=REGISTRY_EXAMPLES):
     """A counterexample to ``claim`` on the entry (a violation found by the audit, not an error): the audit's
     :class:`~convnet_invariances.ClaimResult`.
 
-    A claim the entry's input shape cannot carry at all (rot90 on a 1-D signal) counts as refuted, with the
-    reason; the layer raising, returning NaN or being random never does.
+    A claim the entry's input shape cannot carry at all (rot90 on a 1-D signal) is ``inapplicable``: the line
+    ``none`` is then true for want of a group, and says so; the layer raising, returning NaN or being random
+    never counts as a refutation.
+
+    >>> from convnet_invariances.models import REGISTRY
+    >>> refute(REGISTRY["conv3x3_zeros"], "translation-equivariant").verdict
+    'violated'
+    >>> refute(REGISTRY["mellin_magnitude_1d"], "rot90-invariant").verdict
+    'inapplicable'
     """
     claim = Claim.parse(claim)
     try:
         result = audit_claim(entry, claim, examples)
     except InvalidArgument as reason:
-        return ClaimResult(str(claim), "violated", message=f"{claim} cannot be stated on this input: {reason}")
+        return ClaimResult(str(claim), "inapplicable", message=f"{claim} cannot be stated on this input: {reason}")
     if result.verdict != "violated":
         raise ProfileMismatch(f"{entry.name}: no counterexample to {claim}: the audit says {result.verdict!r}"
                               + (f" ({result.message[:300]})" if result.message else "")
@@ -181,7 +196,12 @@ def check_interior(entry, line):
 
 
 def smooth_input(symmetry, side, dims, channels, dtype=torch.float64, seed=0):
-    """Inputs for rate measurements: band-limited periodic content for translations, a centred blob otherwise."""
+    """Inputs for rate measurements: band-limited periodic content for translations, a centred blob otherwise.
+
+    >>> x = smooth_input("translation", 16, 2, 3)
+    >>> tuple(x.shape), x.dtype
+    ((1, 3, 16, 16), torch.float64)
+    """
     generator = torch.Generator().manual_seed(seed)
     grid = torch.meshgrid(*[torch.arange(side, dtype=dtype) for _ in range(dims)], indexing="ij")
     if symmetry == "translation":
@@ -228,11 +248,32 @@ def measure_rate(entry, line):
     return list(values), errors
 
 
+def fitted_slope(values, errors, parameter):
+    """Least-squares slope of the error against the sweep: log-log (base 2), or log2(error) per unit of J.
+
+    The expected slope is -1 for both laws this project states (1/resolution and 2^-J).
+
+    >>> round(fitted_slope([16, 32, 64], [0.4, 0.2, 0.1], "resolution"), 6)
+    -1.0
+    """
+    xs = list(values) if parameter == "J" else [math.log2(v) for v in values]
+    ys = [math.log2(e) for e in errors]
+    mx, my = sum(xs) / len(xs), sum(ys) / len(ys)
+    return sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / sum((x - mx) ** 2 for x in xs)
+
+
+#: the slope both stated laws predict (1/resolution, 2^-J), and the slowest fall this project accepts
+EXPECTED_SLOPE = -1.0
+SLOWEST_ACCEPTED = -0.5
+
+
 def write_rate_plot(entry, line, values, errors, plot_dir=None):
-    """The error over the sweep with the expected rate beside it, written to ``plot_dir`` (None: not written)."""
+    """The error over the sweep with the fitted and the expected rate beside it, written to ``plot_dir``
+    (None: not written)."""
     if plot_dir is None:
         return None
-    png = rate_plot(values, errors, line.sweep[0], line.rate, f"{entry.name}: {line.claim}")
+    png = rate_plot(values, errors, line.sweep[0], line.rate, f"{entry.name}: {line.claim}",
+                    fitted_slope(values, errors, line.sweep[0]), EXPECTED_SLOPE)
     plot_dir = Path(plot_dir)
     plot_dir.mkdir(parents=True, exist_ok=True)
     path = plot_dir / f"{entry.name}-{line.symmetry}{'-zero' if line.boundary == 'zero' else ''}.png"
@@ -241,15 +282,31 @@ def write_rate_plot(entry, line, values, errors, plot_dir=None):
     return path
 
 
+def slope_words(slope: float, expected: float = EXPECTED_SLOPE) -> str:
+    """The fitted slope against the expected one, and what the difference means.
+
+    >>> slope_words(-0.62)
+    'fitted slope -0.62 against -1 expected: the error falls slower than the expected law (by 0.38)'
+    """
+    difference = slope - expected
+    if abs(difference) <= 0.1:
+        verdict = "as the expected law says"
+    elif difference > 0:
+        verdict = f"the error falls slower than the expected law (by {difference:.2f})"
+    else:
+        verdict = f"the error falls faster than the expected law (by {-difference:.2f})"
+    return f"fitted slope {slope:.2f} against {expected:.0f} expected: {verdict}"
+
+
 def check_approximate(entry, line, plot_dir=None):
     values, errors = measure_rate(entry, line)
     path = write_rate_plot(entry, line, values, errors, plot_dir)
     # the theory predicts a fall; demand it at every step and overall (a log-log slope below -1/2)
     for (v0, e0), (v1, e1) in zip(zip(values, errors), zip(values[1:], errors[1:])):
         expect(e1 < e0, f"{entry.name}: error rose from {e0:.3g} at {v0} to {e1:.3g} at {v1} (plot: {path})")
-    slope = math.log(errors[-1] / errors[0]) / math.log(values[-1] / values[0]) if line.sweep[0] != "J" else \
-        math.log2(errors[-1] / errors[0]) / (values[-1] - values[0])
-    expect(slope < -0.5, f"{entry.name}: the error falls too slowly (slope {slope:.2f}) for {line.rate} (plot: {path})")
+    slope = fitted_slope(values, errors, line.sweep[0])
+    expect(slope < SLOWEST_ACCEPTED,
+           f"{entry.name}: the error falls too slowly (fitted slope {slope:.2f}) for {line.rate} (plot: {path})")
     return values, errors, slope
 
 
@@ -273,9 +330,12 @@ def check_line(entry, line, plot_dir=None):
     if line.status == "approximate":
         values, errors, slope = check_approximate(entry, line, plot_dir)
         pairs = ", ".join(f"{e:.3g} at {v}" for v, e in zip(values, errors))
-        return ClaimResult(line.claim, "approximate", relative_error=errors[-1], message=(
-            f"relative error {pairs} ({line.sweep[0]}): it falls with a log-log slope of {slope:.2f}, as {line.rate} "
-            f"predicts"))
+        sweep = {"parameter": line.sweep[0], "values": list(values), "relative_errors": list(errors),
+                 "rate": line.rate, "fitted_slope": slope, "expected_slope": EXPECTED_SLOPE}
+        return ClaimResult(line.claim, "approximate", relative_error=errors[-1], searched=sweep,
+                           searched_summary=f"a sweep of {line.sweep[0]} over {', '.join(map(str, values))}",
+                           message=(f"relative error {pairs} ({line.sweep[0]}): {slope_words(slope)} for {line.rate}; "
+                                    f"a fall steeper than {SLOWEST_ACCEPTED} agrees with the line"))
     return refute(entry, line.claim)
 
 
@@ -288,6 +348,12 @@ def downsampling_comparison(sides=(16, 32, 64), seeds=range(4)):
     and input side, on smooth inputs: ``{variant: [error at each side]}``.
 
     Zhang's pairs: strided conv -> blur then stride; max-pool stride 2 -> dense max then blur and stride.
+
+    >>> comparison = downsampling_comparison(sides=(16,), seeds=range(1))
+    >>> sorted(comparison["errors"]), comparison["sides"]
+    (['blurpool', 'maxblurpool', 'maxpool', 'stride'], [16])
+    >>> comparison["errors"]["blurpool"][0] < comparison["errors"]["stride"][0]
+    True
     """
     from ..models import ResNet18Like
 
@@ -307,7 +373,15 @@ def downsampling_comparison(sides=(16, 32, 64), seeds=range(4)):
 
 
 def write_downsampling_plot(comparison, plot_dir):
-    """The comparison as a log-log plot, written to ``plot_dir``; returns the path (None without matplotlib)."""
+    """The comparison as a log-log plot, written to ``plot_dir``; returns the path (None without matplotlib).
+
+    >>> import tempfile
+    >>> comparison = {"sides": [16, 32], "errors": {"stride": [0.2, 0.08], "blurpool": [0.07, 0.04]}}
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     path = write_downsampling_plot(comparison, folder)
+    ...     path is None or path.stat().st_size > 1000
+    True
+    """
     png = comparison_plot(comparison["sides"], comparison["errors"], "input side (smooth inputs)",
                           "relative logit error, 1-pixel shift", "ResNet-18-like: shift sensitivity by downsampling")
     if png is None:

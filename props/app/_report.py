@@ -1,92 +1,124 @@
-"""Reports: JSON (stable schema), Markdown with PNG figures beside it, self-contained HTML.
+"""Reports: JSON (stable schema), Markdown with PNG figures beside it, self-contained HTML, and the terminal.
 
-JSON schema (stable; documented in the README)::
+Every format renders the same :mod:`._view` of an audit, so numbers, words and
+reproductions agree everywhere.  Figures need matplotlib (the ``plots``
+extra); without it every number is still there and the report says which
+figures were left out and how to get them.
+
+JSON schema (stable: keys are only ever added; documented in the README)::
 
     {"target": str, "input_shape": [int, ...], "seed": int,
      "claims": [{"claim": str, "verdict": str, "max_error": float, "tolerance": float,
                  "subgroup": int | null, "margin": int | null,
-                 "counterexample": {"group_element": str, "input_shape": [int, ...],
-                                    "nonzero_inputs": int, "reproduce": str} | null}],
-     "metrics": {...}  # only for classifiers: consistency, mean_relative_error, inputs}
+                 "counterexample": {"group_element": str, "input_shape": [int, ...], "nonzero_inputs": int,
+                                    "reproduce": str, "max_error": float, "relative_error": float,
+                                    "tolerance": float, "found_on": str, "check": str,
+                                    "input": [[[int, ...], float], ...] | null} | null,
+                 "relative_error": float, "largest": {...} | null, "searched": {...}, "message": str,
+                 "notes": [str, ...]}],
+     "layout": str, "notes": [str, ...],
+     "metrics": {"consistency": float, "mean_relative_error": float, "inputs": int}  # only with classifier=True}
 """
 
 from __future__ import annotations
 
 import base64
-import html
+import io
 import json
 import os
 from pathlib import Path
 
-from ._plots import figure_for
+import jinja2
+from rich.console import Console
+from rich.table import Table
 
-SCHEMA_KEYS = ("target", "input_shape", "seed", "claims")
-CLAIM_KEYS = ("claim", "verdict", "max_error", "tolerance", "subgroup", "margin", "counterexample")
+from .._audit import AuditReport
+from .._reproduction import reproduction_heading
+from ._plots import figure_for, plots_available
+from ._view import number, report_view
+
+#: what a report says when matplotlib is missing
+FIGURES_LEFT_OUT = ("The figures of this report were left out: matplotlib is not installed. Install the plots "
+                    "extra (pip install 'convnet-invariances[plots]') and run the audit again to get them.")
+
+TEMPLATES = jinja2.Environment(loader=jinja2.PackageLoader("convnet_invariances.app", "templates"),
+                               trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
+                               autoescape=jinja2.select_autoescape(["html"]))
+# jinja's `capitalize` lowercases the rest ("sZ^d" -> "sz^d"): sentences only raise their first letter
+TEMPLATES.filters["sentence"] = lambda text: str(text)[:1].upper() + str(text)[1:]
 
 
-def to_json(report):
-    """The report as a JSON string with the documented schema."""
+def to_json(report: AuditReport) -> str:
+    """The report as a JSON string with the documented schema.
+
+    >>> import json, torch, convnet_invariances as ci
+    >>> report = ci.audit(torch.nn.AdaptiveAvgPool2d(1), (1, 4, 4), ["translation-invariant"], examples=2)
+    >>> json.loads(to_json(report))["claims"][0]["verdict"]
+    'holds'
+    """
     return json.dumps(report.to_dict(), indent=2)
 
 
-def to_markdown(report, figure_prefix=None, relative_to=None):
-    """Markdown: summary table, then one section per claim.
+def to_markdown(report: AuditReport, figure_prefix: str | os.PathLike | None = None,
+                relative_to: str | os.PathLike | None = None, *, profile=None, rates=None) -> str:
+    """Markdown: the summary and table, the vocabulary, then one section per claim with its evidence.
 
-    Figures are written as ``{figure_prefix}-{i}.png`` and linked relative to
-    ``relative_to`` (the folder the Markdown file will live in).
+    Figures are written as ``{figure_prefix}-{i}.png`` and linked relative to ``relative_to`` (the folder the
+    Markdown file will live in); without ``figure_prefix`` no figure is written or linked.  A registry entry's
+    page adds its ``profile`` ((claim, stated status, verdict, agrees, detail) rows) and ``rates`` ((claim,
+    image path, the fitted rate in words) for its approximate lines).
+
+    >>> import torch, convnet_invariances as ci
+    >>> report = ci.audit(torch.nn.AdaptiveAvgPool2d(1), (1, 4, 4), ["translation-invariant"], examples=2)
+    >>> to_markdown(report).splitlines()[0]
+    '# Invariance audit: `AdaptiveAvgPool2d`'
     """
-    lines = [f"# Invariance audit: `{report.target}`", "", f"Input shape {tuple(report.input_shape)}, seed {report.seed}.", "",
-             "| claim | verdict | max error | tolerance | detail |", "|---|---|---|---|---|"]
-    for r in report.results:
-        detail = (f"stride {r.subgroup}" if r.subgroup else f"margin {r.margin}" if r.margin else
-                  f"relative error {r.relative_error:.3g}" if r.verdict == "approximate" else
-                  f"at `{r.counterexample['group_element']}`" if r.counterexample else "")
-        lines.append(f"| `{r.claim}` | **{r.verdict}** | {r.max_error:.3g} | {r.tolerance:.3g} | {detail} |")
-    for index, r in enumerate(report.results):
-        lines += ["", f"## `{r.claim}` — {r.verdict}", ""]
-        if figure_prefix is not None:
-            png = figure_for(r)
-            if png:
-                path = Path(f"{figure_prefix}-{index}.png")
-                path.parent.mkdir(parents=True, exist_ok=True)
-                path.write_bytes(png)
-                link = os.path.relpath(path, relative_to) if relative_to is not None else path.name
-                lines += [f"![{r.claim}]({Path(link).as_posix()})", ""]
-        if r.counterexample:
-            lines += ["Minimal counterexample:", "", "```", r.counterexample["reproduce"], "```", ""]
-        if r.message:
-            lines += ["```", r.message, "```"]
-    if report.metrics:
-        lines += ["", "## Classifier metrics", ""] + [f"- {k}: {v}" for k, v in report.metrics.items()]
-    return "\n".join(lines) + "\n"
+    figures: list[str | None] = []
+    for index, result in enumerate(report.results):
+        png = figure_for(result) if figure_prefix is not None else None
+        if png is None:
+            figures.append(None)
+            continue
+        path = Path(f"{figure_prefix}-{index}.png")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(png)
+        link = os.path.relpath(path, relative_to) if relative_to is not None else path.name
+        figures.append(Path(link).as_posix())
+    note = FIGURES_LEFT_OUT if figure_prefix is not None and not plots_available() else ""
+    return TEMPLATES.get_template("report.md.j2").render(v=report_view(report), figures=figures,
+                                                          figures_note=note, number=number, profile=profile or [],
+                                                          rates=rates or [])
 
 
-def to_html(report):
-    """A self-contained HTML page: the same content as the Markdown, figures inlined as base64 PNGs."""
-    rows = "".join(
-        f"<tr><td><code>{html.escape(r.claim)}</code></td><td class='{r.verdict}'>{r.verdict}</td>"
-        f"<td>{r.max_error:.3g}</td><td>{r.tolerance:.3g}</td></tr>" for r in report.results)
-    sections = []
-    for r in report.results:
-        png = figure_for(r)
-        image = f"<img alt='{html.escape(r.claim)}' src='data:image/png;base64,{base64.b64encode(png).decode()}'>" if png else ""
-        evidence = f"<pre>{html.escape(r.message)}</pre>" if r.message else ""
-        sections.append(f"<h2><code>{html.escape(r.claim)}</code> — {r.verdict}</h2>{image}{evidence}")
-    metrics = "".join(f"<li>{html.escape(k)}: {v}</li>" for k, v in report.metrics.items())
-    return (
-        "<!doctype html><html><head><meta charset='utf-8'><title>Invariance audit</title><style>"
-        "body{font-family:sans-serif;max-width:60em;margin:2em auto}td,th{padding:.2em .6em;border-bottom:1px solid #ddd}"
-        ".holds,.subgroup,.interior{color:#070}.violated,.error{color:#b00}.approximate{color:#a60}pre{background:#f6f6f6;"
-        "padding:.5em;overflow:auto}</style></head><body>"
-        f"<h1>Invariance audit: <code>{html.escape(report.target)}</code></h1>"
-        f"<p>Input shape {tuple(report.input_shape)}, seed {report.seed}.</p>"
-        f"<table><tr><th>claim</th><th>verdict</th><th>max error</th><th>tolerance</th></tr>{rows}</table>"
-        + "".join(sections) + (f"<h2>Classifier metrics</h2><ul>{metrics}</ul>" if metrics else "") + "</body></html>"
-    )
+def to_html(report: AuditReport, *, profile=None, rates=None) -> str:
+    """A self-contained HTML page: the same content as the Markdown, figures inlined as base64 PNGs (``rates``:
+    (claim, base64 PNG, words) rows).
+
+    >>> import torch, convnet_invariances as ci
+    >>> report = ci.audit(torch.nn.AdaptiveAvgPool2d(1), (1, 4, 4), ["translation-invariant"], examples=2)
+    >>> "<td class=\\"verdict kept\\">holds</td>" in to_html(report)
+    True
+    """
+    figures: list[str | None] = []
+    for result in report.results:
+        png = figure_for(result)
+        figures.append(base64.b64encode(png).decode() if png else None)
+    note = "" if plots_available() else FIGURES_LEFT_OUT
+    return TEMPLATES.get_template("report.html.j2").render(v=report_view(report), figures=figures,
+                                                            figures_note=note, number=number, profile=profile or [],
+                                                            rates=rates or [])
 
 
-def write_reports(report, *, json_path=None, markdown_path=None, html_path=None):
-    """Write whichever reports were asked for; returns the paths written."""
+def write_reports(report: AuditReport, *, json_path=None, markdown_path=None, html_path=None) -> list[str]:
+    """Write whichever reports were asked for (their folders are created); returns the paths written.
+
+    >>> import tempfile, torch, convnet_invariances as ci
+    >>> from pathlib import Path
+    >>> report = ci.audit(torch.nn.AdaptiveAvgPool2d(1), (1, 4, 4), ["translation-invariant"], examples=2)
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     [Path(p).name for p in write_reports(report, json_path=Path(folder) / "r.json")]
+    ['r.json']
+    """
     written = []
     if json_path:
         Path(json_path).parent.mkdir(parents=True, exist_ok=True)
@@ -103,3 +135,72 @@ def write_reports(report, *, json_path=None, markdown_path=None, html_path=None)
         Path(html_path).write_text(to_html(report), encoding="utf-8")
         written.append(str(html_path))
     return written
+
+
+def to_terminal(report: AuditReport, *, verbose: bool = False, width: int = 100) -> str:
+    """What the command line prints.
+
+    Stated claims: the summary, one table of every claim, and for each claim not kept its counterexample and
+    reproduction.  An inferred profile (no claims stated) is concise: the table holds what the layer keeps
+    (and any approximate or erroring claim); the catalogue claims it breaks are one line.  ``verbose`` prints
+    every claim in full: what was searched, the counterexample with its reproduction, the evidence.
+
+    >>> import torch, convnet_invariances as ci
+    >>> report = ci.audit(torch.nn.AdaptiveAvgPool2d(1), (1, 4, 4), ["translation-invariant"], examples=2)
+    >>> print(to_terminal(report).splitlines()[0])
+    AdaptiveAvgPool2d — input 1 × 4 × 4 (CHW), seed 0: 1 claim(s): 1 kept — every stated claim is kept
+    """
+    view = report_view(report)
+    # prose is never wrapped (a sentence stays one line for grep and copy); the table is laid out in ``width``
+    console = Console(width=width, record=True, file=io.StringIO(), color_system=None, markup=False,
+                      highlight=False, soft_wrap=True)
+    inferred = not report.stated
+    heading = f"{view.target} — input {view.input_shape} ({view.layout}), seed {view.seed}: "
+    console.print(heading + (f"profile inferred from the catalogue, {view.summary}" if inferred else view.summary))
+    tabled = view.claims if (verbose or not inferred) else [c for c in view.claims if c.kind != "violated"]
+    hidden = [c for c in view.claims if c not in tabled]
+    if tabled:
+        # claim names carry brackets ("[stride=2]"): no markup, no highlighting, plain text out
+        table = Table(show_edge=False, pad_edge=False, header_style="bold")
+        for header in ("claim", "verdict", "largest error", "relative", "where", "tolerance"):
+            table.add_column(header, overflow="fold")
+        for claim in tabled:
+            table.add_row(claim.claim, claim.verdict, claim.error, claim.relative, claim.where, claim.tolerance)
+        console.print(table, soft_wrap=False)
+    if hidden:
+        console.print(f"not kept (violated): {', '.join(c.claim for c in hidden)}")
+    for verdict, meaning in view.legend:
+        if verbose or any(c.verdict == verdict for c in tabled):
+            console.print(f"  {verdict}: {meaning}")
+    for claim in view.claims:
+        full = verbose or (claim.kind in ("violated", "error") and not inferred)
+        if not full:
+            if claim in tabled and claim.detail:
+                console.print(f"{claim.claim}: {claim.detail}")
+            continue
+        console.print(f"\n{claim.claim}: {claim.verdict}" + (f" — {claim.detail}" if claim.detail and
+                                                            not claim.counterexample else ""))
+        if verbose and claim.searched:
+            console.print(f"  searched: {claim.searched}")
+        if claim.counterexample:
+            example = claim.counterexample
+            console.print(f"  counterexample at {example['group_element']}: error {number(example['max_error'])} "
+                          f"(relative {number(example['relative_error'])}, tolerance {number(example['tolerance'])}), "
+                          f"found on {example['found_on']}")
+            console.print(f"  {reproduction_heading(example['reproduce'])}")
+            for line in example["reproduce"].splitlines():
+                console.print(f"    {line}")
+        elif claim.evidence and claim.evidence.strip() != claim.detail.strip():
+            console.print("  " + claim.evidence.replace("\n", "\n  "))
+        if verbose and claim.counterexample and claim.evidence:
+            console.print("  " + claim.evidence.replace("\n", "\n  "))
+        for note in claim.notes:
+            console.print(f"  note: {note}")
+    for note in view.notes:
+        console.print(f"note: {note}")
+    for sentence in view.metrics_text:
+        console.print(sentence)
+    if not verbose:
+        console.print("\n(--verbose: what was searched for every claim, counterexamples with their reproductions, "
+                      "and the full evidence)")
+    return console.export_text().rstrip() + "\n"

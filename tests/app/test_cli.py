@@ -27,13 +27,52 @@ def test_a_true_claim_exits_0_and_prints_the_table(tmp_path):
 def test_a_false_claim_exits_1_with_a_minimal_counterexample():
     out = run("audit", f"{DATA}:LeakyBorderPool", "--input-shape", "1,8,8", "--claim", "translation-invariant")
     assert out.returncode == 1
-    assert "violated" in out.stdout and "reproduce:" in out.stdout and "Traceback" not in out.stderr
+    assert "violated" in out.stdout and "reproduce (runs as printed):" in out.stdout and "Traceback" not in out.stderr
+    assert out.stdout.count(" claim(s): ") == 1  # one heading
+    assert "consistency" not in out.stdout  # classifier measures only when asked for
 
 
-def test_without_claims_the_profile_is_inferred():
+def test_without_claims_the_profile_is_inferred_and_printed_concisely():
     out = run("audit", f"{DATA}:make_layer", "--input-shape", "1,8,8")
     assert out.returncode == 0, out.stderr
-    assert "translation-invariant" in out.stdout and "rot90-invariant" in out.stdout
+    lines = out.stdout.splitlines()
+    assert lines[0].count("profile inferred from the catalogue") == 1
+    kept = next(line for line in lines if line.startswith("translation-invariant "))
+    assert "holds" in kept
+    broken = next(line for line in lines if line.startswith("not kept (violated): "))
+    assert "rot90-invariant" in broken and "flip-invariant" in broken
+    assert len(lines) <= 16, out.stdout
+    assert "reproduce" not in out.stdout and "searched:" not in out.stdout
+
+    verbose = run("audit", f"{DATA}:make_layer", "--input-shape", "1,8,8", "--verbose")
+    claims = int(verbose.stdout.split(" claim(s)")[0].rsplit(" ", 1)[-1])
+    assert verbose.stdout.count("  searched: ") == claims
+    assert verbose.stdout.count("reproduce (runs as printed):") == broken.count(",") + 1
+
+
+def test_classifier_measures_only_when_asked_and_only_for_class_scores(tmp_path):
+    out = run("audit", f"{DATA}:ShiftInvariantPool", "--input-shape", "1,8,8", "--claim", "translation-invariant",
+              "--classifier")
+    assert out.returncode == 0, out.stderr
+    assert "consistency: 100.0% of 32 smooth random images keep their predicted class" in out.stdout
+    out = run("audit", "torch.nn:Identity", "--input-shape", "1,8,8", "--claim", "translation-equivariant",
+              "--classifier")
+    assert out.returncode == 2 and "classifier=True needs class scores" in out.stderr
+
+
+def test_the_console_script_and_python_m_are_the_same_command(tmp_path):
+    package = tmp_path / "mylayers"
+    package.mkdir()
+    (package / "__init__.py").write_text("import torch\n\ndef pool():\n    return torch.nn.AdaptiveAvgPool2d(1)\n")
+    script = Path(sys.executable).with_name("invariances")
+    args = ("audit", "mylayers:pool", "--input-shape", "1,6,6", "--claim", "translation-invariant", "--examples", "2")
+    by_script = subprocess.run([str(script), *args], capture_output=True, text=True, cwd=tmp_path, timeout=300)
+    by_module = run(*args, cwd=tmp_path)
+    assert by_script.returncode == by_module.returncode == 0, (by_script.stderr, by_module.stderr)
+    assert by_script.stdout == by_module.stdout
+    for version in (subprocess.run([str(script), "--version"], capture_output=True, text=True),
+                    run("--version")):
+        assert version.returncode == 0 and version.stdout.startswith("invariances 0.")
 
 
 def test_a_layer_that_raises_exits_1_with_its_message():
@@ -51,6 +90,21 @@ def test_a_layer_that_raises_exits_1_with_its_message():
     (("audit", f"{DATA}:ShiftInvariantPool", "--input-shape", "8x8"), "--input-shape='8x8' must be C,H,W"),
     (("audit", f"{DATA}:ShiftInvariantPool"), "--input-shape is required"),
     (("audit", f"{DATA}:NeedsArguments", "--input-shape", "1,8,8"), "needs arguments"),
+    # every bad option value is a usage error, before any work
+    (("audit", f"{DATA}:ShiftInvariantPool", "--input-shape", "1,8,8", "--device", "gpu0"), "argument --device: 'gpu0' is not a device"),
+    (("audit", f"{DATA}:ShiftInvariantPool", "--input-shape", "1,8,8", "--device", "meta"), "the audit runs on cpu or cuda"),
+    (("audit", f"{DATA}:ShiftInvariantPool", "--input-shape", "1,8,8", "--examples", "0"), "argument --examples: '0' must be a positive integer"),
+    (("audit", f"{DATA}:ShiftInvariantPool", "--input-shape", "1,8,8", "--seconds", "-1"), "argument --seconds: '-1' must be a positive number"),
+    (("audit", f"{DATA}:ShiftInvariantPool", "--input-shape", "1,8,8", "--seed", "-3"), "argument --seed: '-3' must be an integer in [0, 2**63)"),
+    (("audit", f"{DATA}:ShiftInvariantPool", "--input-shape", "1,8,8", "--layout", "NCHW"), "argument --layout: invalid choice"),
+    (("audit", f"{DATA}:ShiftInvariantPool", "--input-shape", "1,8,8", "--json", f"{DATA}/r.json"), f"argument --json: '{DATA}/r.json' cannot be written: {DATA} is not a writable folder"),
+    (("audit", f"{DATA}:ShiftInvariantPool", "--input-shape", "1,8,8", "--html", "."), "argument --html: '.' is a folder"),
+    (("audit", f"{DATA}:ShiftInvariantPool", "--input-shape", "1,8,8", "--out", "reports"), "--out is the registry audit's report folder"),
+    (("audit", "--claim", "translation-invariant"), "--claim need(s) a TARGET"),
+    (("audit", "--input-shape", "1,8,8", "--json", "r.json"), "--input-shape, --json need(s) a TARGET"),
+    (("bench", "--rounds", "0"), "argument --rounds: '0' must be a positive integer"),
+    (("audit", f"{DATA}:ShiftInvariantPool", "--input-shape", "1,8,8", "--examples"), "argument --examples: expected one argument"),
+    (("frobnicate",), "invalid choice: 'frobnicate'"),
 ])
 def test_user_mistakes_exit_2_with_a_message_and_no_traceback(args, message):
     out = run(*args, cwd=Path(__file__).resolve().parent.parent)

@@ -27,7 +27,7 @@ def test_json_schema_stays_compatible():
 def test_markdown_and_html_reports_carry_plots(tmp_path):
     report = audit(circular_conv(), (1, 6, 6), ["translation-equivariant", "rot90-equivariant"])
     markdown = to_markdown(report, figure_prefix=tmp_path / "conv", relative_to=tmp_path)
-    assert "![translation-equivariant](conv-0.png)" in markdown and (tmp_path / "conv-0.png").stat().st_size > 1000
+    assert "![translation-equivariant: error per group element](conv-0.png)" in markdown and (tmp_path / "conv-0.png").stat().st_size > 1000
     page = to_html(report)
     assert page.count("data:image/png;base64,") == 2 and "violated" in page
 

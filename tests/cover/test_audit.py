@@ -144,3 +144,44 @@ def test_third_party_blurpool_from_antialiased_cnns():
 def test_an_output_whose_shape_changes_under_the_action_is_a_violation_not_an_error():
     result = audit(circular_conv(), (1, 6, 6), ["scale-invariant"]).results[0]
     assert result.verdict == "violated" and "has shape" in result.message
+
+
+class _CountingPool(torch.nn.Module):
+    """Global average pooling that counts its calls, so a test can see when work was done."""
+
+    def __init__(self):
+        super().__init__()
+        self.calls = 0
+
+    def forward(self, x):
+        self.calls += 1
+        return x.mean(dim=(-2, -1))
+
+
+def test_progress_starts_at_zero_and_advances_only_after_each_claims_work():
+    layer = _CountingPool()
+    seen = []
+
+    def progress(done, total):
+        seen.append((done, total, _calls_of_the_audited_copy()))
+
+    audited = []  # the audit runs on a deep copy: find it through the module's forward
+    original_forward = _CountingPool.forward
+
+    def forward(self, x):
+        if self is not layer and self not in audited:
+            audited.append(self)
+        return original_forward(self, x)
+
+    def _calls_of_the_audited_copy():
+        return sum(m.calls for m in audited)
+
+    _CountingPool.forward = forward
+    try:
+        ci.audit(layer, (1, 4, 4), ["translation-invariant", "flip-invariant", "rot90-invariant"], examples=2,
+                 progress=progress)
+    finally:
+        _CountingPool.forward = original_forward
+    assert [(d, t) for d, t, _ in seen] == [(0, 3), (1, 3), (2, 3), (3, 3)]
+    calls = [c for _, _, c in seen]
+    assert all(later > earlier for earlier, later in zip(calls, calls[1:]))  # work between every two reports

@@ -6,8 +6,7 @@ import importlib
 import pytest
 import torch
 
-# the application (convnet_invariances.app) gets its examples with the report rewrite (issue #12)
-PACKAGES = ["convnet_invariances", "convnet_invariances.models", "convnet_invariances.proofs"]
+PACKAGES = ["convnet_invariances", "convnet_invariances.models", "convnet_invariances.proofs", "convnet_invariances.app"]
 
 
 def public_objects():

@@ -331,8 +331,8 @@ class FakeEntry:
 def _run_refute(case, truth):
     traceback = False
     try:
-        message = app.refute(FakeEntry(case), case.claim)
-        answer = "refuted"
+        result = app.refute(FakeEntry(case), case.claim)
+        answer, message = ("refuted" if result.verdict == "violated" else f"returned {result.verdict}"), result.message
     except app.ProfileMismatch as exc:
         answer, message = "no refutation", str(exc)
     except ci.InvarianceError as exc:
