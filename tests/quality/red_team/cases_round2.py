@@ -140,6 +140,12 @@ ROUND2 = [
          "an FFT filter bank with a complex parameter"),
     Case("r2-complex-ramp-bug", "2 twin/probes", R.ComplexPhaseBug, (1, 8, 8), TE, "violated",
          "the same with a 2e-3 position-dependent gain through a complex buffer"),
+    Case("r2-twin-computes-in-float32-mean", "2 twin/probes", R.Float32MeanPool, (3, 16, 16), "rot90-invariant",
+         "holds", "x.float().mean().type_as(x): the float64 twin rounds exactly as the layer (it computes in float32 "
+         "too), so float32 rounding 'does not shrink with precision' and is called a violation", judge="own"),
+    Case("r2-twin-computes-in-float32-rmsnorm", "2 twin/probes", R.Float32RMSNorm, (1, 16, 16), TE, "holds",
+         "an RMS norm computed in float32 whatever the input dtype (mixed-precision-safe code): the same",
+         judge="own"),
     Case("r2-control-float32-only-kernel", "control", R.Float32OnlyCircular, (1, 16, 16), TE, "holds",
          "a float32-only kernel (the float64 twin raises) that keeps its claim", judge="own"),
     # ================================================================== 3. per-element rules
@@ -157,10 +163,16 @@ ROUND2 = [
     # ================================================================== 4. state
     Case("r2-cache-keyed-by-sum", "4 state", R.CacheBySum, (1, 8, 8), TE, "stateful",
          "memoised by (shape, sum): a shifted input at the same batch size gets the stale output"),
+    Case("r2-memo-by-exact-input-batch-centred", "4 state", R.MemoisedBatchCentred, (1, 8, 8), TE, "stateful",
+         "a per-sample memo keyed by exact input equality over a batch-coupled layer: the anchor is always "
+         "memoised, so batching looks valid"),
     Case("r2-class-attribute-warm-up", "4 state", R.warms_up_in_class_attribute, (1, 8, 8), TE, "stateful",
          "auto-tuner state in a class attribute, shared by the pristine copy"),
     Case("r2-module-global-call-window", "4 state", R.global_call_window, (1, 8, 8), TE, "stateful",
          "calls 30-89 (module-global count) take a wrong path, then it recovers by itself"),
+    Case("r2-class-attribute-first-call-ever", "4 state", R.first_call_ever_wrong, (1, 8, 8), TE, "random",
+         "the first call of any instance is wrong (a class-level 'compiled' flag): the audit's first call is its "
+         "shape probe, whose output it throws away, and the pristine copy shares the flag"),
     Case("r2-rng-seeded-by-call-count", "4 state", R.SeededByCallCount, (1, 8, 8), TE, "random",
          "noise from a generator seeded by the call count: a fresh copy replays the same sequence"),
     Case("r2-remembers-large-inputs", "4 state", R.RemembersLargeInputs, (1, 8, 8), TE, "random",
@@ -240,6 +252,9 @@ ROUND2 = [
          "the root's __call__ differs from the forward that fx traces", kind="certificate"),
     Case("r2-cert-patched-instance-forward", "8 certificate", R.patched_forward_conv, (1, 8, 8), TE, "violated",
          "an nn.Conv2d whose forward is replaced on the instance: the leaf's type is trusted", kind="certificate"),
+    Case("r2-cert-buffer-updated-in-forward", "8 certificate", R.CountsCallsInBuffer, (1, 8, 8), TE, "random",
+         "self.calls.add_(1) on a buffer: not input-dependent, so the graph check lets it through; the layer "
+         "changes after its 20th call, the certificate makes 9", kind="certificate"),
     Case("r2-cert-batch-statistics-norm", "8 certificate", R.batch_statistics_norm, (1, 8, 8), TE, "holds",
          "BatchNorm2d without running stats is not affine, but the claim holds", kind="certificate"),
     Case("r2-cert-integer-weights-fractional-buffer", "8 certificate", R.IntegerWeightsFractionalBuffer, (1, 8, 8),
@@ -292,6 +307,12 @@ ROUND2 = [
          "factor-4 violation shows none", kind="reproduce"),
     Case("r2-reproduce-scale-factor-3", "10 reproduction", L.DoublingCanonicalPool, (1, 8, 8), "scale-invariant",
          "violated", "the same for round 1's factor-3 layer", kind="reproduce"),
+    Case("r2-reproduce-dense-counterexample-8x8", "10 reproduction", lambda: L.SmoothInputBranch(1, 2, seed=10),
+         (1, 8, 8), TE, "violated", "a violation that needs a dense (smooth) input cannot shrink below 12 values: "
+         "the reproduction prints a placeholder '<the 36-value input from the JSON report>'", kind="reproduce"),
+    Case("r2-reproduce-dense-counterexample-16x16", "10 reproduction", lambda: L.SmoothInputBranch(1, 2, seed=10),
+         (1, 16, 16), TE, "violated", "the same at 16x16: 68 values, and the JSON report carries no input at all "
+         "(over 64 values), so nothing can reproduce it", kind="reproduce"),
     Case("r2-reproduce-zero-fill-border", "10 reproduction", R.ZeroPadConvSum5, (1, 10, 10),
          "translation-invariant[boundary=zero,border=1]", "violated", "a zero-fill reproduction runs and fails",
          kind="reproduce"),

@@ -1158,3 +1158,96 @@ def integer_circular_conv():
         conv.weight.copy_(integers((2, 1, 3, 3), 284))
         conv.bias.copy_(integers((2,), 285))
     return conv
+
+
+class Float32MeanPool(nn.Module):
+    """Global mean computed in float32 whatever the input's dtype (``x.float().mean(...).type_as(x)``, as
+    mixed-precision-safe code does).  Its float64 twin computes in float32 too: it rounds exactly as the
+    layer does.  Claimed translation-invariant: holds up to float32 rounding."""
+
+    def forward(self, x):
+        return x.float().mean(dim=(-2, -1)).type_as(x)
+
+
+class Float32RMSNorm(nn.Module):
+    """RMS normalisation over (C, H, W), computed in float32 whatever the input's dtype, then a circular conv in
+    the input's dtype.  Translation-equivariant (the statistic is shift-invariant); holds up to float32 rounding."""
+
+    def __init__(self, seed=286):
+        super().__init__()
+        self.conv = CircConv(1, 2, seed=seed)
+
+    def forward(self, x):
+        xf = x.float()
+        normed = xf / torch.sqrt(xf.pow(2).mean(dim=(1, 2, 3), keepdim=True) + 1e-6)
+        return self.conv(normed.type_as(x))
+
+
+class _FirstCall:
+    done = False
+
+
+class FirstCallEverWrong(CircConv):
+    """The first call of ANY instance takes a reference path with a bug (zero padding) and records in a CLASS
+    attribute that the kernels are "compiled"; every later call is right.  Copies share the flag, so a pristine
+    copy is already warm.  Claimed translation-equivariant: the layer's first answer differs from its later
+    ones on the same input (not a function of its input)."""
+
+    state = _FirstCall
+
+    def __init__(self, seed=287):
+        super().__init__(1, 2, seed=seed)
+
+    def forward(self, x):
+        if not type(self).state.done:
+            type(self).state.done = True
+            return zero_conv(x, self.weight, self.bias)
+        return self.conv(x)
+
+
+def first_call_ever_wrong():
+    _FirstCall.done = False
+    return FirstCallEverWrong()
+
+
+class CountsCallsInBuffer(nn.Module):
+    """Integer weights and an integer-valued buffer that forward increments (``self.calls.add_(1)``); from the
+    21st call on, ``(calls − 20) · M`` (an integer position map) is added.  The graph analysis treats the
+    buffer as a constant (it does not depend on the input) and its in-place update as harmless; the
+    certificate's few calls happen before the 21st.  Claimed translation-equivariant: the layer is not a
+    function of its input (and not equivariant) after 20 calls."""
+
+    def __init__(self, seed=288):
+        super().__init__()
+        self.conv = nn.Conv2d(1, 1, 3, padding=1, padding_mode="circular", bias=False)
+        with torch.no_grad():
+            self.conv.weight.copy_(integers((1, 1, 3, 3), seed))
+        self.register_buffer("calls", torch.zeros(()))
+        self.register_buffer("map", torch.tensor([[float((7 * i + 3 * j) % 5) for j in range(8)] for i in range(8)]))
+
+    def forward(self, x):
+        self.calls.add_(1)
+        return self.conv(x) + (self.calls.clamp(min=20) - 20) * self.map
+
+
+class MemoisedBatchCentred(nn.Module):
+    """Batch-centred circular conv (``y_i = conv(x_i) − mean_j conv(x_j)``, equivariant for whole batches) with
+    a per-sample memo keyed by EXACT input equality: a sample seen before gets the row it got then, in whatever
+    batch that was.  The anchor of every chunk is memoised, so it always agrees.  Claimed
+    translation-equivariant: the layer's answers depend on earlier calls."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = CircConv(1, 2, seed=289)
+        self.memo = {}  # exact bytes of an input row -> its output row
+
+    def forward(self, x):
+        y = self.conv(x)
+        y = y - y.mean(dim=0, keepdim=True)
+        rows = []
+        for xi, yi in zip(x, y):
+            key = (str(xi.dtype), tuple(xi.shape), xi.detach().cpu().contiguous().numpy().tobytes())
+            if key not in self.memo:
+                self.memo[key] = yi.clone()
+            rows.append(self.memo[key].to(y.dtype))
+        return torch.stack(rows)
