@@ -281,11 +281,11 @@ ROUND2 = [
     # ================================================================== 10. CLI and reproductions
     Case("r2-cli-json-is-a-directory", "10 CLI", R.circular_factory, (1, 8, 8), TE, "holds",
          "--json naming a directory: exit 2 with a message, no traceback", kind="cli",
-         cli=(f"{LAYERS2_FILE}:circular_factory", "--input-shape", "1,8,8", "--claim", TE, "--json", "tests"),
+         cli=(f"{LAYERS2_FILE}:circular_factory", "--input-shape", "1,8,8", "--claim", TE, "--json", "{dir}"),
          exit_ok=(2,)),
     Case("r2-cli-markdown-is-a-directory", "10 CLI", R.circular_factory, (1, 8, 8), TE, "holds",
          "--markdown naming a directory", kind="cli",
-         cli=(f"{LAYERS2_FILE}:circular_factory", "--input-shape", "1,8,8", "--claim", TE, "--markdown", "tests"),
+         cli=(f"{LAYERS2_FILE}:circular_factory", "--input-shape", "1,8,8", "--claim", TE, "--markdown", "{dir}"),
          exit_ok=(2,)),
     Case("r2-cli-unknown-device", "10 CLI", R.circular_factory, (1, 8, 8), TE, "holds",
          "--device foo: a usage error", kind="cli",

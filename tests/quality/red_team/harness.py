@@ -302,7 +302,15 @@ def _run_assert_claims(case, truth):
 
 
 def _run_cli(case, truth):
-    args = ["audit", *case.cli]
+    with tempfile.TemporaryDirectory() as scratch:
+        # round 2: "{dir}" in a case's arguments is an existing directory inside a scratch folder (reports and
+        # their figures written beside it stay out of the repository)
+        existing = Path(scratch) / "existing-directory"
+        existing.mkdir()
+        return _run_cli_in(case, truth, ["audit", *(a.replace("{dir}", str(existing)) for a in case.cli)])
+
+
+def _run_cli_in(case, truth, args):
     if case.kind == "cli-subprocess":
         done = subprocess.run([sys.executable, "-m", CLI_MODULE, *args], cwd=REPO, capture_output=True, text=True,
                               timeout=300)
