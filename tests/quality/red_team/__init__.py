@@ -6,6 +6,8 @@
 - ``cases.py``: one case per (layer, claim), with the truth it declares and what the engine must answer;
 - ``harness.py``: runs a case through the engine as a user would, and checks the module comes back unchanged;
 - ``test_red_team.py``: one test per case; ``report.py``: the same as a Markdown table.
+- round 2 (attacks on the rewritten engine's new mechanisms, ids ``r2-…``): ``layers_round2.py`` and
+  ``cases_round2.py``; the oracle and the harness gained what they need, marked "round 2" where they did.
 
 Run: ``.venv/bin/python -m pytest tests/quality/red_team -q`` or
 ``.venv/bin/python tests/quality/red_team/report.py [--secondary] [ID-SUBSTRING ...]``.

@@ -38,6 +38,7 @@ EXPECTED = {
     "stateful": ("error", "violated"),
     "shape": ("error",),
     "usage": (),
+    "approximate": ("approximate",),  # round 2: continuous rotations below the 10% convention
 }
 
 
@@ -59,6 +60,12 @@ class Case:
     exit_ok: tuple = ()  # accepted exit codes, for cli kinds
     requires: str = ""  # an optional third-party package the case needs
     notes: str = ""
+    # ---- round 2 (defaults keep round 1 unchanged)
+    domains: tuple = ()  # oracle domains added to oracle.DOMAINS (oracle.EXTRA_DOMAINS)
+    batches: tuple = ()  # oracle batch sizes instead of oracle.BATCH_SIZES
+    assume: object = None  # a precondition assume(x) -> bool, given to the oracle and to the engine
+    engine_layout: str = ""  # layout= given to the engine ("HW", "CL"); `layout` is the oracle's reading
+    check: object = None  # check(layer) -> [problems]: state the snapshot cannot see (identities, generators)
 
     @property
     def expected(self):
@@ -376,3 +383,11 @@ CASES = [
 
 BY_ID = {case.id: case for case in CASES}
 assert len(BY_ID) == len(CASES), "duplicate case ids"
+
+# ----------------------------------------------------------------------------- round 2 (cases_round2.py)
+from red_team.cases_round2 import ROUND2  # noqa: E402  (needs Case and the names above)
+
+CASES.extend(ROUND2)
+BY_ID = {case.id: case for case in CASES}
+assert len(BY_ID) == len(CASES), "duplicate case ids"
+

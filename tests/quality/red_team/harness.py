@@ -41,10 +41,16 @@ HOLDS_LIKE = ("holds", "certified")
 # ----------------------------------------------------------------------------- the truth
 
 
+def _oracle_options(case):
+    """Round 2: the domains, batch sizes and precondition a case asks the oracle for."""
+    return dict(layout=case.layout, domains=oracle.DOMAINS + tuple(case.domains),
+                batch_sizes=tuple(case.batches) or oracle.BATCH_SIZES, assume=case.assume)
+
+
 @lru_cache(maxsize=None)
 def truth_of(case):
     """The oracle's finding for every claim of the case (cached: each case is judged once per session)."""
-    return tuple(oracle.judge(case.make, case.input_shape, claim, case.judge, layout=case.layout)
+    return tuple(oracle.judge(case.make, case.input_shape, claim, case.judge, **_oracle_options(case))
                  for claim in case.claims)
 
 
@@ -52,7 +58,7 @@ def secondary_truth(case):
     """The other judge's finding, for the report only (the float64 copy when the case trusts its own dtype)."""
     other = "own" if case.judge == "float64" else "float64"
     try:
-        return oracle.judge(case.make, case.input_shape, case.claims[0], other, layout=case.layout)
+        return oracle.judge(case.make, case.input_shape, case.claims[0], other, **_oracle_options(case))
     except Exception as exc:  # e.g. a lazy module cannot be copied to float64 before it is materialised
         return oracle.Finding("unavailable", worst=f"{type(exc).__name__}: {exc}"[:120], judge=other)
 
@@ -205,7 +211,9 @@ def run_case(case):
     findings = truth_of(case) if case.truth != "usage" else ()
     truth = findings[0].truth if findings else "usage"
     runner = {"audit": _run_audit, "certificate": _run_audit, "assert_claims": _run_assert_claims, "cli": _run_cli,
-              "cli-subprocess": _run_cli, "refute": _run_refute, "registry-cli": _run_registry_cli}[case.kind]
+              "cli-subprocess": _run_cli, "refute": _run_refute, "registry-cli": _run_registry_cli,
+              "given-audit": _run_given_audit, "given-assert": _run_given_assert,
+              "reproduce": _run_reproduce}[case.kind]
     with _quiet():
         outcome = runner(case, truth)
     outcome.seconds = time.perf_counter() - start
@@ -227,6 +235,8 @@ def _engine_call(case, call):
     except Exception as exc:  # anything else reaching the user is a traceback
         answer, message, traceback = f"traceback {type(exc).__name__}", f"{type(exc).__name__}: {exc}", True
     state = changes(before, snapshot(layer))
+    if getattr(case, "check", None) is not None:  # round 2: what the snapshot cannot see
+        state += case.check(layer)
     copies_after = _deep_copies(layer)
     if not copies_before and copies_after:
         state.append(f"the module no longer deep-copies ({copies_after})")
@@ -241,9 +251,19 @@ def _verdict_ok(case, answer, message):
     return answer in case.expected
 
 
+def _audit_options(case):
+    """Round 2: the layout and precondition a case gives the engine (none for round-1 cases)."""
+    options = {}
+    if getattr(case, "engine_layout", ""):
+        options["layout"] = case.engine_layout
+    if getattr(case, "assume", None) is not None:
+        options["assume"] = case.assume
+    return options
+
+
 def _run_audit(case, truth):
     def call(layer):
-        result = ci.audit(layer, case.input_shape, [case.claim]).results[0]
+        result = ci.audit(layer, case.input_shape, [case.claim], **_audit_options(case)).results[0]
         return result.verdict, result.message
 
     answer, message, traceback, state = _engine_call(case, call)
@@ -282,7 +302,15 @@ def _run_assert_claims(case, truth):
 
 
 def _run_cli(case, truth):
-    args = ["audit", *case.cli]
+    with tempfile.TemporaryDirectory() as scratch:
+        # round 2: "{dir}" in a case's arguments is an existing directory inside a scratch folder (reports and
+        # their figures written beside it stay out of the repository)
+        existing = Path(scratch) / "existing-directory"
+        existing.mkdir()
+        return _run_cli_in(case, truth, ["audit", *(a.replace("{dir}", str(existing)) for a in case.cli)])
+
+
+def _run_cli_in(case, truth, args):
     if case.kind == "cli-subprocess":
         done = subprocess.run([sys.executable, "-m", CLI_MODULE, *args], cwd=REPO, capture_output=True, text=True,
                               timeout=300)
@@ -375,3 +403,86 @@ def _run_registry_cli(case, truth):
                                  f"(the claim holds), so it must report a mismatch (exit 1)"]
     category = "ok" if right else "traceback" if traceback else "false alarm"
     return Outcome(case, truth, answer, right, category, problems, message=buffer.getvalue()[-800:])
+
+
+# ----------------------------------------------------------------------------- round 2: inside a user's @given
+
+
+def _inside_given(body):
+    """Run ``body()`` inside a user's own Hypothesis test (two examples, no deadline, no database), as a user
+    who calls the audit from a property test would; returns what the last call of ``body`` returned."""
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    seen = []
+
+    @settings(max_examples=2, deadline=None, database=None, derandomize=True)
+    @given(st.integers(0, 3))
+    def users_test(k):
+        seen.append(body())
+
+    users_test()
+    return seen[-1] if seen else None
+
+
+def _run_given_audit(case, truth):
+    """``audit`` inside a user's @given: its verdict must be the truth's, with no Hypothesis complaint."""
+    def call(layer):
+        result = _inside_given(lambda: ci.audit(layer, case.input_shape, [case.claim],
+                                                **_audit_options(case)).results[0])
+        return result.verdict, result.message
+
+    answer, message, traceback, state = _engine_call(case, call)
+    right = _verdict_ok(case, answer, message)
+    problems = [] if right else [f"inside @given the audit answered {answer!r} for a claim whose truth is {truth!r}"]
+    category = "state" if right and state else _categorise(case, truth, answer, right, traceback)
+    return Outcome(case, truth, answer, right and not state, category, problems, state, message)
+
+
+def _run_given_assert(case, truth):
+    """``assert_claims`` inside a user's @given: returns for true claims, raises AssertionError for false ones."""
+    def call(layer):
+        _inside_given(lambda: ci.assert_claims(layer, case.input_shape, list(case.claims), **_audit_options(case)))
+        return "returned", ""
+
+    answer, message, traceback, state = _engine_call(case, call)
+    right = answer == ("returned" if truth == "holds" else "raised AssertionError")
+    problems = [] if right else [f"inside @given assert_claims {answer} for claims whose truth is {truth!r}"]
+    category = "state" if right and state else _categorise(case, truth, answer, right, traceback)
+    return Outcome(case, truth, answer, right and not state, category, problems, state, message)
+
+
+# ----------------------------------------------------------------------------- round 2: the printed reproduction
+
+
+def _run_reproduction(code, layer):
+    """Run a reproduction as printed (``statements; expression  # comment``) with ``layer``, ``torch`` and
+    ``convnet_invariances`` in scope; returns the expression's value."""
+    body = code.split("  #")[0].strip()
+    *statements, expression = [part.strip() for part in body.split("; ")]
+    namespace = {"torch": torch, "convnet_invariances": ci, "layer": layer}
+    exec("\n".join(statements), namespace)  # noqa: S102 - the engine's own printed reproduction
+    return eval(expression, namespace)  # noqa: S307
+
+
+def _run_reproduce(case, truth):
+    """The audit must find the violation, and its printed reproduction must run and show it."""
+    def call(layer):
+        result = ci.audit(layer, case.input_shape, [case.claim], **_audit_options(case)).results[0]
+        if result.verdict != "violated":
+            return result.verdict, result.message
+        code = (result.counterexample or {}).get("reproduce", "")
+        try:
+            shown = _run_reproduction(code, case.make())
+        except Exception as exc:  # the reproduction must run as printed
+            return "reproduction raised", f"{type(exc).__name__}: {exc} | reproduction: {code}"
+        violated = bool(getattr(shown, "violated", False)) or (hasattr(shown, "holds") and not shown.holds)
+        return ("violated" if violated else "reproduction shows no violation"), f"reproduction: {code} -> {shown!r}"[:800]
+
+    answer, message, traceback, state = _engine_call(case, call)
+    right = answer in case.expected
+    problems = [] if right else [f"{answer} (the claim is {truth})"]
+    category = "state" if right and state else ("wrong" if not right and not traceback else
+                                                _categorise(case, truth, answer, right, traceback))
+    return Outcome(case, truth, answer, right and not state, category, problems, state, message)
+

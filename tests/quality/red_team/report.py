@@ -20,8 +20,8 @@ def main(argv):
     secondary = "--secondary" in argv
     only = [a for a in argv if not a.startswith("--")]
     rows, counts, start = [], Counter(), time.perf_counter()
-    print("| case | mechanism | claim | truth | engine | right | why |" + (" other judge |" if secondary else ""))
-    print("|---|---|---|---|---|---|---|" + ("---|" if secondary else ""))
+    print("| case | mechanism | claim | truth | engine | right | s | why |" + (" other judge |" if secondary else ""))
+    print("|---|---|---|---|---|---|---|---|" + ("---|" if secondary else ""))
     for case in CASES:
         if only and not any(o in case.id for o in only):
             continue
@@ -35,7 +35,8 @@ def main(argv):
                else []))
         claim = ", ".join(case.claims)
         row = (f"| {case.id} | {case.mechanism} | `{claim}` | {outcome.truth} | {outcome.answer} | "
-               f"{'yes' if outcome.right else 'NO: ' + outcome.category} | {why[:400].replace('|', '/')} |")
+               f"{'yes' if outcome.right else 'NO: ' + outcome.category} | {outcome.seconds:.1f} | "
+               f"{why[:400].replace('|', '/')} |")
         if secondary and case.truth != "usage":
             other = secondary_truth(case)
             row += f" {other.judge}: {other.truth} ({other.max_error:.2g}) |"
