@@ -456,13 +456,21 @@ def _run_given_assert(case, truth):
 
 
 def _run_reproduction(code, layer):
-    """Run a reproduction as printed (``statements; expression  # comment``) with ``layer``, ``torch`` and
-    ``convnet_invariances`` in scope; returns the expression's value."""
-    body = code.split("  #")[0].strip()
-    *statements, expression = [part.strip() for part in body.split("; ")]
-    namespace = {"torch": torch, "convnet_invariances": ci, "layer": layer}
-    exec("\n".join(statements), namespace)  # noqa: S102 - the engine's own printed reproduction
-    return eval(expression, namespace)  # noqa: S307
+    """Run a reproduction as printed, in a namespace of its own; where it says to put the layer in (a layer the
+    snippet cannot rebuild), the case's layer goes there.  Returns the violation's measurement, or None when the
+    snippet ran through without raising."""
+    from convnet_invariances._reproduction import PLACEHOLDER
+
+    namespace = {"__name__": "__reproduction__", "__case_layer__": layer}
+    lines = ["layer = __case_layer__" if PLACEHOLDER in line else line for line in code.splitlines()]
+    from convnet_invariances._safety import rng_preserved
+
+    try:
+        with rng_preserved():  # a snippet may seed torch (to rebuild a layer): that is the snippet's, not the audit's
+            exec("\n".join(lines), namespace)  # noqa: S102 - the engine's own printed reproduction
+    except ci.EquivarianceViolation as violation:
+        return violation.measurement
+    return None
 
 
 def _run_reproduce(case, truth):
@@ -476,7 +484,7 @@ def _run_reproduce(case, truth):
             shown = _run_reproduction(code, case.make())
         except Exception as exc:  # the reproduction must run as printed
             return "reproduction raised", f"{type(exc).__name__}: {exc} | reproduction: {code}"
-        violated = bool(getattr(shown, "violated", False)) or (hasattr(shown, "holds") and not shown.holds)
+        violated = shown is not None and shown.violated
         return ("violated" if violated else "reproduction shows no violation"), f"reproduction: {code} -> {shown!r}"[:800]
 
     answer, message, traceback, state = _engine_call(case, call)
