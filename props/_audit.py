@@ -229,6 +229,11 @@ def verdict_for(f, claim: Claim, settings: _Settings, *, examples=None, shrink_c
     if stale:
         return ClaimResult(name, "error", message=stale, **base)
     if outcome.violation is None:
+        if outcome.searched.inputs == 0 and outcome.searched.assumption_failed and not outcome.searched.skipped:
+            return ClaimResult(name, "error", message=(
+                f"no input met the stated assumption: {outcome.searched.assumption_failed} input batches of every "
+                f"kind the search draws were tried and set aside, so nothing was checked; state an assumption "
+                f"some input can meet, or check with your own inputs (ci.assert_equivariant)"), **base)
         if outcome.searched.inputs == 0:
             return ClaimResult(name, "error", message="the layer rejected every input the search tried: "
                                + "; ".join(f"{d}: {why}" for d, why in outcome.searched.skipped.items()), **base)
@@ -310,16 +315,27 @@ def _violated(f, claim, outcome, settings, base, shrink_counterexample):
     violation = outcome.violation
     check, g = violation.check, violation.element
     name = str(claim)
+    at_batch = None
     if not confirms(f, violation.x, check, claim, g, label=settings.label):
-        return ClaimResult(name, "error", message=(
-            f"the violation found at g = {g!r} on {violation.case.describe()} does not reproduce on a fresh call: "
-            f"the layer's output depends on earlier calls (a counter, a cache), so it is not a function of its input"),
-            **base)
+        # found inside a larger batch (a chunk of the orbit): a layer may take another path at that batch size,
+        # so the claim is checked again on a batch of that size made of copies of the input
+        x = violation.x
+        batches = violation.result.call_batches
+        size = 0 if batches is None else int(batches[violation.result.elements.index(g)])
+        copies = x.repeat((-(-size // x.shape[0]),) + (1,) * (x.dim() - 1))[:size] if size > x.shape[0] else None
+        if copies is None or not confirms(f, copies, check, claim, g, label=settings.label):
+            return ClaimResult(name, "error", message=(
+                f"the violation found at g = {g!r} on {violation.case.describe()} does not reproduce on a fresh "
+                f"call, alone or in a batch of {max(size, x.shape[0])} copies: the layer's output depends on "
+                f"earlier calls (a counter, a cache) or on the rest of its batch, so it is not a function of its "
+                f"input"), **base)
+        at_batch = size
+        violation = dataclasses.replace(violation, x=copies)
     measurement = violation.result.measurement(violation.result.elements.index(g))
     if claim.symmetry == "rotation" and measurement.relative_error < APPROXIMATE_BELOW:
         return ClaimResult(name, "approximate", **(base | {"relative_error": measurement.relative_error}))
     small = shrink(f, violation.x, check, claim, g, label=settings.label, assume=settings.assume) \
-        if shrink_counterexample else violation.x
+        if shrink_counterexample and at_batch is None else violation.x  # copies: the batch size is the defect
     final = run_check(f, small, check, claim, elements=(g,), label=settings.label).measurement(0)
     acted_on = small if check.masks is None else \
         small * check.masks[check.elements.index(g)].to(small.device, small.dtype)  # zero fill: content inside
@@ -330,7 +346,9 @@ def _violated(f, claim, outcome, settings, base, shrink_counterexample):
         "group_element": repr(g), "input_shape": list(acted_on.shape),
         "nonzero_inputs": int(torch.count_nonzero(acted_on)), "reproduce": reproduce,
         "max_error": final.max_error, "tolerance": final.tolerance, "relative_error": final.relative_error,
-        "found_on": violation.case.describe(), "check": check.name, "input": _values(acted_on),
+        "found_on": violation.case.describe() + (
+            f"; shows only at a batch of {at_batch} samples: the counterexample is that many copies"
+            if at_batch else ""), "check": check.name, "input": _values(acted_on),
     }
     base = base | {"max_error": max(base["max_error"], final.max_error)}
     if base["max_error"] == final.max_error:

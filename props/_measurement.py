@@ -144,7 +144,8 @@ class OrbitResult:
     ([0.0, 1.0, 1.0, 0.0], [shift(1), shift(2)])
     """
 
-    def __init__(self, group, elements, errors, tolerances, measure, *, violated=None, arbiter="", notes=()):
+    def __init__(self, group, elements, errors, tolerances, measure, *, violated=None, arbiter="", notes=(),
+                 call_batches=None):
         self.group = group
         self.elements = tuple(elements)
         self.errors = errors
@@ -153,6 +154,8 @@ class OrbitResult:
         self.violated = violated if violated is not None else errors > tolerances
         self.arbiter = arbiter
         self.notes = tuple(notes)
+        #: per element, the batch size of the call that evaluated it (the input's own, or a chunk's)
+        self.call_batches = call_batches
 
     @property
     def holds(self) -> bool:

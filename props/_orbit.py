@@ -216,6 +216,7 @@ class _Rows:
         self.twin_error = torch.full((count,), float("nan"), dtype=torch.float64)
         self.twin_threshold = torch.full((count,), float("nan"), dtype=torch.float64)
         self.raised: dict[int, str] = {}
+        self.call_batch = torch.zeros(count, dtype=torch.long)  # the batch size of the call that evaluated a row
 
     def store(self, start, reduced):
         stop = start + reduced["errors"].shape[0]
@@ -418,9 +419,11 @@ class _Evaluation:
     # --- judging rows of comparisons --------------------------------------------------------------
 
     def slice_max(self, t):
-        """max over the spatial axes per (row, sample, channel), or over the features of flat outputs."""
-        dims = tuple(range(2 if self.spatial_rank == 0 else t.dim() - self.spatial_rank, t.dim()))
-        return t.amax(dim=dims, keepdim=True)
+        """max over the spatial axes per (row, sample, channel); flat outputs per feature (a loud feature's
+        rounding noise says nothing about a quiet one's)."""
+        if self.spatial_rank == 0:
+            return t
+        return t.amax(dim=tuple(range(t.dim() - self.spatial_rank, t.dim())), keepdim=True)
 
     def floored(self, scale):
         """The output scale, raised to the input sample's magnitude where that is larger."""
@@ -490,22 +493,25 @@ class _Evaluation:
         known = twin.reference if twin is not None and layer is twin.layer else None
         if sources is None:
             anchor = (_anchor_action(elements),) if with_anchor else ()
-            out = layer(apply_all(elements + anchor, x).flatten(0, 1), "f(g·x) in another precision")
+            out = layer(apply_all(anchor + elements + anchor, x).flatten(0, 1), "f(g·x) in another precision")
             reference = known if known is not None else layer(x, "f(x) in another precision")
-            rows = out.reshape(k + len(anchor), *shape)
-            expected = apply_all(rho + ((_anchor_action(rho),) if with_anchor else ()), reference)
+            rows = out.reshape(k + 2 * len(anchor), *shape)
+            rho_anchor = (_anchor_action(rho),) if with_anchor else ()
+            expected = apply_all(rho_anchor + rho + rho_anchor, reference)
             return rows, expected
         sources = twin_input(sources, dtype)
+        n = shape[0]
         moved = apply_each(elements, sources).flatten(0, 1)
-        parts = [moved, sources.flatten(0, 1)] + ([x] if with_anchor else [])
-        out = layer(torch.cat(parts), "f(g·x) in another precision")
-        rows = out[: k * shape[0]].reshape(k, *shape)
-        refs = out[k * shape[0]: 2 * k * shape[0]].reshape(k, *shape)
+        parts = ([x] if with_anchor else []) + [moved, sources.flatten(0, 1)] + ([x] if with_anchor else [])
+        full = layer(torch.cat(parts), "f(g·x) in another precision")
+        out = full[n:] if with_anchor else full
+        rows = out[: k * n].reshape(k, *shape)
+        refs = out[k * n: 2 * k * n].reshape(k, *shape)
         expected = torch.stack([r(ref) for r, ref in zip(rho, refs)])
         if with_anchor:
             reference = known if known is not None else layer(x, "f(x) in another precision")
-            rows = torch.cat([rows, out[-shape[0]:].unsqueeze(0)])
-            expected = torch.cat([expected, reference.unsqueeze(0)])
+            rows = torch.cat([full[:n].unsqueeze(0), rows, full[-n:].unsqueeze(0)])
+            expected = torch.cat([reference.unsqueeze(0), expected, reference.unsqueeze(0)])
         return rows, expected
 
     def check_repeat(self, what="a second call", previous=None):
@@ -563,14 +569,17 @@ class _Evaluation:
         elements, rho = self.elements[start:stop], self.rho[start:stop]
         k, n = len(elements), self.x.shape[0]
         sources = None if self.sources is None else self.sources(list(range(start, stop)))
-        if sources is None:  # the anchor x rides along in every chunk, built in the same copy as the orbit
-            inputs = apply_all(elements + (_anchor_action(elements),), self.x).flatten(0, 1)
+        # the anchor x rides along in every chunk, first and last (a layer that couples a sample with its
+        # neighbours on one side only still moves one of them), built in the same copy as the orbit
+        if sources is None:
+            anchor = (_anchor_action(elements),)
+            inputs = apply_all(anchor + elements + anchor, self.x).flatten(0, 1)
         else:
             moved = apply_each(elements, sources)
-            inputs = torch.cat([moved.flatten(0, 1), sources.flatten(0, 1), self.x])
+            inputs = torch.cat([self.x, moved.flatten(0, 1), sources.flatten(0, 1), self.x])
         what = lambda: f"f(g·x) for g in {list(elements)!r}"[:200]  # noqa: E731 - written only on error
         try:
-            outputs = self.forward(inputs, what, (pad_to + (0 if sources is None else pad_to)) * n + n)
+            outputs = self.forward(inputs, what, (pad_to + (0 if sources is None else pad_to)) * n + 2 * n)
         except LayerError as exc:
             if _is_oom(exc) or inputs.shape[0] <= n:
                 raise
@@ -582,32 +591,36 @@ class _Evaluation:
                 f"f(g·x) has shape {tuple(outputs.shape[1:])} per sample but f(x) has shape {out_shape}; the "
                 f"layer's output shape depends on how the input was transformed"
             )
-        with_anchor = rho + (_anchor_action(rho),)
+        with_anchor = (_anchor_action(rho),) + rho + (_anchor_action(rho),)
         if sources is None:
-            all_out = outputs.reshape(k + 1, n, *out_shape)  # the anchor's rows are the last row
+            all_out = outputs.reshape(k + 2, n, *out_shape)  # the anchors' rows are the first and the last
             all_expected = apply_all(with_anchor, self.y0)
         else:
-            refs = outputs[k * n: 2 * k * n].reshape(k, n, *out_shape)
-            all_out = torch.cat([outputs[: k * n], outputs[-n:]]).reshape(k + 1, n, *out_shape)
-            all_expected = torch.cat([torch.stack([r(ref) for r, ref in zip(rho, refs)]), self.y0.unsqueeze(0)])
+            refs = outputs[(k + 1) * n: (2 * k + 1) * n].reshape(k, n, *out_shape)
+            all_out = torch.cat([outputs[: (k + 1) * n], outputs[-n:]]).reshape(k + 2, n, *out_shape)
+            all_expected = torch.cat([self.y0.unsqueeze(0), torch.stack([r(ref) for r, ref in zip(rho, refs)]),
+                                      self.y0.unsqueeze(0)])
         if tuple(all_expected.shape[2:]) != out_shape:
             raise OutputShapeMismatch(
                 f"f(g·x) has shape {out_shape} per sample but ρ(g)·f(x) has shape {tuple(all_expected.shape[2:])}; "
                 f"the layer's output shape depends on how the input was transformed"
             )
-        terms = torch.cat([self.rho_terms[start:stop], torch.zeros(1)])
+        terms = torch.cat([torch.zeros(1), self.rho_terms[start:stop], torch.zeros(1)])
 
         def rows_in(layer, dtype):
             return self._rows_in(elements, rho, sources, layer, dtype, with_anchor=True)
 
         masks = self.row_masks(with_anchor)
         reduced = self.judge(all_out, all_expected, terms, rows_in, masks)
-        anchor_moved = bool(reduced["own"][-1]) or bool(reduced["arbitrated"][-1])
+        anchors = [0, k + 1]
+        moved = [a for a in anchors if bool(reduced["own"][a]) or bool(reduced["arbitrated"][a])]
         anchor_why = None
-        if anchor_moved:
+        if moved:
             anchor_why = (f"f(x) computed within a batch of {inputs.shape[0]} differs from f(x) computed alone "
-                          f"(max difference {float(reduced['errors'][-1]):.3g})")
-        return {key: value[:-1] for key, value in reduced.items()}, anchor_why
+                          f"(max difference {max(float(reduced['errors'][a]) for a in moved):.3g})")
+        kept = {key: value[1:-1] for key, value in reduced.items()}
+        kept["call_batch"] = torch.full((k,), inputs.shape[0], dtype=torch.long)
+        return kept, anchor_why
 
     def uniform(self, rows, progress):
         """One element per call, each on a batch of exactly the input's samples: valid for any layer."""
@@ -637,6 +650,7 @@ class _Evaluation:
 
             rows.store(i, self.judge(out.unsqueeze(0), expected.unsqueeze(0), self.rho_terms[i:i + 1], rows_in,
                                      self.row_masks((r,))))
+            rows.call_batch[i] = source.shape[0]
             if progress is not None:
                 progress(i + 1, count)
 
@@ -821,7 +835,7 @@ def _result(evaluation, rows, output_action, claim, group, margin, how):
         )
 
     return OrbitResult(group if group is not None else list(elements), elements, rows.errors, rows.tolerances,
-                       measure, violated=violated, arbiter=arbiter, notes=notes)
+                       measure, violated=violated, arbiter=arbiter, notes=notes, call_batches=rows.call_batch)
 
 
 def describe_claim(output_action):

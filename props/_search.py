@@ -27,7 +27,19 @@ from hypothesis import seed as hypothesis_seed
 from hypothesis import strategies as st
 
 from ._claims import Check, run_check
-from ._domains import BATCH_SIZES, BY_NAME, DOMAIN_NAMES, InputCase, portfolio
+from ._domains import (
+    BATCH_SIZES,
+    BY_NAME,
+    CONTRASTS,
+    DOMAIN_NAMES,
+    LARGEST_BATCH,
+    MAGNITUDES,
+    SIGNS,
+    VALUES,
+    InputCase,
+    assumption_variants,
+    portfolio,
+)
 from ._errors import LayerError, NotAFunction, OutputShapeMismatch
 from ._measurement import OrbitResult
 from ._vocabulary import Claim
@@ -172,6 +184,7 @@ class _Search:
             return 0.0
         index, self.index = self.index, self.index + 1
         worst = 0.0
+        case = self._meeting_assumption(case)
         for check in self.checks:
             x = case.tensor(check.sample_shape, self.dtype, self.device)
             if self.assume is not None and not self.assume(x):
@@ -196,6 +209,18 @@ class _Search:
         if self.progress is not None:
             self.progress(min(self.index, self.examples), self.examples)
         return worst
+
+    def _meeting_assumption(self, case: InputCase) -> InputCase:
+        """``case``, or the first of its variants (other transforms, other kinds of input of the same size) that
+        meets the stated assumption; every batch tried and set aside is counted."""
+        if self.assume is None:
+            return case
+        shape = self.checks[0].sample_shape
+        for candidate in [case] + assumption_variants(case):
+            if self.assume(candidate.tensor(shape, self.dtype, self.device)):
+                return candidate
+            self.searched.assumption_failed += 1
+        return case  # none meets it: the loop below sets it aside
 
     def _relative(self, result):
         i = result.largest_index()
@@ -226,13 +251,19 @@ class _Search:
 
 
 def _cases(seed):
-    """The strategy of generated inputs: any domain and scale, any batch size, any seed."""
-    def build(domain, scale_index, batch, case_seed):
+    """The strategy of generated inputs: any domain and scale, transforms of sign, value grid and magnitude, any
+    batch size up to :data:`LARGEST_BATCH`, the other samples of a batch varied or not, any seed.  Each part
+    shrinks toward the plain case (the first domain, no transform, one sample)."""
+    def build(domain, scale_index, batch, case_seed, contrast, sign, values, magnitude, vary):
         scales = BY_NAME[domain].scales
-        return InputCase(domain, case_seed, scales[scale_index % len(scales)], batch)
+        transforms = tuple(t for t in (contrast, sign, values, magnitude) if t)
+        return InputCase(domain, case_seed, scales[scale_index % len(scales)], batch, transforms, vary)
 
-    return st.builds(build, st.sampled_from(DOMAIN_NAMES), st.integers(0, 2), st.sampled_from(BATCH_SIZES),
-                     st.integers(0, 2**31 - 1))
+    return st.builds(build, st.sampled_from(DOMAIN_NAMES), st.integers(0, 2),
+                     st.one_of(st.sampled_from(sorted(set(BATCH_SIZES))), st.integers(1, LARGEST_BATCH)),
+                     st.integers(0, 2**31 - 1), st.sampled_from(CONTRASTS), st.sampled_from(SIGNS),
+                     st.sampled_from(VALUES),
+                     st.sampled_from(MAGNITUDES), st.booleans())
 
 
 def search(f, claim: Claim, checks: list[Check], *, dtype, device, mode="auto", seed=0, examples=24,
@@ -271,8 +302,10 @@ def _seeded(state, explicit, generated, seed):
     cases = list(explicit)
     for _ in range(generated):
         domain = rng.choice(DOMAIN_NAMES)
-        scales = BY_NAME[domain].scales
-        cases.append(InputCase(domain, rng.randrange(2**31), rng.choice(scales), rng.choice(BATCH_SIZES)))
+        transforms = tuple(t for t in (rng.choice(CONTRASTS), rng.choice(SIGNS), rng.choice(VALUES),
+                                       rng.choice(MAGNITUDES)) if t)
+        cases.append(InputCase(domain, rng.randrange(2**31), rng.choice(BY_NAME[domain].scales),
+                               rng.randint(1, LARGEST_BATCH), transforms, rng.random() < 0.5))
     for case in cases:
         state.evaluate(case)
 
