@@ -178,6 +178,7 @@ class _Settings:
     target: str | None = None  # where the command line found it ("file.py:name", "pkg.mod:name")
     target_path: str | None = None  # the folder packages of ``target`` are looked up in
     layout: str = "CHW"
+    first_call: tuple | None = None  # (input, output) of the audit's first call of the layer, its shape probe
 
 
 # ----------------------------------------------------------------------------- one claim
@@ -217,7 +218,8 @@ def verdict_for(f, claim: Claim, settings: _Settings, *, examples=None, shrink_c
     try:
         outcome = search(f, claim, checks, dtype=settings.dtype, device=settings.device, seed=settings.seed,
                          examples=examples or settings.examples, seconds=settings.seconds, progress=progress,
-                         label=settings.label, assume=settings.assume)
+                         label=settings.label, assume=settings.assume,
+                         approximate_below=APPROXIMATE_BELOW if claim.symmetry == "rotation" else None)
     except OutputShapeMismatch as exc:
         return ClaimResult(name, "violated", message=str(exc))  # a failed claim, not a broken layer
     except NotAFunction as exc:
@@ -242,8 +244,20 @@ def verdict_for(f, claim: Claim, settings: _Settings, *, examples=None, shrink_c
 
 
 def _depends_on_earlier_calls(f, settings) -> str:
-    """A pristine copy of the module must compute what the searched copy computes now: a cache, a counter or
-    any state carried from call to call shows up as a difference.  Returns the message, or ""."""
+    """A pristine copy of the module must compute what the searched copy computes now, and the layer must give
+    again what its very first call gave (a copy may share class-level state, say a "warmed up" flag): a cache,
+    a counter or any state carried from call to call shows up as a difference.  Returns the message, or ""."""
+    if settings.first_call is not None:
+        x, first = settings.first_call
+        try:
+            with torch.inference_mode():
+                again = call_layer(f, x.clone(), "f(x) again")
+        except LayerError:
+            again = None
+        if again is None or again.shape != first.shape or not _close(first, again):
+            return ("the layer is not a function of its input: its first call and a call after the search gave "
+                    "different outputs on the same input, so its output depends on earlier calls (a warm-up "
+                    "path, a cache, a counter); remove that state before checking")
     if settings.fresh is None:
         return ""
     fresh = settings.fresh()
@@ -574,7 +588,8 @@ def audit(module, input_shape, claims=None, *, layout=None, examples=DEFAULT_EXA
         notes = (note,) if note else ()
         try:
             with torch.inference_mode():
-                output = call_layer(f, probe_case.tensor(sample_shape, dtype, device), "f(x)")
+                first_input = probe_case.tensor(sample_shape, dtype, device)
+                output = call_layer(f, first_input.clone(), "f(x)")
         except LayerError as exc:
             failed = parsed or [Claim("translation", "invariant")]
             results = [ClaimResult(str(c), "error", message=str(exc)) for c in failed]
@@ -586,7 +601,8 @@ def audit(module, input_shape, claims=None, *, layout=None, examples=DEFAULT_EXA
                 f"this layer gives {tuple(output.shape)} ({str(output.dtype).replace('torch.', '')}) for layout "
                 f"{layout}")
         settings = _Settings(sample_shape, tuple(output.shape[1:]), dtype, device, seed, examples, seconds,
-                             f"the layer {label}", assume, fresh, module, target, target_path, layout)
+                             f"the layer {label}", assume, fresh, module, target, target_path, layout,
+                             (first_input, output.clone()))
         if parsed:
             for claim in parsed:  # usage errors before any search
                 _usage(claim, settings)

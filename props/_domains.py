@@ -102,7 +102,10 @@ def _checkerboard(generator, shape, scale):
     """Gaussian magnitudes with the sign alternating from pixel to pixel: all energy near Nyquist."""
     spatial = shape[2:]
     grids = torch.meshgrid(*[torch.arange(n) for n in spatial], indexing="ij")
-    signs = (1 - 2 * (sum(grids) % 2)).double()
+    parity = torch.zeros(spatial, dtype=torch.long)
+    for grid in grids:
+        parity = parity + grid
+    signs = (1 - 2 * (parity % 2)).double()
     return torch.randn(shape, generator=generator, dtype=torch.float64).abs() * signs * scale
 
 

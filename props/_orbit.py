@@ -276,6 +276,11 @@ def _pick(t, flat_index, like):
 #: a layer/twin disagreement to count as rounding: rounding grows by u_probe/u_f32 (2^13 for float16, 2^16 for
 #: bfloat16); we demand 2^6 and 2^8, leaving an allowance of 2^7 and 2^8 for how differently precisions round
 PROBES = ((torch.float16, 2.0**6), (torch.bfloat16, 2.0**8))
+#: the rounding floor covers FLOOR_NOISE_FACTOR·√n times the noise measured between f(c·x) and c·f(x) (n values
+#: per sample): that residual keeps the layer's order of operations, while an orbit reorders every sum, whose
+#: rounding then differs by up to √n times more (a random walk against one step); the factor 8 covers the two
+#: calls an orbit error compares and the largest of many elements against one sample
+FLOOR_NOISE_FACTOR = 8.0
 
 
 def _slice_max(t, spatial_rank):
@@ -289,6 +294,13 @@ def _anchor_action(rho):
     if rho and all(type(r) is CircularShift for r in rho):
         return CircularShift((0,) * len(rho[0].shifts))
     return Identity()
+
+
+def _swap_first(t, n):
+    """``t`` with its first two blocks of ``n`` rows exchanged (its own inverse): the anchor sits second in a chunk."""
+    if t.shape[0] < 2 * n:
+        return t
+    return torch.cat([t[n:2 * n], t[:n], t[2 * n:]])
 
 
 class _BatchCoupled(Exception):
@@ -319,6 +331,7 @@ class _Evaluation:
         # take the larger of the output's magnitude and the input sample's as their scale
         magnitude = x.abs().reshape(x.shape[0], -1).amax(dim=1).double()
         self.input_scale = magnitude.reshape((1, -1) + (1,) * (self.y0.dim() - 1))
+        self._floor: torch.Tensor | None = None
         self.rho_terms = torch.tensor([r.rounding_steps(tuple(self.y0.shape)) for r in rho], dtype=torch.float64)
         self.compiled = torch.compile(f, dynamic=False) if torch_compile else None
         self.twin: _Twin | None = None
@@ -360,12 +373,32 @@ class _Evaluation:
                 if reference.shape != self.y0.shape:
                     raise LayerError(f"its output has shape {tuple(reference.shape)}, the layer's {tuple(self.y0.shape)}")
                 self.twin.reference = reference
+                if wider and self._ignores_fine_detail(layer, target, reference):
+                    self.twin = _Twin(None, target, u, wider, (
+                        f"the {str(target).replace('torch.', '')} twin computes in the layer's precision: its output "
+                        f"ignores a change of its input below {str(self.regime.dtype).replace('torch.', '')} resolution"))
+                    return self.twin
                 self.validate(self.y0.unsqueeze(0), reference.unsqueeze(0),
                               lambda layer, dtype: layer(twin_input(self.x, dtype), "the probe's f(x)").unsqueeze(0))
             except LayerError as exc:
                 self.twin = _Twin(None, target, u, wider, f"the {str(target).replace('torch.', '')} twin fails: "
                                                           f"{str(exc)[:200]}")
         return self.twin
+
+    def _ignores_fine_detail(self, layer, dtype, reference) -> bool:
+        """Whether the wider twin gives bitwise the same output for an input changed below the layer's resolution
+        (each value times 1 ± 2⁻³⁰, a change float32 rounds away): then it rounds to the layer's precision inside
+        (``x.float()`` in its code) and its errors say nothing about whether a difference shrinks with
+        precision."""
+        x = twin_input(self.x, dtype)
+        if not bool(x.any()) or self.regime.unit_roundoff <= 2.0**-30:
+            return False
+        signs = torch.randint(0, 2, x.shape, generator=torch.Generator().manual_seed(0)).to(x.device, dtype) * 2 - 1
+        try:
+            moved = layer(x * (1 + 2.0**-30 * signs), "the twin on a finely changed input")
+        except LayerError:
+            return False
+        return moved.shape == reference.shape and bool(torch.equal(moved, reference))
 
     def probe_layer(self, dtype):
         """A copy of the layer in a narrow ``dtype``: a third precision, to tell rounding from a code path."""
@@ -395,23 +428,29 @@ class _Evaluation:
         if not bool(beyond.any()):
             return
         suspect = _slice_max(beyond.double(), self.spatial_rank).bool()
+        # every probe that runs must show the growth: one probe can lose everything for reasons of its own (float16
+        # underflows where bfloat16 does not), and a code path taken by some precisions only is seen by another
+        ran = 0
         for dtype, growth in PROBES:
             probe = self.probe_layer(dtype)
             if probe is None:
                 continue
             try:
                 probed = outputs_in(probe, dtype)
-                # rounding cannot destroy more than everything: a probe that lost half the output's magnitude
-                # has grown as far as rounding can
-                lost = _slice_max(_difference(wide, probed).double(), self.spatial_rank)
-                needed = torch.minimum(growth * _slice_max(gap.double(), self.spatial_rank),
-                                       0.5 * _slice_max(wide.abs().double(), self.spatial_rank))
-                grows = lost >= needed
-                if bool((grows | ~suspect).all()):
-                    self.probed = True
-                    return
             except (LayerError, RuntimeError):
                 continue  # no path in that precision (an FFT in half precision, an overflow): try the next
+            ran += 1
+            # rounding cannot destroy more than everything: a probe that lost half the output's magnitude
+            # has grown as far as rounding can
+            lost = _slice_max(_difference(wide, probed).double(), self.spatial_rank)
+            needed = torch.minimum(growth * _slice_max(gap.double(), self.spatial_rank),
+                                   0.5 * _slice_max(wide.abs().double(), self.spatial_rank))
+            if not bool(((lost >= needed) | ~suspect).all()):
+                ran = 0
+                break
+        if ran:
+            self.probed = True
+            return
         tiny = torch.finfo(torch.float64).tiny
         twin.valid = False
         twin.disagreement = max(twin.disagreement, float((gap.double() / bound.clamp_min(tiny)).max()))
@@ -426,8 +465,35 @@ class _Evaluation:
         return t.amax(dim=tuple(range(t.dim() - self.spatial_rank, t.dim())), keepdim=True)
 
     def floored(self, scale):
-        """The output scale, raised to the input sample's magnitude where that is larger."""
-        return torch.maximum(scale, self.input_scale.to(scale.device))
+        """The output scale, raised toward the input sample's magnitude where the layer's rounding needs it."""
+        return torch.maximum(scale, self.floor().to(scale.device))
+
+    def floor(self):
+        """Per sample, the scale a layer's rounding noise may reach: a layer that cancels large inputs to a small
+        output still rounds at the inputs' size, one that scales its input down (a unit conversion) does not.
+        Measured, not assumed: f(c·x) − c·f(x) for c = 17/16 and c = 15/16 is, summed, rounding noise — the
+        factors scramble every rounding, and the sum cancels the first-order change of a layer that is not
+        homogeneous (a bias) — so the floor is what the rounding bound needs to cover 8·√n times
+        that noise (see FLOOR_NOISE_FACTOR); never more than the input's magnitude (a layer far from homogeneous gets that)."""
+        if self._floor is not None:
+            return self._floor
+        dims = tuple(range(1, self.y0.dim()))
+        out_scale = _max_magnitude(self.y0, dims).reshape(self.input_scale.shape)
+        floor = self.input_scale
+        nu = self.terms * self.regime.unit_roundoff
+        # measured on x, the noise speaks for the inputs the orbit permutes x into, not for the other inputs a
+        # zero-fill check compares (x cut to a window): those keep the input's magnitude
+        if self.sources is None and not self.exact and nu < 1 and bool((self.input_scale > out_scale).any()):
+            try:
+                residual = sum(self.layer(self.x * c, "f(c·x), for the rounding floor").double() - c * self.y0.double()
+                               for c in (17 / 16, 15 / 16))
+                noise = _max_magnitude(residual, dims).reshape(self.input_scale.shape)
+                needed = FLOOR_NOISE_FACTOR * math.sqrt(self.terms) * noise / (2 * nu / (1 - nu))
+                floor = torch.minimum(self.input_scale, torch.maximum(needed, out_scale))
+            except LayerError:
+                pass  # the layer refuses the scaled input: keep the input's magnitude
+        self._floor = floor
+        return floor
 
     def row_masks(self, rho):
         """Per row, where to compare on the interior: p and the position ρ(g) brought it from both inside the
@@ -493,7 +559,9 @@ class _Evaluation:
         known = twin.reference if twin is not None and layer is twin.layer else None
         if sources is None:
             anchor = (_anchor_action(elements),) if with_anchor else ()
-            out = layer(apply_all(anchor + elements + anchor, x).flatten(0, 1), "f(g·x) in another precision")
+            batch = apply_all(anchor + elements + anchor, x).flatten(0, 1)
+            out = layer(_swap_first(batch, shape[0]) if with_anchor else batch, "f(g·x) in another precision")
+            out = _swap_first(out, shape[0]) if with_anchor else out
             reference = known if known is not None else layer(x, "f(x) in another precision")
             rows = out.reshape(k + 2 * len(anchor), *shape)
             rho_anchor = (_anchor_action(rho),) if with_anchor else ()
@@ -503,7 +571,9 @@ class _Evaluation:
         n = shape[0]
         moved = apply_each(elements, sources).flatten(0, 1)
         parts = ([x] if with_anchor else []) + [moved, sources.flatten(0, 1)] + ([x] if with_anchor else [])
-        full = layer(torch.cat(parts), "f(g·x) in another precision")
+        full = layer(_swap_first(torch.cat(parts), n) if with_anchor else torch.cat(parts),
+                     "f(g·x) in another precision")
+        full = _swap_first(full, n) if with_anchor else full
         out = full[n:] if with_anchor else full
         rows = out[: k * n].reshape(k, *shape)
         refs = out[k * n: 2 * k * n].reshape(k, *shape)
@@ -569,17 +639,19 @@ class _Evaluation:
         elements, rho = self.elements[start:stop], self.rho[start:stop]
         k, n = len(elements), self.x.shape[0]
         sources = None if self.sources is None else self.sources(list(range(start, stop)))
-        # the anchor x rides along in every chunk, first and last (a layer that couples a sample with its
-        # neighbours on one side only still moves one of them), built in the same copy as the orbit
+        # the anchor x rides along in every chunk twice, second and last (a layer that couples a sample with its
+        # neighbours on one side only still moves one of them; one that lets the first sample decide for the
+        # batch decides on an element of the orbit), built in the same copy as the orbit
         if sources is None:
             anchor = (_anchor_action(elements),)
-            inputs = apply_all(anchor + elements + anchor, self.x).flatten(0, 1)
+            inputs = _swap_first(apply_all(anchor + elements + anchor, self.x).flatten(0, 1), n)
         else:
             moved = apply_each(elements, sources)
-            inputs = torch.cat([self.x, moved.flatten(0, 1), sources.flatten(0, 1), self.x])
+            inputs = _swap_first(torch.cat([self.x, moved.flatten(0, 1), sources.flatten(0, 1), self.x]), n)
         what = lambda: f"f(g·x) for g in {list(elements)!r}"[:200]  # noqa: E731 - written only on error
         try:
-            outputs = self.forward(inputs, what, (pad_to + (0 if sources is None else pad_to)) * n + 2 * n)
+            outputs = _swap_first(self.forward(inputs, what, (pad_to + (0 if sources is None else pad_to)) * n + 2 * n),
+                                  n)
         except LayerError as exc:
             if _is_oom(exc) or inputs.shape[0] <= n:
                 raise

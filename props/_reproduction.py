@@ -191,6 +191,9 @@ def _rebuilt_by_class(layer, mode=".eval()"):
     if found is None:
         return None
     head, build = found
+    floating = [t.dtype for t in layer.state_dict().values() if t.is_floating_point()]
+    if floating and floating[0] != torch.get_default_dtype():  # a model moved to float64 (say) after it was built
+        build = f"{build}.to({floating[0]})"
     namespace = {"torch": torch, "inf": float("inf")}
     try:
         for line in head:
@@ -213,11 +216,17 @@ def _rebuilt_by_class(layer, mode=".eval()"):
 
 def _same_shapes(a, b):
     sa, sb = a.state_dict(), b.state_dict()
-    return sa.keys() == sb.keys() and all(sa[k].shape == sb[k].shape for k in sa)
+
+    def shape(t):  # a lazy module's parameters have no shape until its first call
+        return None if torch.nn.parameter.is_lazy(t) else t.shape
+
+    return sa.keys() == sb.keys() and all(shape(sa[k]) == shape(sb[k]) for k in sa)
 
 
 def _same_state(a, b):
     sa, sb = a.state_dict(), b.state_dict()
+    if any(torch.nn.parameter.is_lazy(t) for t in list(sa.values()) + list(sb.values())):
+        return False  # an uninitialised parameter has no value to compare
     return sa.keys() == sb.keys() and all(
         sa[k].shape == sb[k].shape and sa[k].dtype == sb[k].dtype and torch.equal(sa[k].cpu(), sb[k].cpu())
         for k in sa)

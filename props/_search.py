@@ -44,13 +44,16 @@ from ._errors import LayerError, NotAFunction, OutputShapeMismatch
 from ._measurement import OrbitResult
 from ._vocabulary import Claim
 
-#: a group larger than this is evaluated whole on the first inputs only, and sampled afterwards
+#: a group this small is evaluated whole on every input
 FULL_ORBIT_LIMIT = 64
+#: a larger group is evaluated whole on the first inputs (up to WHOLE_ORBIT_MAX elements), and then on every
+#: input while the whole orbits so far and the next one's expected cost stay within WHOLE_ORBIT_SECONDS (a
+#: defect at one far shift, on one kind of input, is met only by a whole orbit on that input); otherwise it is
+#: sampled: FULL_ORBIT_LIMIT elements, the nearest and the farthest from the identity and a random rest
 FULL_ORBIT_INPUTS = 2
-#: no orbit larger than this is evaluated whole: the first inputs get this many elements (the nearest quarter
-#: and a random rest); 32×32 circular shifts (1 024) still are, 32×32 zero-fill shifts (3 969) are sampled
 WHOLE_ORBIT_MAX = 1024
-#: the elements nearest the identity always take part in a sampled orbit
+WHOLE_ORBIT_SECONDS = 6.0
+#: the elements nearest the identity, and as many farthest from it, always take part in a sampled orbit
 NEAREST = 16
 
 
@@ -78,8 +81,8 @@ class Searched:
         """One sentence: how many comparisons, over which elements and inputs."""
         groups = ", ".join(f"{n:,} {name}" for name, n in self.group_sizes.items())
         sizes = ", ".join(map(str, sorted(self.batch_sizes)))
-        orbit = (f"whole orbits on {self.full_orbits} input(s), sampled orbits (the nearest elements and a random "
-                 f"rest) on {self.sampled_orbits}" if self.sampled_orbits else "whole orbits")
+        orbit = (f"whole orbits on {self.full_orbits} input(s), sampled orbits (the nearest and the farthest "
+                 f"elements and a random rest) on {self.sampled_orbits}" if self.sampled_orbits else "whole orbits")
         text = (f"{self.comparisons:,} comparisons over {groups} × {self.samples} input sample(s) in {self.inputs} "
                 f"batch(es) from {len(self.domains)} domain(s) ({', '.join(sorted(self.domains))}), batch sizes "
                 f"{sizes}; {orbit}")
@@ -125,31 +128,38 @@ class _Found(Exception):
         self.violation = violation
 
 
-def _elements_for(check: Check, index: int, case: InputCase) -> tuple | None:
-    """The elements evaluated on the ``index``-th input: all of a small group, a sample of a large one."""
+def _elements_for(check: Check, index: int, case: InputCase, affordable: bool = False) -> tuple | None:
+    """The elements evaluated on the ``index``-th input: all of a small group, all of a larger one on the first
+    inputs or while ``affordable``, else a sample (the nearest, the farthest and a random rest)."""
     elements = check.elements
-    if len(elements) <= FULL_ORBIT_LIMIT or (index < FULL_ORBIT_INPUTS and len(elements) <= WHOLE_ORBIT_MAX):
+    if len(elements) <= FULL_ORBIT_LIMIT or affordable or (
+            index < FULL_ORBIT_INPUTS and len(elements) <= WHOLE_ORBIT_MAX):
         return None
     size = WHOLE_ORBIT_MAX if index < FULL_ORBIT_INPUTS else FULL_ORBIT_LIMIT
-    nearest = _nearest(elements, getattr(check.group, "shape", None), max(NEAREST, size // 4))
-    chosen = set(nearest)
-    rest = [g for g in elements if g not in chosen]
-    return tuple(nearest + random.Random(case.seed).sample(rest, size - len(nearest)))
+    by_distance = _by_distance(elements, getattr(check.group, "shape", None))
+    ends = max(NEAREST, size // 4)
+    chosen = list(dict.fromkeys(by_distance[:ends] + by_distance[::-1][:NEAREST]))
+    taken = set(chosen)
+    rest = [g for g in elements if g not in taken]
+    return tuple(chosen + random.Random(case.seed).sample(rest, max(0, size - len(chosen))))
 
 
-def _nearest(elements, shape, count):
-    """The ``count`` elements closest to the identity (shift length, on the torus for circular shifts)."""
+def _by_distance(elements, shape):
+    """The elements from the identity outward (shift length, on the torus for circular shifts)."""
     def size(g):
         shifts = getattr(g, "shifts", ())
         if shape is None:
             return sum(abs(t) for t in shifts)
         return sum(min(t % n, -t % n) for t, n in zip(shifts, shape))
-    return sorted(elements, key=size)[:count]
+    return sorted(elements, key=size)
 
 
 class _Search:
-    def __init__(self, f, claim, checks, *, dtype, device, mode, seed, examples, seconds, progress, label, assume):
+    def __init__(self, f, claim, checks, *, dtype, device, mode, seed, examples, seconds, progress, label, assume,
+                 approximate_below=None):
         self.f, self.claim, self.checks, self.assume = f, claim, checks, assume
+        self.approximate_below = approximate_below
+        self.small: Violation | None = None  # the worst violation below ``approximate_below`` so far
         self.dtype, self.device, self.mode = dtype, device, mode
         self.seed, self.examples, self.seconds, self.progress, self.label = seed, examples, seconds, progress, label
         self.searched = Searched()
@@ -159,6 +169,8 @@ class _Search:
         self.largest = None
         self.results: list = []
         self.index = 0
+        self.whole_seconds = 0.0  # time spent on whole orbits of groups above FULL_ORBIT_LIMIT
+        self.per_comparison: float | None = None  # seconds per (element, sample), measured
 
     def out_of_time(self):
         return self.seconds is not None and time.perf_counter() - self.start > self.seconds
@@ -190,7 +202,11 @@ class _Search:
             if self.assume is not None and not self.assume(x):
                 self.searched.assumption_failed += 1
                 continue
-            elements = _elements_for(check, index, case)
+            whole_cost = None if self.per_comparison is None else \
+                self.per_comparison * len(check.elements) * case.batch
+            affordable = whole_cost is not None and self.whole_seconds + whole_cost <= WHOLE_ORBIT_SECONDS
+            elements = _elements_for(check, index, case, affordable)
+            started = time.perf_counter()
             try:
                 result = run_check(self.f, x, check, self.claim, mode=self.mode, elements=elements, label=self.label)
             except (NotAFunction, OutputShapeMismatch) as exc:
@@ -200,11 +216,24 @@ class _Search:
                 # the layer rejects this input itself (raises, or returns NaN/inf): skip the domain, say so
                 self.searched.skipped.setdefault(case.domain, f"the layer rejects these inputs: {str(exc)[:160]}")
                 continue
+            spent = time.perf_counter() - started
+            count = len(check.elements) if elements is None else len(elements)
+            self.per_comparison = spent / (count * case.batch)
+            if elements is None and len(check.elements) > FULL_ORBIT_LIMIT:
+                self.whole_seconds += spent
             self._record(case, check, elements, result)
             worst = max(worst, self._relative(result))
             if not result.holds:
                 g = result.elements[result.worst_index()]
-                self.found = Violation(case, check, g, x, result)
+                violation = Violation(case, check, g, x, result)
+                relative = result.measurement(result.elements.index(g)).relative_error
+                if self.approximate_below is not None and relative < self.approximate_below:
+                    # a small violation of an approximate claim: the verdict needs the worst over the whole search
+                    if self.small is None or relative > self.small.result.measurement(
+                            self.small.result.elements.index(self.small.element)).relative_error:
+                        self.small = violation
+                    continue
+                self.found = violation
                 raise _Found(self.found)
         if self.progress is not None:
             self.progress(min(self.index, self.examples), self.examples)
@@ -267,15 +296,18 @@ def _cases(seed):
 
 
 def search(f, claim: Claim, checks: list[Check], *, dtype, device, mode="auto", seed=0, examples=24,
-           seconds=None, progress=None, label="the layer", assume=None) -> SearchOutcome:
+           seconds=None, progress=None, label="the layer", assume=None, approximate_below=None) -> SearchOutcome:
     """Search for a violation of ``claim`` (its ``checks``) on inputs from the portfolio; see the module docstring.
 
     ``examples`` input batches at most (the portfolio first, then generated ones), ``seconds`` at most;
-    ``assume(x) -> bool`` sets aside inputs outside a stated precondition.
+    ``assume(x) -> bool`` sets aside inputs outside a stated precondition.  With ``approximate_below``, violations
+    of a smaller relative error do not end the search (an approximate claim is judged by its worst error): the
+    worst of them is the outcome's violation unless a larger one is found.
     Raises :class:`~convnet_invariances.LayerError` when the layer is not a function of its input.
     """
     state = _Search(f, claim, checks, dtype=dtype, device=device, mode=mode, seed=seed, examples=examples,
-                    seconds=seconds, progress=progress, label=label, assume=assume)
+                    seconds=seconds, progress=progress, label=label, assume=assume,
+                    approximate_below=approximate_below)
     explicit = portfolio(seed)[:examples]
     generated = max(0, examples - len(explicit))
     try:
@@ -294,7 +326,7 @@ def search(f, claim: Claim, checks: list[Check], *, dtype, device, mode="auto", 
         if state.found is None:
             raise
     state.searched.seconds = time.perf_counter() - state.start
-    return SearchOutcome(state.searched, state.found, state.largest, state.results)
+    return SearchOutcome(state.searched, state.found or state.small, state.largest, state.results)
 
 
 def _seeded(state, explicit, generated, seed):

@@ -68,7 +68,8 @@ def test_zero_fill_orbit_gather_matches_the_action():
 def inputs_seen(x, group):
     """The transformed inputs the engine hands the layer, in group order (one per element for a batch of 1).
 
-    The calls are: f(x), f(x) again, then chunks of elements each followed by the anchor x, then f(x) once more.
+    The calls are: f(x), f(x) again, then chunks of elements each carrying the anchor x second and last, then
+    f(x) once more.
     """
     seen = []
 
@@ -77,8 +78,8 @@ def inputs_seen(x, group):
         return batch
 
     orbit_error(record, x, group, output_action=trivial_action(), mode="exact")
-    chunks = [batch[:-1] for batch in seen[2:-1]]  # drop each chunk's anchor
-    assert all(torch.equal(batch[-1:], x) for batch in seen[2:-1])
+    chunks = [torch.cat([batch[:1], batch[2:-1]]) for batch in seen[2:-1]]  # drop each chunk's anchors
+    assert all(torch.equal(batch[-1:], x) and torch.equal(batch[1:2], x) for batch in seen[2:-1])
     return torch.cat(chunks).unsqueeze(1)  # (G, 1, C, *S)
 
 
@@ -104,12 +105,12 @@ def test_memory_budget_bounds_the_chunk_size_and_keeps_the_results():
     recorder = BatchRecorder(conv)
     small = orbit_error(recorder, x, Translations((16, 16)), mode="exact", memory_budget=10 * per_element)
     assert torch.equal(small.errors, full.errors)
-    # f(x) twice, chunks of 10 elements plus the anchor x, f(x) once more
-    assert recorder.batches[:2] == [1, 1] and recorder.batches[-1] == 1 and max(recorder.batches) == 11
-    assert sum(b - 1 for b in recorder.batches[2:-1]) == 256
+    # f(x) twice, chunks of 10 elements plus the anchor x twice, f(x) once more
+    assert recorder.batches[:2] == [1, 1] and recorder.batches[-1] == 1 and max(recorder.batches) == 12
+    assert sum(b - 2 for b in recorder.batches[2:-1]) == 256
     recorder = BatchRecorder(conv)
     orbit_error(recorder, x, Translations((16, 16)), mode="exact")  # a large budget: CPU chunks of CPU_CHUNK
-    assert max(recorder.batches) == 32 + 1
+    assert max(recorder.batches) == 32 + 2
 
 
 def test_the_protocol_of_calls_is_reference_twice_chunks_with_the_anchor_and_reference_again():
@@ -117,7 +118,7 @@ def test_the_protocol_of_calls_is_reference_twice_chunks_with_the_anchor_and_ref
     x = torch.randint(-3, 4, (1, 2, 8, 8)).float()
     recorder = BatchRecorder(conv)
     orbit_error(recorder, x, FiniteGroup("two shifts", [CircularShift((1, 0)), CircularShift((0, 1))]))
-    assert recorder.batches == [1, 1, 3, 1]
+    assert recorder.batches == [1, 1, 4, 1]  # the chunk: the anchor second and last
 
 
 class Noisy(torch.nn.Module):

@@ -35,7 +35,7 @@ def test_baseline_resnet_and_lenet_are_not_invariant_and_the_counterexample_is_s
         result = _exact_orbit(name)
         assert not result.holds
         report = result.report()
-        assert "VIOLATED" in report and "g = shift(" in report and "reproduce:" in report, report
+        assert "VIOLATED" in report and "g = shift(" in report and "reproduce (runs as printed):" in report, report
 
 
 def test_aps_ties_are_the_stated_exception():
