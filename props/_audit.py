@@ -364,9 +364,13 @@ def _violated(f, claim, outcome, settings, base, shrink_counterexample):
             f"; shows only at a batch of {at_batch} samples: the counterexample is that many copies"
             if at_batch else ""), "check": check.name, "input": _values(acted_on),
     }
-    base = base | {"max_error": max(base["max_error"], final.max_error)}
-    if base["max_error"] == final.max_error:
-        base["tolerance"] = final.tolerance
+    if final.relative_error > base["relative_error"] or base["largest"] is None:
+        # the shrunk input errs more (relatively) than anything the search measured: the largest error is
+        # the counterexample's, all its numbers from that one measurement
+        largest = {"max_error": final.max_error, "relative_error": final.relative_error,
+                   "group_element": repr(g), "tolerance": final.tolerance}
+        base = base | {"max_error": final.max_error, "relative_error": final.relative_error,
+                       "tolerance": final.tolerance, "largest": largest}
     message = dataclasses.replace(final, reproducer=None).report()  # the counterexample carries the reproduction
     return ClaimResult(name, "violated", counterexample=counterexample, message=message, **base)
 

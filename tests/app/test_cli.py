@@ -137,3 +137,31 @@ def test_without_target_the_registry_is_audited_against_its_profiles(tmp_path, m
     monkeypatch.setattr(models, "REGISTRY", {"global_max_pool": dataclasses.replace(entry, profile=wrong)})
     assert main(["audit", "--out", str(tmp_path / "wrong")]) == 1
     assert "5/6 profile lines" in capsys.readouterr().out
+
+
+README_LAYERS = '''
+import torch
+
+
+class OffByOnePool(torch.nn.Module):
+    def forward(self, x):
+        return x[..., 1:, :].amax(dim=(-2, -1))
+
+
+class GlobalMaxPool(torch.nn.Module):
+    def forward(self, x):
+        return x.amax(dim=(-2, -1))
+'''
+
+
+def test_the_readme_example_reports_what_the_readme_shows(tmp_path):
+    (tmp_path / "layers.py").write_text(README_LAYERS)
+    claims = ("--input-shape", "3,16,16", "--claim", "translation-invariant", "--claim", "rot90-invariant")
+    wrong = run("audit", "layers.py:OffByOnePool", *claims, cwd=tmp_path)
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    assert wrong.returncode == 1
+    for row in ("translation-invariant │ violated │ 1             │ 1        │ shift(13, 0) │ 9.16e-05",
+                "rot90-invariant       │ violated │ 1             │ 1        │ rot90        │ 9.16e-05"):
+        assert row in wrong.stdout and row in readme, row
+    right = run("audit", "layers.py:GlobalMaxPool", *claims, "--verbose", cwd=tmp_path)
+    assert right.returncode == 0 and "translation-invariant: holds" in right.stdout
