@@ -108,6 +108,8 @@ def lie_derivative(
 
 def _lie_derivative_and_output(f, x, generator, output_action):
     """``(L_X f(x), f(x))`` as tensors of the output's shape, after validating every argument."""
+    if not callable(f):
+        raise InvalidArgument(f"f={describe_value(f)} must be a torch.nn.Module or a callable on tensors")
     spatial_rank = _check_input(x, generator)
     action = _resolve_output_action(output_action, generator)
     x = x.detach().clone()
@@ -115,11 +117,9 @@ def _lie_derivative_and_output(f, x, generator, output_action):
     if isinstance(f, torch.nn.Module):
         with audited_copy(f, probe=x) as (module, _):
             output, pushed = _jvp(ProtectedLayer(module), x, tangent)
-    elif callable(f):
+    else:
         with rng_preserved():
             output, pushed = _jvp(ProtectedLayer(f), x, tangent)
-    else:
-        raise InvalidArgument(f"f={describe_value(f)} must be a torch.nn.Module or a callable on tensors")
     return pushed - _output_generator(action, output, x, generator, spatial_rank), output.detach()
 
 
