@@ -3,7 +3,8 @@
 The library API: group actions on (N, C, L) and (N, C, H, W) tensors, the
 finite groups whose orbits are checked exhaustively, output actions ρ,
 Hypothesis strategies, measure/assert pairs for claims
-``f(g·x) = ρ(g)·f(x)``, claims by name and the audit.  Reference layers live in
+``f(g·x) = ρ(g)·f(x)``, claims by name and the audit, and measures of
+trained networks (the Lie derivative).  Reference layers live in
 :mod:`convnet_invariances.models`, the sympy proofs in
 :mod:`convnet_invariances.proofs`, the command line and reports in
 :mod:`convnet_invariances.app`.
@@ -51,6 +52,8 @@ _EXPORTS = {
     "consistency": "_audit", "assert_claims": "_pytest_helpers", "resolve_target": "_targets",
     # linear certificates
     "certify_translation_equivariance": "_certificate", "LinearCertificate": "_certificate",
+    # measures of trained networks
+    "lie_derivative": "_lie",
     # tolerance model
     "unit_roundoff": "_tolerance", "gamma": "_tolerance", "float_tolerance": "_tolerance",
     # errors
@@ -87,6 +90,7 @@ if TYPE_CHECKING:
     from ._claims import check_claim
     from ._errors import EquivarianceViolation, InvalidArgument, InvarianceError, LayerError
     from ._groups import FiniteGroup, Translations, c4, d4, flips
+    from ._lie import lie_derivative
     from ._measurement import Measurement, OrbitResult
     from ._output_actions import OutputAction, regular_c4_action, same_action, strided_action, trivial_action
     from ._pytest_helpers import assert_claims
