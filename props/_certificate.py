@@ -89,11 +89,20 @@ def certify_translation_equivariance(module, input_shape, *, value_range=DEFAULT
     unseen = untraced_code(module)  # on the module itself too: a class's own __deepcopy__ may leave hooks out
     if unseen:
         return LinearCertificate(False, f"linearity is not proved from the graph: {unseen}")
+    if any(t.is_complex() for t in list(module.parameters()) + list(module.buffers())):
+        # casting the twin to float64 would drop their imaginary parts: the twin would be another function
+        return LinearCertificate(False, "the module has complex parameters or buffers; the certificate's exact "
+                                        "arithmetic is real float64")
     with rng_preserved():
         try:
-            twin = copy.deepcopy(module).eval().to(torch.float64)
+            twin = copy.deepcopy(module)
         except Exception as exc:  # a module that cannot be copied cannot be certified without changing it
             return LinearCertificate(False, f"the module cannot be copied ({type(exc).__name__})")
+        try:
+            twin = twin.eval().to(torch.float64)
+        except Exception as exc:
+            return LinearCertificate(False, f"the module cannot be cast to float64 ({type(exc).__name__}: "
+                                            f"{str(exc)[:120]})")
         before = _state(twin)
         graph, why = traced_affine(twin)
         if graph is None:

@@ -214,7 +214,7 @@ def _writes(node: torch.fx.Node) -> str:
 def _rounding_argument(node: torch.fx.Node) -> str:
     """Why an allowed operation is made non-affine by its arguments (a rounding mode, a cast, an unknown
     keyword), or ""."""
-    dtypes = [a for a in node.args if isinstance(a, torch.dtype)]
+    dtypes: list = [a for a in node.args if isinstance(a, torch.dtype)]
     for key, value in node.kwargs.items():
         if key == "dtype":
             dtypes.append(value)

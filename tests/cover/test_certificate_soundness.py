@@ -204,3 +204,19 @@ def test_the_audit_searches_what_the_certificate_declines():
     result = audit(hooked, SHAPE, ["translation-equivariant"], examples=20).results[0]
     assert result.verdict == "violated", result.message
     assert audit(circular_conv(), SHAPE, ["translation-equivariant"]).results[0].verdict == "certified"
+
+
+class ComplexScale(nn.Module):
+    def __init__(self, scale):
+        super().__init__()
+        self.conv = circular_conv()
+        self.scale = nn.Parameter(torch.tensor(scale))
+
+    def forward(self, x):
+        return self.conv(x) * self.scale
+
+
+def test_complex_parameters_decline_instead_of_losing_their_imaginary_part():
+    declined = certificate(ComplexScale(2 + 1j))
+    assert not declined.certified and "complex parameters" in declined.reason
+    assert certificate(ComplexScale(2.0)).certified
