@@ -214,10 +214,12 @@ def _items(container):
 
 
 def _tensor_keeper(t: torch.Tensor):
-    """Puts back ``t``'s data (its storage, if forward swapped ``t.data``), its bitwise values, ``requires_grad``."""
+    """Puts back ``t``'s data (its storage, if forward swapped ``t.data``), its bitwise values, ``requires_grad``
+    and, for a leaf, the gradient it holds (an optimizer step may still be pending)."""
     alias = t.detach()  # the same storage as t
     values = alias.clone()
     grad = t.requires_grad
+    gradient = t.grad if t.is_leaf else None
 
     def restore():
         # values written while the audit ran in inference mode stay inference tensors: copy back in that mode
@@ -226,9 +228,14 @@ def _tensor_keeper(t: torch.Tensor):
             if not _same_tensor(t, alias):
                 t.data = alias
             if not _same_bits(alias, values):
-                alias.copy_(values)
+                try:
+                    alias.copy_(values)
+                except RuntimeError:  # memory the tensor cannot be written through (an expanded view)
+                    t.data = values
         if t.is_leaf and t.requires_grad != grad:
             t.requires_grad_(grad)
+        if t.is_leaf and t.grad is not gradient:
+            t.grad = gradient
 
     return restore
 

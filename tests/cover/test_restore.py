@@ -81,8 +81,10 @@ def test_an_audit_in_place_gives_back_the_same_objects_with_their_values():
 def test_restored_puts_back_what_forward_and_the_audit_changed_even_under_inference_mode():
     layer = Uncopyable(swap=True)
     layer.register_forward_hook(Recorder())
+    layer.weight.grad = gradient = torch.ones_like(layer.weight)  # a step the user has not taken yet
     before = _picture(layer)
     with restored(layer):
+        layer.weight.grad = None
         with torch.inference_mode():  # the swapped .data is an inference tensor: restored all the same
             layer(torch.ones(1, 1, 4, 4))
         with torch.no_grad():
@@ -91,7 +93,8 @@ def test_restored_puts_back_what_forward_and_the_audit_changed_even_under_infere
         layer.extra = 1.0
         layer.register_forward_hook(Recorder())
     _assert_as_before(layer, before)
-    assert not hasattr(layer, "extra")
+    assert not hasattr(layer, "extra") and layer.weight.grad is gradient
+    layer.weight.grad = None
     layer(torch.ones(1, 1, 4, 4)).sum().backward()  # usable for training again: a normal, trainable parameter
     assert layer.weight.grad is not None
 
