@@ -35,7 +35,7 @@ from ._domains import InputCase
 from ._errors import InvalidArgument, LayerError, NotAFunction, OutputShapeMismatch, describe_value
 from ._layer_calls import call_layer
 from ._orbit import ProgressCallback
-from ._safety import audited_copy, is_lazy
+from ._safety import audited_copy, evaluation_mode, is_lazy
 from ._reproduction import reproduction, reproduction_heading
 from ._search import SearchOutcome, search
 from ._tolerance import float_tolerance
@@ -250,7 +250,7 @@ def _depends_on_earlier_calls(f, settings) -> str:
     if settings.first_call is not None:
         x, first = settings.first_call
         try:
-            with torch.inference_mode():
+            with evaluation_mode():
                 again = call_layer(f, x.clone(), "f(x) again")
         except LayerError:
             again = None
@@ -266,7 +266,7 @@ def _depends_on_earlier_calls(f, settings) -> str:
     x = InputCase("gaussian", settings.seed % 2**31 + 1, 1.0, 2).tensor(settings.sample_shape, settings.dtype,
                                                                       settings.device)
     try:
-        with torch.inference_mode():
+        with evaluation_mode():
             now, pristine = call_layer(f, x, "f(x)"), call_layer(fresh, x, "f(x) on a fresh copy")
     except LayerError:
         return ""
@@ -591,7 +591,7 @@ def audit(module, input_shape, claims=None, *, layout=None, examples=DEFAULT_EXA
         f = _WithoutChannelAxis(audited) if layout == "HW" else audited
         notes = (note,) if note else ()
         try:
-            with torch.inference_mode():
+            with evaluation_mode():
                 first_input = probe_case.tensor(sample_shape, dtype, device)
                 output = call_layer(f, first_input.clone(), "f(x)")
         except LayerError as exc:

@@ -12,11 +12,21 @@ linear map and ``D x = 0`` for ``x`` drawn uniformly from ``R`` integers per
 entry has probability at most ``1/R`` (Schwartz–Zippel for the degree-1
 polynomial ``(Dx)_i``).  With ``k`` independent draws the bound is ``R^-k``.
 Exact arithmetic needs integer-valued parameters and float64 sums below 2^53.
+
+The argument is about the traced graph, so the certificate also makes sure
+that calling the module computes that graph and nothing else: no hooks or
+replaced methods (:func:`._linearity.untraced_code`), no state that changes
+from call to call (parameters, buffers and attributes are compared before the
+trace and after the last call), and the module's output equals the graph's,
+bitwise, on a non-integer input (a code path the trace missed would show on
+fractional values, where integer probes see nothing).
 """
 
 from __future__ import annotations
 
 import copy
+import functools
+import types
 from dataclasses import dataclass
 
 import torch
@@ -24,7 +34,7 @@ import torch
 from ._actions import CircularShift
 from ._errors import InvalidArgument, LayerError, describe_value
 from ._layer_calls import call_layer
-from ._linearity import graph_is_affine
+from ._linearity import traced_affine, untraced_code
 from ._safety import rng_preserved
 from ._tolerance import is_integer_valued
 
@@ -76,27 +86,68 @@ def certify_translation_equivariance(module, input_shape, *, value_range=DEFAULT
         raise InvalidArgument(f"input_shape={input_shape!r} must be (C, H, W) or (C, L): positive ints") from None
     if len(shape) not in (2, 3) or any(n < 1 for n in shape):
         raise InvalidArgument(f"input_shape={input_shape!r} must be (C, H, W) or (C, L): positive ints")
+    unseen = untraced_code(module)  # on the module itself too: a class's own __deepcopy__ may leave hooks out
+    if unseen:
+        return LinearCertificate(False, f"linearity is not proved from the graph: {unseen}")
+    if any(t.is_complex() for t in list(module.parameters()) + list(module.buffers())):
+        # casting the twin to float64 would drop their imaginary parts: the twin would be another function
+        return LinearCertificate(False, "the module has complex parameters or buffers; the certificate's exact "
+                                        "arithmetic is real float64")
     with rng_preserved():
         try:
-            twin = copy.deepcopy(module).eval().to(torch.float64)
+            twin = copy.deepcopy(module)
         except Exception as exc:  # a module that cannot be copied cannot be certified without changing it
             return LinearCertificate(False, f"the module cannot be copied ({type(exc).__name__})")
-        affine, why = graph_is_affine(twin)
-        if not affine:
+        try:
+            twin = twin.eval().to(torch.float64)
+        except Exception as exc:
+            return LinearCertificate(False, f"the module cannot be cast to float64 ({type(exc).__name__}: "
+                                            f"{str(exc)[:120]})")
+        before = _state(twin)
+        graph, why = traced_affine(twin)
+        if graph is None:
             return LinearCertificate(False, f"linearity is not proved from the graph: {why}")
-        tensors = [t for t in list(twin.parameters()) + list(twin.buffers()) if t.is_floating_point()]
+        changed = _changed(before, _state(twin))
+        if changed:  # tracing ran forward's Python code once: it already changed the module
+            return LinearCertificate(False, f"the module changes its own state when called ({changed}), so the graph "
+                                            f"traced from one call does not describe the next")
+        # tensors forward computed while traced (and the graph now holds as constants) count as parameters
+        constants = [functools.reduce(getattr, n.target.split("."), graph) for n in graph.graph.nodes
+                     if n.op == "get_attr"]
+        tensors = [t for t in list(twin.parameters()) + list(twin.buffers()) + constants
+                   if isinstance(t, torch.Tensor) and t.is_floating_point()]
         if not all(is_integer_valued(t.detach()) for t in tensors):
             return LinearCertificate(False, "parameters are not integer-valued, so exact arithmetic is not "
                                             "available; the search (audit, orbit_error) checks such layers")
         try:
-            return _certify(twin, shape, value_range, draws, seed)
+            certificate = _certify(twin, graph, shape, value_range, draws, seed)
         except LayerError as exc:
             return LinearCertificate(False, f"the layer fails on the certificate's inputs: {exc}")
+        changed = _changed(before, _state(twin))
+        if changed:
+            return LinearCertificate(False, f"the module changes its own state when called ({changed}), so the graph "
+                                            f"traced from one call does not describe the next",
+                                     forwards=certificate.forwards)
+        return certificate
 
 
-def _certify(twin, shape, value_range, draws, seed):
+def _certify(twin, graph, shape, value_range, draws, seed):
     generator = torch.Generator().manual_seed(seed)
     forwards = 0
+    # the module must compute its traced graph: compared on fractional values, where a term such as
+    # M·(x − round x), added by code the trace never saw, is not zero
+    fractional = torch.randn((1,) + shape, generator=generator, dtype=torch.float64) * 8 + 0.25
+    with torch.no_grad():
+        called = call_layer(twin, fractional, "f(x)")
+        try:
+            traced = graph(fractional.clone())
+        except Exception:  # the graph alone fails where the module runs: it is not the module's graph
+            traced = None
+    forwards += 2
+    if not (isinstance(traced, torch.Tensor) and traced.shape == called.shape and torch.equal(traced, called)):
+        return LinearCertificate(False, "calling the module computes something else than its traced graph on a "
+                                        "non-integer input: code that torch.fx does not see runs on each call",
+                                 forwards=forwards)
 
     def draw():
         return torch.randint(-value_range // 2, value_range // 2, (1,) + shape, generator=generator).double()
@@ -127,3 +178,73 @@ def _certify(twin, shape, value_range, draws, seed):
                                          forwards=forwards)
     bound = len(generators) * float(value_range) ** -draws
     return LinearCertificate(True, "", bound, generators, forwards)
+
+
+def _state(module: torch.nn.Module) -> list:
+    """What a call may change in ``module``: each submodule's parameters, buffers and attributes."""
+    return [(name, _picture(vars(m))) for name, m in module.named_modules()]
+
+
+def _picture(value, depth=0):
+    """A comparable picture of a value: tensors (and generators) by content, containers item by item, other
+    objects by identity."""
+    if isinstance(value, torch.Generator):
+        value = value.get_state()
+    if isinstance(value, torch.Tensor):
+        return ("tensor", value.dtype, tuple(value.shape), value.detach().clone())
+    if depth < 4 and isinstance(value, dict):
+        return ("dict", [(key, _picture(item, depth + 1)) for key, item in value.items()])
+    if depth < 4 and isinstance(value, (list, tuple, set, frozenset)):
+        items = sorted(value, key=repr) if isinstance(value, (set, frozenset)) else value
+        return (type(value).__name__, [_picture(item, depth + 1) for item in items])
+    if isinstance(value, (int, float, complex, str, bytes, bool, type(None), torch.dtype, torch.device)):
+        return ("value", value)
+    fields = getattr(value, "__dict__", None)
+    if depth < 4 and type(fields) is dict and not isinstance(value, (torch.nn.Module, type, types.ModuleType,
+                                                                     types.FunctionType)):
+        # a helper object's own attributes (a counter kept on it); modules are pictured one by one
+        return ("dict", [("<id>", ("value", id(value)))] + [(k, _picture(v, depth + 1)) for k, v in fields.items()])
+    return ("object", id(value))
+
+
+def _changed(before: list, after: list) -> str:
+    """The first thing that differs between two pictures of a module, in words ("buffer 'calls'"), or ""."""
+    if [name for name, _ in before] != [name for name, _ in after]:
+        return "its submodules"
+    for (name, old), (_, new) in zip(before, after):
+        where = _difference(old, new)
+        if where is not None:
+            kind, _, rest = where.partition(".")
+            label = {"_parameters": "parameter", "_buffers": "buffer"}.get(kind)
+            if label and rest:
+                return f"{label} {(name + '.' if name else '') + rest!r}"
+            return f"attribute {(name + '.' if name else '') + where!r}"
+    return ""
+
+
+def _difference(old, new, path=""):
+    """The path of the first difference between two pictures ("_buffers.calls"), or None."""
+    if old[0] != new[0]:
+        return path
+    if old[0] == "tensor":
+        a, b = old[3], new[3]
+        same = old[1:3] == new[1:3] and (torch.equal(a, b) or bool(((a == b) | (a.isnan() & b.isnan())).all()))
+        return None if same else path
+    if old[0] == "dict":
+        if [k for k, _ in old[1]] != [k for k, _ in new[1]]:
+            return path
+        for (key, a), (_, b) in zip(old[1], new[1]):
+            found = _difference(a, b, f"{path}.{key}" if path else str(key))
+            if found is not None:
+                return found
+        return None
+    if old[0] in ("list", "tuple", "set", "frozenset"):
+        if len(old[1]) != len(new[1]):
+            return path
+        for i, (a, b) in enumerate(zip(old[1], new[1])):
+            found = _difference(a, b, f"{path}[{i}]")
+            if found is not None:
+                return found
+        return None
+    same = old[1] == new[1] or (old[1] != old[1] and new[1] != new[1])  # (NaN equals NaN here)
+    return None if same else path

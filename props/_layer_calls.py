@@ -15,6 +15,7 @@ from collections.abc import Callable
 import torch
 
 from ._errors import LayerError, describe_value
+from ._safety import copy_sharing_the_uncopyable, in_place_audit
 
 Describe = str | Callable[[], str]
 _COMPLEX = {torch.float64: torch.complex128, torch.float32: torch.complex64}
@@ -92,7 +93,13 @@ def cast_twin(f: Callable[[torch.Tensor], torch.Tensor],
     try:
         twin = copy.deepcopy(f)
     except Exception as exc:  # modules holding non-leaf tensors (cached filters) refuse to be copied
-        return None, f"the layer cannot be copied ({type(exc).__name__}: {str(exc)[:120]})"
+        try:
+            # audited in place (and restored after): the twin may share what cannot be copied (a lock)
+            if not in_place_audit():
+                raise
+            twin = copy_sharing_the_uncopyable(f)
+        except Exception:
+            return None, f"the layer cannot be copied ({type(exc).__name__}: {str(exc)[:120]})"
 
     def convert(t: torch.Tensor) -> torch.Tensor:
         if t.is_complex():

@@ -6,9 +6,18 @@ quantiser ``round(x)`` is the identity on integers; a dead zone
 traced graph: every operation on a value that depends on the input must be
 affine in that value — convolutions, linear layers, padding, shifts and
 reshapes, sums, averages, scaling by constants, batch norm in eval mode — and
-every product or quotient must have a constant on one side.  Anything else,
-a graph that cannot be traced, or data-dependent control flow, means "not
-proved affine", with the reason.
+every product or quotient must have a constant on one side.  The list is an
+allowlist of operations *and* of their arguments: ``torch.div`` with a
+``rounding_mode``, ``sum(dtype=torch.int64)`` or a cast to another dtype
+round, so they are not affine.  Anything else, a graph that cannot be traced,
+or data-dependent control flow, means "not proved affine", with the reason.
+
+The graph only describes the module if a call runs what ``torch.fx`` traced:
+the class's ``forward``.  Forward hooks (on any module, or global ones), a
+class that overrides ``__call__``, an instance attribute that replaces a
+method (a patched ``forward``) or an operation that writes into a tensor (a
+buffer updated in forward) all run code or change state the graph does not
+show, so they also mean "not proved".
 """
 
 from __future__ import annotations
@@ -48,6 +57,24 @@ _SCALING = {operator.mul, torch.mul, "mul", "__mul__", "__rmul__", operator.matm
 _DIVIDING = {operator.truediv, torch.div, "div", "__truediv__"}
 
 
+#: keyword arguments that leave an allowed operation affine: dimensions, sizes, layouts, constant weights
+_NEUTRAL_KWARGS = {
+    "input", "other", "tensors", "dim", "dims", "keepdim", "start_dim", "end_dim", "dim0", "dim1", "axis0", "axis1",
+    "source", "destination", "shifts", "k", "shape", "size", "sizes", "start", "length", "chunks",
+    "split_size_or_sections", "split_size", "repeats", "output_size", "memory_format", "alpha", "weight", "bias",
+    "stride", "padding", "dilation", "groups", "pad", "mode", "value", "kernel_size", "ceil_mode",
+    "count_include_pad", "divisor_override", "upscale_factor", "downscale_factor",
+    "out",  # only as out=None: a tensor given there is a write, declined before the arguments are read
+}
+#: Python's augmented assignments write into their left operand
+_INPLACE_OPERATORS = {operator.setitem, operator.iadd, operator.isub, operator.imul, operator.itruediv,
+                      operator.ifloordiv, operator.imod, operator.ipow, operator.imatmul, operator.iand,
+                      operator.ior, operator.ixor, operator.ilshift, operator.irshift}
+#: a call of a module runs its hooks and its forward through these; they must be nn.Module's own, as torch
+#: defines them (captured at import: a patch of nn.Module itself counts too)
+_CALL_METHODS = {name: getattr(torch.nn.Module, name) for name in ("__call__", "_wrapped_call_impl", "_call_impl")}
+
+
 def graph_is_affine(module: torch.nn.Module) -> tuple[bool, str]:
     """(True, "") when the traced graph of ``module`` is made of affine operations; else (False, why).
 
@@ -57,13 +84,34 @@ def graph_is_affine(module: torch.nn.Module) -> tuple[bool, str]:
     >>> graph_is_affine(torch.nn.Sequential(conv, torch.nn.ReLU()))[1]
     "the operation ReLU (at '1') is not affine"
     """
+    traced, why = traced_affine(module)
+    return traced is not None, why
+
+
+def traced_affine(module: torch.nn.Module) -> tuple[torch.fx.GraphModule | None, str]:
+    """(the traced ``GraphModule``, "") when ``module`` is proved affine from its graph; else (None, why)."""
+    unseen = untraced_code(module)
+    if unseen:
+        return None, unseen
+    attributes = set(vars(module))
     try:
-        graph = torch.fx.symbolic_trace(module).graph
+        traced = torch.fx.symbolic_trace(module)
     except Exception as exc:  # control flow on values, unsupported Python: not traceable, so not proved
-        return False, f"the module cannot be traced by torch.fx ({type(exc).__name__}: {str(exc)[:120]})"
+        return None, f"the module cannot be traced by torch.fx ({type(exc).__name__}: {str(exc)[:120]})"
+    finally:
+        # the tracer stores the tensors forward creates on the traced root (the GraphModule keeps its own
+        # references): take them off, so the module is as it was and a state change is the module's own
+        for key in set(vars(module)) - attributes:
+            if key.startswith("_tensor_constant"):
+                delattr(module, key)
     modules = dict(module.named_modules())
     depends: dict[str, bool] = {}
-    for node in graph.nodes:
+    for node in traced.graph.nodes:
+        # a write into a tensor changes the module (a buffer) or a value behind the graph's back, whether or
+        # not it depends on the input: the graph of one call then does not describe the next
+        effect = _writes(node)
+        if effect:
+            return None, effect
         inputs = _input_nodes(node)
         variable = any(depends.get(n.name, False) for n in inputs)
         if node.op == "placeholder":
@@ -77,30 +125,111 @@ def graph_is_affine(module: torch.nn.Module) -> tuple[bool, str]:
         if node.op == "call_module":
             layer = modules[target]
             # the exact torch classes only: a subclass may override forward with anything
-            if type(layer) in _AFFINE_MODULES or type(layer) in _AFFINE_IN_EVAL:
+            if type(layer) in _AFFINE_MODULES:
                 continue
-            return False, f"the operation {type(layer).__name__} (at {target!r}) is not affine"
+            if type(layer) in _AFFINE_IN_EVAL:
+                # batch norm without running statistics normalises by the batch's own, even in eval mode
+                batch_statistics = isinstance(layer, torch.nn.modules.batchnorm._BatchNorm) and \
+                    (layer.running_mean is None or layer.running_var is None)
+                if not layer.training and not batch_statistics:
+                    continue
+                return None, (f"the operation {type(layer).__name__} (at {target!r}) is not affine: it is in training "
+                              f"mode or normalises by the batch's own statistics")
+            return None, f"the operation {type(layer).__name__} (at {target!r}) is not affine"
+        allowed = target in _ADDITIVE or target in _SCALING or target in _DIVIDING or \
+            (node.op == "call_function" and target in _AFFINE_FUNCTIONS) or \
+            (node.op == "call_method" and target in _AFFINE_METHODS)
+        if not allowed:
+            name = getattr(target, "__name__", str(target))
+            return None, f"the operation {name} (in {node.format_node()!s}) is not affine"
+        rounding = _rounding_argument(node)
+        if rounding:
+            return None, rounding
         if target in _ADDITIVE:
             continue
         if target in _SCALING:
             if sum(depends.get(n.name, False) for n in inputs) <= 1:
                 continue
-            return False, f"{node.format_node()!s} multiplies two values that both depend on the input"
+            return None, f"{node.format_node()!s} multiplies two values that both depend on the input"
         if target in _DIVIDING:
-            divisor = node.args[1] if len(node.args) > 1 else None
+            divisor = node.args[1] if len(node.args) > 1 else node.kwargs.get("other")
             if not (isinstance(divisor, torch.fx.Node) and depends.get(divisor.name, False)):
                 continue
-            return False, f"{node.format_node()!s} divides by a value that depends on the input"
-        if (node.op == "call_function" and target in _AFFINE_FUNCTIONS) or \
-                (node.op == "call_method" and target in _AFFINE_METHODS):
-            # affine in its data argument only: an index, a shape or a padding read from the input
-            # (x[x > 0], torch.roll(x, int(x.sum()))) makes the operation depend on the values
-            if target in _MANY_DATA or not _reads_input_beyond_data(node, depends):
-                continue  # (padding with a constant other than 0 is affine too: the certificate handles f(0))
-            return False, f"{node.format_node()!s} reads an index or a size from a value that depends on the input"
-        name = getattr(target, "__name__", str(target))
-        return False, f"the operation {name} (in {node.format_node()!s}) is not affine"
-    return True, ""
+            return None, f"{node.format_node()!s} divides by a value that depends on the input"
+        # affine in its data argument only: an index, a shape or a padding read from the input
+        # (x[x > 0], torch.roll(x, int(x.sum()))) makes the operation depend on the values
+        if target in _MANY_DATA or not _reads_input_beyond_data(node, depends):
+            continue  # (padding with a constant other than 0 is affine too: the certificate handles f(0))
+        return None, f"{node.format_node()!s} reads an index or a size from a value that depends on the input"
+    return traced, ""
+
+
+def untraced_code(module: torch.nn.Module) -> str:
+    """Why calling ``module`` may run code its ``torch.fx`` trace does not contain, or "" when it cannot.
+
+    ``torch.fx`` traces the class's ``forward`` and records leaf modules as calls: hooks, a ``__call__``
+    of the class's own or a method replaced on the instance are never seen.
+
+    >>> conv = torch.nn.Conv2d(1, 1, 3)
+    >>> untraced_code(conv)
+    ''
+    >>> _ = conv.register_forward_hook(lambda module, args, output: output.round())
+    >>> untraced_code(conv)
+    'the root module has a forward hook, which torch.fx does not trace'
+    """
+    hooks = torch.nn.modules.module
+    if hooks._global_forward_hooks or hooks._global_forward_pre_hooks:
+        return ("a global forward hook is registered (torch.nn.modules.module.register_module_forward_hook or "
+                "_pre_hook): it runs on every module call, and torch.fx does not trace it")
+    for name, m in module.named_modules():
+        where = f"the submodule {name!r}" if name else "the root module"
+        if m._forward_hooks or m._forward_pre_hooks:
+            kind = "forward hook" if m._forward_hooks else "forward pre-hook"
+            return f"{where} has a {kind}, which torch.fx does not trace"
+        for method, original in _CALL_METHODS.items():
+            if getattr(type(m), method, None) is not original:
+                return (f"{where} ({type(m).__name__}) has a {method} other than torch.nn.Module's: a call runs it, "
+                        f"while torch.fx traces forward only")
+        for key, value in vars(m).items():
+            if callable(getattr(type(m), key, None)) and callable(value):
+                return (f"{where} ({type(m).__name__}) has an instance attribute {key!r} that replaces the class's "
+                        f"method: a call runs it, while torch.fx traces the class's code")
+    return ""
+
+
+def _writes(node: torch.fx.Node) -> str:
+    """Why ``node`` writes into a tensor (an in-place operation, ``out=``), or ""."""
+    name = getattr(node.target, "__name__", node.target if isinstance(node.target, str) else "")
+    in_place = isinstance(name, str) and name.endswith("_") and not name.endswith("__")
+    if node.op in ("call_method", "call_function") and (in_place or node.target in _INPLACE_OPERATORS):
+        return (f"the in-place operation {name} (in {node.format_node()!s}) writes into a tensor: the module's "
+                f"state or values the graph has already read may change from call to call")
+    if node.op in ("call_method", "call_function") and node.kwargs.get("out") is not None:
+        return f"{node.format_node()!s} writes into a tensor given as out="
+    if node.op in ("call_method", "call_function") and node.kwargs.get("inplace"):
+        return f"{node.format_node()!s} writes into its input (inplace=True)"
+    return ""
+
+
+def _rounding_argument(node: torch.fx.Node) -> str:
+    """Why an allowed operation is made non-affine by its arguments (a rounding mode, a cast, an unknown
+    keyword), or ""."""
+    dtypes: list = [a for a in node.args if isinstance(a, torch.dtype)]
+    for key, value in node.kwargs.items():
+        if key == "dtype":
+            dtypes.append(value)
+        elif key == "rounding_mode":
+            if value is not None:
+                return f"{node.format_node()!s} rounds (rounding_mode={value!r}), so it is not affine"
+        elif key not in _NEUTRAL_KWARGS:
+            return (f"{node.format_node()!s} passes the keyword {key}={value!r}, which the certificate does not "
+                    f"know to keep the operation affine")
+    for dtype in dtypes:
+        # the certificate computes in float64: a cast to any other dtype rounds or truncates the values
+        if dtype is not None and dtype != torch.float64:
+            return (f"{node.format_node()!s} casts to {dtype}, which rounds or truncates values, so it is not "
+                    f"affine")
+    return ""
 
 
 #: affine operations whose several data arguments may all depend on the input

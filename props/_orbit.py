@@ -46,6 +46,7 @@ from ._measurement import (
 from ._orbit_inputs import apply_all, apply_each
 from ._output_actions import OutputAction, Trivial
 from ._reproduction import reproduction
+from ._safety import evaluation_mode
 from ._tolerance import precision_regime, resolve_mode, shrink_factor, unit_roundoff
 
 #: called as ``progress(done, total)`` after each chunk of work: the library never prints, the caller draws
@@ -788,7 +789,7 @@ def evaluate(
     requested = mode
     mode = resolve_mode(mode, x, f, elements + rho)  # element inputs are x with content removed: alike
 
-    with torch.inference_mode():
+    with evaluation_mode():
         try:
             return _run(f, x, elements, rho, sources, output_action, claim, group, margin, mode, terms,
                         memory_budget, progress, torch_compile, label, fall_back=requested == "auto",

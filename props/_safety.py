@@ -6,17 +6,25 @@ and training flags of the original are then untouched by construction.  Lazy
 modules are materialised on that copy.  A module that cannot be copied (one
 holding non-leaf tensors, such as a filter cached on ``eval()``) is audited
 in place and restored afterwards: ``train(mode)`` is called as the module
-defines it, then every parameter and buffer gets back its original object
-and values, attributes get back their values, and whatever the audit added
-is removed.  The random number generators (torch CPU and CUDA, Python,
-NumPy) are restored in both cases.
+defines it, then everything reachable from it is put back *in place* — the
+same objects, never copies, since the user's code holds references to them
+(a hook object, a shared helper module, a generator, a tied parameter):
+parameters and buffers with their storage and bitwise values, containers with
+the items they held, objects with their attributes, generators with their
+state; whatever the audit added is removed.  While a module is audited in
+place its calls run under ``torch.no_grad``, not ``torch.inference_mode``:
+a tensor it makes and keeps (a cache, a parameter's new ``.data``) must stay
+usable after the audit.  The random number generators (torch CPU and CUDA,
+Python, NumPy) are restored in both cases.
 """
 
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import copy
 import random
+import types
 from collections.abc import Iterator
 
 import numpy
@@ -47,6 +55,39 @@ def is_lazy(module: torch.nn.Module) -> bool:
     return any(torch.nn.parameter.is_lazy(t) for t in list(module.parameters()) + list(module.buffers()))
 
 
+#: True while a user's module is audited in place (see :func:`evaluation_mode`)
+_IN_PLACE: contextvars.ContextVar[bool] = contextvars.ContextVar("convnet_invariances_in_place", default=False)
+
+
+def evaluation_mode():
+    """The grad mode the audit calls layers in: ``torch.inference_mode()``, or ``torch.no_grad()`` while the
+    user's own module is audited in place (inference tensors it kept could not be used for autograd later,
+    nor written back outside inference mode)."""
+    return torch.no_grad() if _IN_PLACE.get() else torch.inference_mode()
+
+
+def in_place_audit() -> bool:
+    """Whether a user's module is being audited in place now (everything reachable from it is restored after)."""
+    return _IN_PLACE.get()
+
+
+def copy_sharing_the_uncopyable(module: torch.nn.Module) -> torch.nn.Module:
+    """A deep copy of ``module`` that shares with it the attributes that cannot be copied (a lock, a non-leaf
+    tensor), for a module that refuses ``copy.deepcopy``.  Only for use inside :func:`restored`: calls of the
+    copy may change what it shares, and only there is that put back.  Raises what deepcopy raises if sharing
+    those attributes is not enough."""
+    memo: dict = {}
+    for m in module.modules():
+        for key, value in list(vars(m).items()) + list(m._buffers.items()):
+            if key in ("_parameters", "_buffers", "_modules") or isinstance(value, torch.nn.Module):
+                continue  # (modules are copied attribute by attribute, never shared whole)
+            try:
+                copy.deepcopy(value)
+            except Exception:  # what cannot be copied is shared with the original
+                memo[id(value)] = value
+    return copy.deepcopy(module, memo)
+
+
 @contextlib.contextmanager
 def audited_copy(module: torch.nn.Module, probe: torch.Tensor | None = None, device=None) -> Iterator[tuple]:
     """Yields ``(target, note)``: the module to run checks on, in eval mode, and a note for the report.
@@ -70,8 +111,12 @@ def audited_copy(module: torch.nn.Module, probe: torch.Tensor | None = None, dev
                         f"so it is audited where it lives ({_device_of(module)}); leave device unset"
                     ) from None
                 module.eval()
-                yield module, (f"the module cannot be deep-copied ({type(exc).__name__}), so it was audited in "
-                               f"place and restored afterwards")
+                token = _IN_PLACE.set(True)
+                try:
+                    yield module, (f"the module cannot be deep-copied ({type(exc).__name__}), so it was audited in "
+                                   f"place and restored afterwards")
+                finally:
+                    _IN_PLACE.reset(token)
             return
         if device is not None:
             target = target.to(device)
@@ -92,77 +137,125 @@ def _device_of(module):
 
 @contextlib.contextmanager
 def restored(module: torch.nn.Module) -> Iterator[torch.nn.Module]:
-    """Inside: anything may happen to ``module``.  After: its state as it was (see the module docstring)."""
+    """Inside: anything may happen to ``module``.  After: its state as it was (see the module docstring).
+
+    Everything reachable from the module comes back as the *same objects*: the parameters and buffers (with
+    their storage and bitwise values, even if forward swapped their ``.data``), the hook objects, helper
+    modules and objects it only refers to, its generators (with their state), containers with the items they
+    held; attributes the audit added are removed.
+    """
     modules = list(module.modules())
     modes = [m.training for m in modules]
-    saved = []
-    for m in modules:
-        parameters = {name: (p, None if p is None else p.detach().clone(), None if p is None else p.requires_grad)
-                      for name, p in m._parameters.items()}
-        buffers = {name: (b, None if b is None else b.detach().clone()) for name, b in m._buffers.items()}
-        persistent = set(getattr(m, "_non_persistent_buffers_set", set()))
-        attributes = {}
-        for key, value in vars(m).items():
-            if key in ("_parameters", "_buffers", "_modules", "training", "_non_persistent_buffers_set"):
-                continue
-            try:
-                attributes[key] = (value, copy.deepcopy(value))
-            except Exception:  # an attribute that cannot be copied is restored by reference
-                attributes[key] = (value, value)
-        saved.append((parameters, buffers, persistent, attributes, dict(m._modules)))
+    put_back = _keeper(module, set())
     try:
         yield module
     finally:
-        _restore_modes(modules, modes)
-        with torch.no_grad():
-            for m, (parameters, buffers, persistent, attributes, children) in zip(modules, saved):
-                for name, (p, value, grad) in parameters.items():
-                    if p is not None and value is not None:
-                        if p.shape == value.shape:
-                            p.copy_(value)
-                        p.requires_grad_(bool(grad))
-                    m._parameters[name] = p
-                for name in [n for n in m._parameters if n not in parameters]:
-                    del m._parameters[name]
-                for name, (b, value) in buffers.items():
-                    if b is not None and value is not None and b.shape == value.shape and b.dtype == value.dtype:
-                        b.copy_(value)
-                    else:
-                        b = value
-                    m._buffers[name] = b
-                for name in [n for n in m._buffers if n not in buffers]:
-                    del m._buffers[name]
-                m._non_persistent_buffers_set = persistent
-                for key in [k for k in vars(m) if k not in attributes and k not in (
-                        "_parameters", "_buffers", "_modules", "training", "_non_persistent_buffers_set")]:
-                    delattr(m, key)
-                for key, (original, snapshot) in attributes.items():
-                    object.__setattr__(m, key, _restore_value(original, snapshot))
-                m._modules.clear()
-                m._modules.update(children)
+        _restore_modes(modules, modes)  # train(mode) as the module defines it; then its state as it was
+        put_back()
 
 
-def _restore_value(original, snapshot):
-    """The original object with its snapshot content back (containers and tensors in place), else the snapshot."""
-    if snapshot is original:
-        return original
-    if isinstance(original, dict) and isinstance(snapshot, dict):
-        original.clear()
-        original.update(snapshot)
-    elif isinstance(original, list) and isinstance(snapshot, list):
-        original[:] = snapshot
-    elif isinstance(original, set) and isinstance(snapshot, set):
-        original.clear()
-        original.update(snapshot)
-    elif isinstance(original, torch.Tensor) and isinstance(snapshot, torch.Tensor) and \
-            original.shape == snapshot.shape and original.dtype == snapshot.dtype and not original.is_inference():
-        with torch.no_grad():
-            original.copy_(snapshot)
-    elif isinstance(original, (int, float, str, bytes, bool, tuple, frozenset, type(None), torch.dtype, torch.device)):
-        return original if original == snapshot else snapshot
+#: how far the audit follows references from a module into plain objects and containers (modules are
+#: followed however deep they nest) and how many items of a container it follows
+_DEPTH = 4
+_ITEMS = 10_000
+_UNTOUCHED = (type, types.ModuleType, types.FunctionType, types.MethodType, types.BuiltinFunctionType,
+              int, float, complex, str, bytes, bool, type(None), torch.dtype, torch.device)
+
+
+def _nothing():
+    pass
+
+
+def _keeper(value, seen: set, depth: int = 0):
+    """A function that puts back, in place, what ``value`` holds now; the objects themselves are never replaced."""
+    if isinstance(value, _UNTOUCHED) or id(value) in seen:
+        return _nothing
+    seen.add(id(value))
+    if isinstance(value, torch.Tensor):
+        return _tensor_keeper(value)
+    if isinstance(value, torch.Generator):
+        state = value.get_state()
+        return lambda: value.set_state(state)
+    if isinstance(value, numpy.ndarray):
+        saved = value.copy()
+        return lambda: numpy.copyto(value, saved) if value.shape == saved.shape and value.flags.writeable else None
+    if isinstance(value, torch.nn.Module):
+        depth = 0  # a module's state is kept however deep it sits in the tree
+    elif depth > _DEPTH:
+        return _nothing
+    if isinstance(value, (list, dict, set)):
+        items = _items(value)
+    elif isinstance(value, (tuple, frozenset)):
+        items = None  # immutable: only what the items hold can change
     else:
-        return snapshot
-    return original
+        fields = getattr(value, "__dict__", None)
+        if type(fields) is not dict:  # slots, C objects (locks): nothing the audit can put back
+            return _nothing
+        value, items = fields, dict(fields)  # an object: its attributes, written directly (no __setattr__)
+    held = items if items is not None else value
+    inner = [_keeper(v, seen, depth + 1) for v in list(held.values() if isinstance(held, dict) else held)[:_ITEMS]]
+
+    def restore():
+        if isinstance(value, list):
+            value[:] = items
+        elif items is not None:
+            value.clear()
+            value.update(items)
+        for put_back in inner:
+            put_back()
+
+    return restore
+
+
+def _items(container):
+    """A plain copy of a list, dict or set: the same item objects, in their order."""
+    return list(container) if isinstance(container, list) else dict(container) if isinstance(container, dict) \
+        else set(container)
+
+
+def _tensor_keeper(t: torch.Tensor):
+    """Puts back ``t``'s data (its storage, if forward swapped ``t.data``), its bitwise values, ``requires_grad``
+    and, for a leaf, the gradient it holds (an optimizer step may still be pending)."""
+    alias = t.detach()  # the same storage as t
+    values = alias.clone()
+    grad = t.requires_grad
+    gradient = t.grad if t.is_leaf else None
+
+    def restore():
+        # values written while the audit ran in inference mode stay inference tensors: copy back in that mode
+        mode = torch.inference_mode() if alias.is_inference() else torch.no_grad()
+        with mode:
+            if not _same_tensor(t, alias):
+                t.data = alias
+            if not _same_bits(alias, values):
+                try:
+                    alias.copy_(values)
+                except RuntimeError:  # memory the tensor cannot be written through (an expanded view)
+                    t.data = values
+        if t.is_leaf and t.requires_grad != grad:
+            t.requires_grad_(grad)
+        if t.is_leaf and t.grad is not gradient:
+            t.grad = gradient
+
+    return restore
+
+
+def _same_tensor(a: torch.Tensor, b: torch.Tensor) -> bool:
+    """Whether ``a`` and ``b`` are the same view of the same memory (dtype, shape, strides, device, address)."""
+    try:
+        return (a.dtype, a.shape, a.device) == (b.dtype, b.shape, b.device) and a.stride() == b.stride() and \
+            a.data_ptr() == b.data_ptr()
+    except RuntimeError:  # sparse and other layouts without strides: put the data back
+        return False
+
+
+def _same_bits(a: torch.Tensor, b: torch.Tensor) -> bool:
+    """Bitwise equality (NaN payloads and -0.0 included)."""
+    try:
+        return a.dtype == b.dtype and a.shape == b.shape and \
+            torch.equal(a.reshape(-1).view(torch.uint8), b.reshape(-1).view(torch.uint8))
+    except (RuntimeError, TypeError):
+        return False
 
 
 def _restore_modes(modules, modes):
