@@ -284,11 +284,6 @@ PROBES = ((torch.float16, 2.0**6), (torch.bfloat16, 2.0**8))
 FLOOR_NOISE_FACTOR = 8.0
 
 
-def _slice_max(t, spatial_rank):
-    """max over the spatial axes, per (row, sample, channel)."""
-    return t.amax(dim=tuple(range(t.dim() - spatial_rank, t.dim()))) if spatial_rank else t
-
-
 def _anchor_action(rho):
     """ρ for the anchor row: the identity, written as a zero shift when every ρ is a circular shift (so the
     expected rows are built in one windowed copy)."""
@@ -298,7 +293,7 @@ def _anchor_action(rho):
 
 
 def _swap_first(t, n):
-    """``t`` with its first two blocks of ``n`` rows exchanged (its own inverse): the anchor sits second in a chunk."""
+    """``t`` with its first two blocks of ``n`` rows exchanged (its own inverse): the anchor sits second."""
     if t.shape[0] < 2 * n:
         return t
     return torch.cat([t[n:2 * n], t[:n], t[2 * n:]])
@@ -376,8 +371,9 @@ class _Evaluation:
                 self.twin.reference = reference
                 if wider and self._ignores_fine_detail(layer, target, reference):
                     self.twin = _Twin(None, target, u, wider, (
-                        f"the {str(target).replace('torch.', '')} twin computes in the layer's precision: its output "
-                        f"ignores a change of its input below {str(self.regime.dtype).replace('torch.', '')} resolution"))
+                        f"the {str(target).replace('torch.', '')} twin computes in the layer's precision: its "
+                        f"output ignores a change of its input below "
+                        f"{str(self.regime.dtype).replace('torch.', '')} resolution"))
                     return self.twin
                 self.validate(self.y0.unsqueeze(0), reference.unsqueeze(0),
                               lambda layer, dtype: layer(twin_input(self.x, dtype), "the probe's f(x)").unsqueeze(0))
@@ -428,7 +424,7 @@ class _Evaluation:
         beyond = gap > bound
         if not bool(beyond.any()):
             return
-        suspect = _slice_max(beyond.double(), self.spatial_rank).bool()
+        suspect = self.slice_max(beyond.double()).bool()
         # every probe that runs must show the growth: one probe can lose everything for reasons of its own (float16
         # underflows where bfloat16 does not), and a code path taken by some precisions only is seen by another
         ran = 0
@@ -443,9 +439,9 @@ class _Evaluation:
             ran += 1
             # rounding cannot destroy more than everything: a probe that lost half the output's magnitude
             # has grown as far as rounding can
-            lost = _slice_max(_difference(wide, probed).double(), self.spatial_rank)
-            needed = torch.minimum(growth * _slice_max(gap.double(), self.spatial_rank),
-                                   0.5 * _slice_max(wide.abs().double(), self.spatial_rank))
+            lost = self.slice_max(_difference(wide, probed).double())
+            needed = torch.minimum(growth * self.slice_max(gap.double()),
+                                   0.5 * self.slice_max(wide.abs().double()))
             if not bool(((lost >= needed) | ~suspect).all()):
                 ran = 0
                 break
@@ -474,8 +470,9 @@ class _Evaluation:
         output still rounds at the inputs' size, one that scales its input down (a unit conversion) does not.
         Measured, not assumed: f(c·x) − c·f(x) for c = 17/16 and c = 15/16 is, summed, rounding noise — the
         factors scramble every rounding, and the sum cancels the first-order change of a layer that is not
-        homogeneous (a bias) — so the floor is what the rounding bound needs to cover 8·√n times
-        that noise (see FLOOR_NOISE_FACTOR); never more than the input's magnitude (a layer far from homogeneous gets that)."""
+        homogeneous (a bias) — so the floor is what the rounding bound needs to cover 8·√n times that noise
+        (see FLOOR_NOISE_FACTOR), and never more than the input's magnitude (which a layer far from homogeneous
+        gets)."""
         if self._floor is not None:
             return self._floor
         dims = tuple(range(1, self.y0.dim()))
@@ -486,8 +483,8 @@ class _Evaluation:
         # zero-fill check compares (x cut to a window): those keep the input's magnitude
         if self.sources is None and not self.exact and nu < 1 and bool((self.input_scale > out_scale).any()):
             try:
-                residual = sum(self.layer(self.x * c, "f(c·x), for the rounding floor").double() - c * self.y0.double()
-                               for c in (17 / 16, 15 / 16))
+                residual = sum(self.layer(self.x * c, "f(c·x), for the rounding floor").double()
+                               - c * self.y0.double() for c in (17 / 16, 15 / 16))
                 noise = _max_magnitude(residual, dims).reshape(self.input_scale.shape)
                 needed = FLOOR_NOISE_FACTOR * math.sqrt(self.terms) * noise / (2 * nu / (1 - nu))
                 floor = torch.minimum(self.input_scale, torch.maximum(needed, out_scale))
@@ -651,8 +648,8 @@ class _Evaluation:
             inputs = _swap_first(torch.cat([self.x, moved.flatten(0, 1), sources.flatten(0, 1), self.x]), n)
         what = lambda: f"f(g·x) for g in {list(elements)!r}"[:200]  # noqa: E731 - written only on error
         try:
-            outputs = _swap_first(self.forward(inputs, what, (pad_to + (0 if sources is None else pad_to)) * n + 2 * n),
-                                  n)
+            padded = (pad_to + (0 if sources is None else pad_to)) * n + 2 * n  # compiled batch size
+            outputs = _swap_first(self.forward(inputs, what, padded), n)
         except LayerError as exc:
             if _is_oom(exc) or inputs.shape[0] <= n:
                 raise

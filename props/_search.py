@@ -160,6 +160,7 @@ class _Search:
         self.f, self.claim, self.checks, self.assume = f, claim, checks, assume
         self.approximate_below = approximate_below
         self.small: Violation | None = None  # the worst violation below ``approximate_below`` so far
+        self.small_relative = 0.0  # its relative error
         self.dtype, self.device, self.mode = dtype, device, mode
         self.seed, self.examples, self.seconds, self.progress, self.label = seed, examples, seconds, progress, label
         self.searched = Searched()
@@ -229,9 +230,8 @@ class _Search:
                 relative = result.measurement(result.elements.index(g)).relative_error
                 if self.approximate_below is not None and relative < self.approximate_below:
                     # a small violation of an approximate claim: the verdict needs the worst over the whole search
-                    if self.small is None or relative > self.small.result.measurement(
-                            self.small.result.elements.index(self.small.element)).relative_error:
-                        self.small = violation
+                    if self.small is None or relative > self.small_relative:
+                        self.small, self.small_relative = violation, relative
                     continue
                 self.found = violation
                 raise _Found(self.found)
