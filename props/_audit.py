@@ -34,7 +34,8 @@ from ._claims import Check, claim_checks, run_check
 from ._domains import InputCase
 from ._errors import InvalidArgument, LayerError, NotAFunction, OutputShapeMismatch, describe_value
 from ._layer_calls import call_layer
-from ._orbit import ProgressCallback
+from ._intervals import wilson_interval
+from ._orbit import ProgressCallback, one_element_per_call
 from ._safety import audited_copy, evaluation_mode, is_lazy
 from ._reproduction import reproduction, reproduction_heading
 from ._search import SearchOutcome, search
@@ -192,6 +193,12 @@ def _usage(claim: Claim, settings: _Settings) -> list[Check]:
         raise InvalidArgument(
             f"claim={str(claim)!r}: the layer's output has shape {settings.output_shape} per sample, a flat vector "
             f"on which {claim.symmetry} cannot act; did you mean {claim.symmetry}-invariant?")
+    if claim.relation == "equivariant" and len(settings.output_shape) != len(settings.sample_shape):
+        raise InvalidArgument(
+            f"claim={str(claim)!r}: the layer's output has shape {settings.output_shape} per sample, the input "
+            f"{settings.sample_shape}: equivariance compares them axis by axis as (C, *spatial), so both need a "
+            f"channel axis and the same number of spatial axes; if the output drops the channel axis, wrap the "
+            f"layer so that it returns y.unsqueeze(1)")
     if claim.margin:
         if not spatial_out or len(settings.output_shape) != len(settings.sample_shape):
             raise InvalidArgument(
@@ -215,6 +222,39 @@ def verdict_for(f, claim: Claim, settings: _Settings, *, examples=None, shrink_c
         if certificate.certified:
             return ClaimResult(name, "certified", message=str(certificate),
                                searched={"certificate": str(certificate)}, searched_summary=str(certificate))
+    try:
+        return _searched_verdict(f, claim, checks, settings, examples, shrink_counterexample, progress)
+    except _ChunkArtifact as artifact:
+        # a violation inside a batched chunk that the layer does not show alone nor in a batch of that size:
+        # the layer couples samples in a way the anchors did not reveal, so no chunk can be trusted; search again
+        # calling the layer once per group element, on exactly the input's samples (what the claim means)
+        with one_element_per_call():
+            result = _searched_verdict(f, claim, checks, settings, examples, shrink_counterexample, progress,
+                                       uniform=True)
+        return dataclasses.replace(result, notes=tuple(sorted(set(result.notes) | {artifact.note})))
+
+
+def _reproduces_in_the_same_chunks(f, x, check, claim, g, violation, settings) -> bool:
+    """Whether evaluating the same elements on ``x`` again, in the same chunks, finds ``g`` violated again: then
+    the violation is a function of the batch the layer was given (a coupling), not of earlier calls."""
+    try:
+        again = run_check(f, x, check, claim, elements=violation.result.elements, label=settings.label)
+    except LayerError:
+        return False
+    return g in again.violations()
+
+
+class _ChunkArtifact(Exception):
+    """A violation found inside a batched chunk that reproduces neither alone nor at the chunk's batch size."""
+
+    def __init__(self, note):
+        super().__init__(note)
+        self.note = note
+
+
+def _searched_verdict(f, claim, checks, settings, examples, shrink_counterexample, progress, uniform=False):
+    """The search's verdict on one claim; ``uniform``: the search already calls the layer once per element."""
+    name = str(claim)
     try:
         outcome = search(f, claim, checks, dtype=settings.dtype, device=settings.device, seed=settings.seed,
                          examples=examples or settings.examples, seconds=settings.seconds, progress=progress,
@@ -240,7 +280,7 @@ def verdict_for(f, claim: Claim, settings: _Settings, *, examples=None, shrink_c
             return ClaimResult(name, "error", message="the layer rejected every input the search tried: "
                                + "; ".join(f"{d}: {why}" for d, why in outcome.searched.skipped.items()), **base)
         return ClaimResult(name, "holds", **base)
-    return _violated(f, claim, outcome, settings, base, shrink_counterexample)
+    return _violated(f, claim, outcome, settings, base, shrink_counterexample, uniform)
 
 
 def _depends_on_earlier_calls(f, settings) -> str:
@@ -325,7 +365,7 @@ def _shift_grid(by_shift: dict) -> dict | None:
     return {"origin": origin, "values": grid.tolist()}
 
 
-def _violated(f, claim, outcome, settings, base, shrink_counterexample):
+def _violated(f, claim, outcome, settings, base, shrink_counterexample, uniform):
     violation = outcome.violation
     check, g = violation.check, violation.element
     name = str(claim)
@@ -338,6 +378,11 @@ def _violated(f, claim, outcome, settings, base, shrink_counterexample):
         size = 0 if batches is None else int(batches[violation.result.elements.index(g)])
         copies = x.repeat((-(-size // x.shape[0]),) + (1,) * (x.dim() - 1))[:size] if size > x.shape[0] else None
         if copies is None or not confirms(f, copies, check, claim, g, label=settings.label):
+            if not uniform and _reproduces_in_the_same_chunks(f, x, check, claim, g, violation, settings):
+                raise _ChunkArtifact(
+                    f"a violation at g = {g!r} inside a batched chunk of {size} inputs did not reproduce alone nor "
+                    f"in a batch of {size} copies: the layer couples the samples of a batch, so the search was "
+                    f"repeated calling it once per group element, on a batch of exactly the input's samples")
             return ClaimResult(name, "error", message=(
                 f"the violation found at g = {g!r} on {violation.case.describe()} does not reproduce on a fresh "
                 f"call, alone or in a batch of {max(size, x.shape[0])} copies: the layer's output depends on "
@@ -653,10 +698,13 @@ def consistency(module, inputs=None, *, input_shape=None, pairs=1, max_shift=Non
     with torch.no_grad():
         for _ in range(pairs):
             a = torch.randint(-max_shift, max_shift + 1, (2,), generator=generator).tolist()
-            b = torch.randint(-max_shift, max_shift + 1, (2,), generator=generator).tolist()
+            b = a
+            while b == a:  # two different shifts: a pair of equal ones compares nothing and flatters the network
+                b = torch.randint(-max_shift, max_shift + 1, (2,), generator=generator).tolist()
             ya = module(torch.roll(inputs, a, (-2, -1)))
             yb = module(torch.roll(inputs, b, (-2, -1)))
             agree += int((ya.argmax(dim=1) == yb.argmax(dim=1)).sum())
             errors.append(float(((ya - yb).norm(dim=1) / yb.norm(dim=1).clamp_min(1e-12)).mean()))
-    return {"consistency": agree / (pairs * inputs.shape[0]), "mean_relative_error": sum(errors) / len(errors),
-            "inputs": int(inputs.shape[0])}
+    trials = pairs * inputs.shape[0]
+    return {"consistency": agree / trials, "consistency_ci": wilson_interval(agree, trials),
+            "mean_relative_error": sum(errors) / len(errors), "inputs": int(inputs.shape[0])}

@@ -26,9 +26,12 @@ orbit of one.  What it guarantees:
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import warnings
 from collections.abc import Callable, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 import torch
@@ -161,17 +164,47 @@ def _max_magnitude(t, dims):
     return torch.maximum(t.amax(dim=dims, keepdim=True), -t.amin(dim=dims, keepdim=True)).double()
 
 
-def _bound(scale, terms, u, smallest_normal):
+def _bound(scale, terms, u, smallest_normal, stored=None):
     """τ = 2·γ_n·scale + 2·n·u·λ (as ``scale``'s shape, broadcastable), ``terms`` one count per row; inf where
     vacuous.  The second term is the absolute error of gradual underflow (Higham §2.4: a product in the
-    subnormal range errs by up to u·λ, λ the smallest normal number of the precision of unit roundoff u)."""
+    subnormal range errs by up to u·λ, λ the smallest normal number of the precision of unit roundoff u).
+
+    ``stored``: the dtype the compared outputs are stored in.  When it is narrower than the computation (a
+    float32 layer that returns ``.half()``), each side is rounded once more at the end, by at most
+    ``u_s·(1 + γ_n)·scale`` (and ``u_s·λ_s`` in its subnormal range) — one rounding, not n: the accumulation
+    ran in the computation's precision."""
     if u <= 0:
         return torch.zeros_like(scale)
     nu = terms.double() * u
     g = torch.where(nu < 1, nu / (1 - nu), torch.full_like(nu, float("inf")))
     underflow = 2.0 * terms.double() * u * smallest_normal
+    u_stored = _stored_roundoff(stored, u)
     shape = (-1,) + (1,) * (scale.dim() - 1)
-    return 2.0 * g.reshape(shape) * scale + underflow.reshape(shape)
+    g = g.reshape(shape)
+    cast_underflow = 2.0 * u_stored * _smallest_normal(stored) if u_stored else 0.0
+    return 2.0 * (g + u_stored * (1 + g)) * scale + underflow.reshape(shape) + cast_underflow
+
+
+def _stored_roundoff(stored, u):
+    """The unit roundoff of the final cast to ``stored``, or 0 when ``stored`` is no narrower than ``u``."""
+    if stored is None or not (stored.is_floating_point or stored.is_complex):
+        return 0.0
+    u_stored = unit_roundoff(stored)
+    return u_stored if u_stored > u else 0.0
+
+
+def _computation_dtype(f, x, y):
+    """The precision the layer's arithmetic runs in, as far as a black box shows it: the output's dtype, except
+    when the output is narrower than the input and than every floating parameter — a float32 computation
+    stored in float16 at the end (``.half()`` on the output) — then the narrowest of the input and the
+    parameters.  Its rounding accumulates there; the cast adds one rounding in the output's dtype."""
+    if not y.is_floating_point() or not x.is_floating_point():
+        return y.dtype
+    dtypes = [x.dtype]
+    if isinstance(f, torch.nn.Module):
+        dtypes += [t.dtype for t in list(f.parameters()) + list(f.buffers()) if t.is_floating_point()]
+    narrowest = max(dtypes, key=unit_roundoff)
+    return narrowest if unit_roundoff(narrowest) < unit_roundoff(y.dtype) else y.dtype
 
 
 
@@ -277,6 +310,9 @@ def _pick(t, flat_index, like):
 #: a layer/twin disagreement to count as rounding: rounding grows by u_probe/u_f32 (2^13 for float16, 2^16 for
 #: bfloat16); we demand 2^6 and 2^8, leaving an allowance of 2^7 and 2^8 for how differently precisions round
 PROBES = ((torch.float16, 2.0**6), (torch.bfloat16, 2.0**8))
+#: the growth every other probe that runs must show: a different code path shows none (its disagreement stays
+#: the same), while rounding that a clamp or an epsilon caps in one precision still grows a few times
+PARTIAL_GROWTH = 2.0**2
 #: the rounding floor covers FLOOR_NOISE_FACTOR·√n times the noise measured between f(c·x) and c·f(x) (n values
 #: per sample): that residual keeps the layer's order of operations, while an orbit reorders every sum, whose
 #: rounding then differs by up to √n times more (a random walk against one step); the factor 8 covers the two
@@ -320,7 +356,11 @@ class _Evaluation:
         self.mask = _interior_mask(self.y0.shape, margin, x.device)
         self.masked = not bool(self.mask.all())
         self.exact = mode == "exact" or not (self.y0.is_floating_point() or self.y0.is_complex())
-        self.regime = precision_regime(self.y0.dtype, x.device)
+        self.regime = precision_regime(_computation_dtype(f, x, self.y0), x.device)
+        if _stored_roundoff(self.y0.dtype, self.regime.unit_roundoff):
+            stored = str(self.y0.dtype).replace("torch.", "")
+            self.regime = dataclasses.replace(self.regime, reason=f"{self.regime.reason}, output stored in {stored} "
+                                                                  f"(one more rounding)")
         self.terms = terms
         self.spatial_rank = self.y0.dim() - 2 if self.y0.dim() >= 3 else 0
         # a layer that cancels large inputs to a small output still rounds at the inputs' size: the bounds
@@ -369,7 +409,10 @@ class _Evaluation:
                 if reference.shape != self.y0.shape:
                     raise LayerError(f"its output has shape {tuple(reference.shape)}, the layer's {tuple(self.y0.shape)}")
                 self.twin.reference = reference
-                if wider and self._ignores_fine_detail(layer, target, reference):
+                # a twin whose output is stored narrower than it computes (the layer's final cast, kept by the
+                # twin) ignores a fine change because of that cast: its bound allows for the cast instead
+                stored_narrow = _stored_roundoff(reference.dtype, u) > 0
+                if wider and not stored_narrow and self._ignores_fine_detail(layer, target, reference):
                     self.twin = _Twin(None, target, u, wider, (
                         f"the {str(target).replace('torch.', '')} twin computes in the layer's precision: its "
                         f"output ignores a change of its input below "
@@ -383,19 +426,33 @@ class _Evaluation:
         return self.twin
 
     def _ignores_fine_detail(self, layer, dtype, reference) -> bool:
-        """Whether the wider twin gives bitwise the same output for an input changed below the layer's resolution
-        (each value times 1 ± 2⁻³⁰, a change float32 rounds away): then it rounds to the layer's precision inside
-        (``x.float()`` in its code) and its errors say nothing about whether a difference shrinks with
-        precision."""
+        """Whether the wider twin rounds to the layer's precision inside (``x.float()`` in its code), so that its
+        errors say nothing about whether a difference shrinks with precision.
+
+        Such a twin's output has its steps exactly where the layer's precision rounds: it is bitwise unchanged
+        when every input value moves by less than half a unit in the last place of that precision (times
+        1 ± 2⁻³⁰, and times 1 ± 0.45·u: at most 0.45 units, which round back), and changed, for each of three
+        random directions, when every value moves by one unit (times 1 ± 1.5·u, which rounds to the
+        neighbour).  A piecewise-constant front end (a quantiser) has its steps elsewhere: on a coarse grid it
+        ignores the one-unit move too; on a grid as fine as the layer's precision it sees the sub-unit move.
+        Either way it is kept as the arbiter."""
         x = twin_input(self.x, dtype)
-        if not bool(x.any()) or self.regime.unit_roundoff <= 2.0**-30:
+        u = self.regime.unit_roundoff
+        if not bool(x.any()) or u <= 2.0**-30:
             return False
-        signs = torch.randint(0, 2, x.shape, generator=torch.Generator().manual_seed(0)).to(x.device, dtype) * 2 - 1
-        try:
-            moved = layer(x * (1 + 2.0**-30 * signs), "the twin on a finely changed input")
-        except LayerError:
-            return False
-        return moved.shape == reference.shape and bool(torch.equal(moved, reference))
+
+        def ignores(step, seed, what):
+            signs = torch.randint(0, 2, x.shape, generator=torch.Generator().manual_seed(seed)).to(x.device, dtype)
+            try:
+                moved = layer(x * (1 + step * (2 * signs - 1)), what)
+            except LayerError:
+                return False
+            return moved.shape == reference.shape and bool(torch.equal(moved, reference))
+
+        below = ignores(2.0**-30, 0, "the twin on a finely changed input") and ignores(
+            0.45 * u, 0, "the twin on an input moved by less than half a unit")
+        return below and not any(ignores(1.5 * u, seed, "the twin on an input moved by one unit")
+                                 for seed in (1, 2, 3))
 
     def probe_layer(self, dtype):
         """A copy of the layer in a narrow ``dtype``: a third precision, to tell rounding from a code path."""
@@ -420,14 +477,15 @@ class _Evaluation:
         terms = torch.full((outputs.shape[0],), float(self.terms))
         narrow = self.regime.dtype if twin.wider else twin.dtype
         bound = _bound(self.floored(_channel_scale(outputs, outputs_twin, self.spatial_rank)), terms, u_narrow,
-                       _smallest_normal(narrow))
+                       _smallest_normal(narrow), stored=(outputs if twin.wider else outputs_twin).dtype)
         beyond = gap > bound
         if not bool(beyond.any()):
             return
         suspect = self.slice_max(beyond.double()).bool()
-        # every probe that runs must show the growth: one probe can lose everything for reasons of its own (float16
-        # underflows where bfloat16 does not), and a code path taken by some precisions only is seen by another
-        ran = 0
+        # one probe must show the full growth, and every probe that runs some growth: one probe can lose
+        # everything for reasons of its own (float16 underflows where bfloat16 does not), its rounding can be
+        # capped by a clamp or an epsilon, and a code path taken by some precisions only is seen by another
+        full, partial = False, True
         for dtype, growth in PROBES:
             probe = self.probe_layer(dtype)
             if probe is None:
@@ -436,16 +494,14 @@ class _Evaluation:
                 probed = outputs_in(probe, dtype)
             except (LayerError, RuntimeError):
                 continue  # no path in that precision (an FFT in half precision, an overflow): try the next
-            ran += 1
             # rounding cannot destroy more than everything: a probe that lost half the output's magnitude
             # has grown as far as rounding can
             lost = self.slice_max(_difference(wide, probed).double())
-            needed = torch.minimum(growth * self.slice_max(gap.double()),
-                                   0.5 * self.slice_max(wide.abs().double()))
-            if not bool(((lost >= needed) | ~suspect).all()):
-                ran = 0
-                break
-        if ran:
+            half = 0.5 * self.slice_max(wide.abs().double())
+            grown = self.slice_max(gap.double())
+            full = full or bool(((lost >= torch.minimum(growth * grown, half)) | ~suspect).all())
+            partial = partial and bool(((lost >= torch.minimum(PARTIAL_GROWTH * grown, half)) | ~suspect).all())
+        if full and partial:
             self.probed = True
             return
         tiny = torch.finfo(torch.float64).tiny
@@ -515,7 +571,8 @@ class _Evaluation:
         terms = self.terms + rho_terms
         bound = torch.zeros_like(scale) if self.exact else _bound(self.floored(scale), terms,
                                                                    self.regime.unit_roundoff,
-                                                                   _smallest_normal(self.regime.dtype))
+                                                                   _smallest_normal(self.regime.dtype),
+                                                                   stored=outputs.dtype)
         own = diff > bound.to(diff.dtype)
         twin_error = twin_threshold = arbitrated = None
         if not self.exact:
@@ -530,7 +587,7 @@ class _Evaluation:
                     twin_diff.masked_fill_(~mask, 0)
                 if twin.wider:
                     tau_hi = _bound(self.floored(_channel_scale(out_twin, expected_twin, self.spatial_rank)), terms,
-                                    twin.u, _smallest_normal(twin.dtype))
+                                    twin.u, _smallest_normal(twin.dtype), stored=out_twin.dtype)
                     e_hi, e_lo = twin_diff, diff
                     kappa = shrink_factor(twin.u, self.regime.unit_roundoff)
                 else:
@@ -799,6 +856,22 @@ def evaluate(
                         previous=exact_pass.reference)
 
 
+#: set by :func:`one_element_per_call`: every evaluation calls the layer once per group element
+_ONE_PER_CALL: ContextVar[bool] = ContextVar("one_element_per_call", default=False)
+
+
+@contextmanager
+def one_element_per_call():
+    """Within this block, every orbit is evaluated one group element per call, on a batch of exactly the
+    input's samples — for a layer whose outputs inside a batched chunk differ from its outputs alone even
+    though the anchor rows agree (batch coupling that spares the anchors)."""
+    token = _ONE_PER_CALL.set(True)
+    try:
+        yield
+    finally:
+        _ONE_PER_CALL.reset(token)
+
+
 class _NeedsFloat(Exception):
     """Exact mode met an inexact operation (a difference where integers should agree bitwise)."""
 
@@ -815,6 +888,11 @@ def _run(f, x, elements, rho, sources, output_action, claim, group, margin, mode
     if not arbiter:
         evaluation.twin = _Twin(None, torch.float64, 0.0, True, "switched off (arbiter=False)")
     y0 = evaluation.y0
+    if y0.dim() >= 3 and y0.dim() != x.dim() and not all(isinstance(r, Trivial) for r in rho):
+        raise InvalidArgument(
+            f"f(x) has shape {tuple(y0.shape)}, x {tuple(x.shape)}: an output action compares them axis by axis "
+            f"as (N, C, *spatial), so the output needs a channel axis and as many spatial axes as the input; if "
+            f"the layer drops the channel axis, wrap it so that it returns y.unsqueeze(1)")
     for r in rho:
         try:
             r.validate(y0.shape, "f(x)")
@@ -838,7 +916,7 @@ def _run(f, x, elements, rho, sources, output_action, claim, group, margin, mode
     rows = _Rows(len(elements))
     reshapes = any(g.output_spatial_shape(tuple(x.shape[2:])) != tuple(x.shape[2:]) for g in elements)
     try:
-        if reshapes:  # inputs of another size cannot share a batch with x: one element per call
+        if reshapes or _ONE_PER_CALL.get():  # inputs of another size cannot share a batch with x; or asked for
             raise _BatchCoupled(None)
         evaluation.batched(rows, memory_budget, progress)
         how = "batched"

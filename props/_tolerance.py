@@ -25,7 +25,11 @@ Float mode: a bound per output element
         τ_i = 2 · γ_n · scale_i + 2 · n · u · λ .
 
     When the output action ρ(g) does arithmetic of its own (a Fourier phase
-    ramp, an average) its ``rounding_steps`` are added to ``n``.
+    ramp, an average) its ``rounding_steps`` are added to ``n``.  When the
+    output is stored in a dtype narrower than the input and the parameters (a
+    float32 computation returned as ``.half()``), ``u`` is the computation's and
+    each side carries one more rounding in the stored dtype ``u_s``:
+    ``+ 2·u_s·(1 + γ_n)·scale_i`` (and ``u_s·λ_s`` per side in its subnormal range).
 
 The arbiter: a second precision decides
     The bound above can be too small (cancellation: intermediates far larger
@@ -47,9 +51,10 @@ The arbiter: a second precision decides
     float64, κ = 2⁻²⁰).  The twin is trusted only after it is shown to compute the
     same function: wherever it differs from the layer by more than the layer's
     own bound ``τ``, the difference must grow when the precision falls — a
-    float16 (else bfloat16) copy must differ 2⁶ (2⁸) times more, or have lost
-    half the output — as rounding does and a different code path (a forward that
-    branches on the dtype, parameters that do not survive the cast) does not.
+    float16 or bfloat16 copy must differ 2⁶ (2⁸) times more, or have lost half
+    the output, and every such copy that runs at least 4 times more — as rounding
+    does and a different code path (a forward that branches on the dtype,
+    parameters that do not survive the cast) does not.
     Otherwise the arbiter is *unavailable*, the report says so, and the verdict
     falls back to the layer's own precision: violated ⇔ ``e_layer,i > τ_i``; if
     that bound is vacuous (``n·u ≥ 1``, half precision on large inputs), the

@@ -415,3 +415,112 @@ def test_integer_outputs_are_compared_exactly():
 def test_outputs_without_a_batch_axis_are_errors_naming_the_shape(layer, message):
     with pytest.raises(LayerError, match=message):
         orbit_error(layer, torch.randn(2, 1, 4, 4), Translations((4, 4)), output_action=trivial_action())
+
+
+# ----------------------------------------------------------------------------- narrow outputs, quantisers, coupling
+
+
+class _StoredNarrow(torch.nn.Module):
+    """A float32 circular conv whose output is stored in ``dtype`` (``.half()`` at the end), with an optional
+    position-dependent gain error: the rounding accumulates in float32, the cast rounds once."""
+
+    def __init__(self, dtype, gain_error=0.0):
+        super().__init__()
+        torch.manual_seed(3)
+        self.conv = torch.nn.Conv2d(1, 2, 3, padding=1, padding_mode="circular")
+        self.dtype, self.gain_error = dtype, gain_error
+
+    def forward(self, x):
+        y = self.conv(x)
+        ramp = torch.linspace(-1, 1, y.shape[-1], dtype=y.dtype)
+        return (y * (1 + self.gain_error * ramp)).to(self.dtype)
+
+
+@pytest.mark.parametrize("dtype, gain_error", [(torch.float16, 1e-2), (torch.bfloat16, 5e-2)])
+def test_an_output_stored_in_half_precision_is_judged_by_its_computation_plus_one_rounding(dtype, gain_error):
+    x = torch.randn(1, 1, 8, 8)
+    clean = orbit_error(_StoredNarrow(dtype), x, Translations((8, 8)))
+    assert clean.holds, clean.report()
+    assert "output stored in" in clean.measurement().regime
+    # the negative twin: a gain error far above one rounding of the stored dtype, far below n of them
+    broken = orbit_error(_StoredNarrow(dtype, gain_error), x, Translations((8, 8)))
+    assert not broken.holds, broken.report()
+
+
+def test_a_quantiser_in_front_keeps_the_float64_arbiter_and_a_float32_cast_inside_drops_it():
+    class Quantised(torch.nn.Module):
+        def __init__(self, bump=0.0, quantise=True, inside_float32=False):
+            super().__init__()
+            torch.manual_seed(4)
+            self.conv = torch.nn.Conv2d(1, 2, 3, padding=1, padding_mode="circular")
+            self.bump, self.quantise, self.inside_float32 = bump, quantise, inside_float32
+
+        def forward(self, x):
+            q = torch.round(x / 0.07) * 0.07 if self.quantise else x  # piecewise constant: ignores tiny changes
+            if self.inside_float32:  # the conv in float32 whatever the input's dtype (its twin rounds alike)
+                y = torch.nn.functional.conv2d(torch.nn.functional.pad(q.float(), (1, 1, 1, 1), mode="circular"),
+                                               self.conv.weight.float(), self.conv.bias.float()).to(x.dtype)
+            else:
+                y = self.conv(q)
+            return y + self.bump * (torch.arange(8) == 3).to(y.dtype)  # position-dependent
+
+    x = torch.randn(1, 1, 8, 8)
+    assert orbit_error(Quantised(), x, Translations((8, 8))).holds
+    # a bump below float32's bound for these outputs: only a working float64 arbiter can see it
+    bumped = orbit_error(Quantised(bump=1e-6), x, Translations((8, 8)))
+    assert not bumped.holds, bumped.report()
+    assert bumped.arbiter == "float64 twin"
+    # without the quantiser, a twin that computes in float32 inside is set aside (its errors would not shrink);
+    # with it, nothing a black box sees tells the two apart, and the twin is kept (a false alarm at worst)
+    inside = orbit_error(Quantised(quantise=False, inside_float32=True), x, Translations((8, 8)))
+    assert "computes in the layer's precision" in inside.arbiter, inside.arbiter
+    assert inside.holds, inside.report()
+
+
+def test_a_batch_coupling_that_spares_the_anchors_is_searched_one_element_per_call():
+    from convnet_invariances import audit
+
+    class SparesAnchors(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            torch.manual_seed(5)
+            self.conv = torch.nn.Conv2d(1, 2, 3, padding=1, padding_mode="circular")
+
+        def forward(self, x):
+            y = self.conv(x)
+            n = x.shape[0]
+            if n >= 4:  # rows 2 … n−2 see their neighbour: never the anchors (second and last)
+                extra = torch.zeros_like(y)
+                extra[2:n - 1] = 0.5 * self.conv(x[1:n - 2])
+                y = y + extra
+            return y
+
+    result = audit(SparesAnchors(), (1, 8, 8), ["translation-equivariant"], examples=4).results[0]
+    assert result.verdict == "holds", result.message
+    assert any("once per group element" in note for note in result.notes)
+    # the negative twin: with a real violation added, the one-element-per-call search still finds it
+    broken = SparesAnchors()
+    broken.conv.padding_mode = "zeros"
+    assert audit(broken, (1, 8, 8), ["translation-equivariant"], examples=4).results[0].verdict == "violated"
+
+
+def test_an_output_without_the_channel_axis_is_a_usage_error_not_a_verdict():
+    from convnet_invariances import InvalidArgument, audit
+
+    class DropsChannel(torch.nn.Module):
+        def __init__(self, pool=False):
+            super().__init__()
+            self.conv = torch.nn.Conv2d(1, 1, 3, padding=1, padding_mode="circular")
+            self.pool = pool
+
+        def forward(self, x):
+            y = self.conv(x)[:, 0]  # (N, H, W): the channel axis dropped
+            return y.sum(dim=(-2, -1))[:, None] if self.pool else y
+
+    with pytest.raises(InvalidArgument, match="channel axis"):
+        orbit_error(DropsChannel(), torch.randn(1, 1, 8, 8), Translations((8, 8)))
+    with pytest.raises(InvalidArgument, match="channel axis"):
+        audit(DropsChannel(), (1, 8, 8), ["translation-equivariant"])
+    # the negative twin: an invariant claim needs no output layout, and is judged
+    pooled = audit(DropsChannel(pool=True), (1, 8, 8), ["translation-invariant"], examples=4)
+    assert pooled.results[0].verdict in ("holds", "certified")

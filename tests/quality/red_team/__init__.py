@@ -8,6 +8,9 @@
 - ``test_red_team.py``: one test per case; ``report.py``: the same as a Markdown table.
 - round 2 (attacks on the rewritten engine's new mechanisms, ids ``r2-…``): ``layers_round2.py`` and
   ``cases_round2.py``; the oracle and the harness gained what they need, marked "round 2" where they did.
+- round 3 (the twin's "ignores fine detail" test, the measured rounding floor, narrow output dtypes, outputs
+  without a channel axis, anchor-sparing batch coupling, four input properties at once, ordinary users' bugs;
+  ids ``r3-…``): ``layers_round3.py`` and ``cases_round3.py``; the oracle gained the "decibels" domain.
 
 Run: ``.venv/bin/python -m pytest tests/quality/red_team -q`` or
 ``.venv/bin/python tests/quality/red_team/report.py [--secondary] [ID-SUBSTRING ...]``.

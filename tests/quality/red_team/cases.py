@@ -66,6 +66,8 @@ class Case:
     assume: object = None  # a precondition assume(x) -> bool, given to the oracle and to the engine
     engine_layout: str = ""  # layout= given to the engine ("HW", "CL"); `layout` is the oracle's reading
     check: object = None  # check(layer) -> [problems]: state the snapshot cannot see (identities, generators)
+    # ---- round 3
+    known_limit: str = ""  # a wrong answer the engine is known to give, and why: the test expects it to fail
 
     @property
     def expected(self):
@@ -391,3 +393,10 @@ CASES.extend(ROUND2)
 BY_ID = {case.id: case for case in CASES}
 assert len(BY_ID) == len(CASES), "duplicate case ids"
 
+
+# ----------------------------------------------------------------------------- round 3 (cases_round3.py)
+from red_team.cases_round3 import ROUND3  # noqa: E402
+
+CASES.extend(ROUND3)
+BY_ID = {case.id: case for case in CASES}
+assert len(BY_ID) == len(CASES), "duplicate case ids"

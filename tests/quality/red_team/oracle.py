@@ -145,7 +145,7 @@ def draw(domain, n, shape, seed, spatial_rank=2):
 
 #: domains a round-2 case may add to :data:`DOMAINS` (``Case.domains``): inputs the engine's portfolio lacks
 EXTRA_DOMAINS = ("negative", "checkerboard", "band", "half-integers", "hot-pixel", "tiny", "mixed-scale",
-                 "nonneg-wide", "large-nonneg")
+                 "nonneg-wide", "large-nonneg", "decibels")  # "decibels": round 3
 
 
 def _draw_round2(domain, g, n, shape, spatial, spatial_rank, full, lead, gauss):
@@ -180,6 +180,9 @@ def _draw_round2(domain, g, n, shape, spatial, spatial_rank, full, lead, gauss):
     if domain == "large-nonneg":
         magnitude = 10 ** (3 + 3 * torch.rand((n,) + (1,) * len(shape), generator=g, dtype=torch.float64))
         return gauss(1.0).abs() * magnitude
+    if domain == "decibels":  # round 3: a log-power image in dB: all negative, large, low contrast, non-integer
+        level = -(40 + 60 * torch.rand(lead, generator=g, dtype=torch.float64))
+        return level + 4 * torch.rand(full, generator=g, dtype=torch.float64) - 2
     raise ValueError(domain)
 
 

@@ -35,7 +35,8 @@ def main(argv):
                else []))
         claim = ", ".join(case.claims)
         row = (f"| {case.id} | {case.mechanism} | `{claim}` | {outcome.truth} | {outcome.answer} | "
-               f"{'yes' if outcome.right else 'NO: ' + outcome.category} | {outcome.seconds:.1f} | "
+               f"{'yes' if outcome.right else 'NO: ' + outcome.category}"
+               f"{' (known limit)' if case.known_limit and not outcome.right else ''} | {outcome.seconds:.1f} | "
                f"{why[:400].replace('|', '/')} |")
         if secondary and case.truth != "usage":
             other = secondary_truth(case)

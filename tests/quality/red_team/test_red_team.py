@@ -28,6 +28,8 @@ def _params():
         if case.requires and importlib.util.find_spec(case.requires) is None:
             marks.append(pytest.mark.skip(reason=f"needs {case.requires} (pip install -c constraints.txt "
                                                  f"{'e2cnn==0.2.3' if case.requires == 'e2cnn' else case.requires})"))
+        if case.known_limit:  # strict: the day the engine answers right, this fails and the mark must go
+            marks.append(pytest.mark.xfail(strict=True, reason=f"known limit: {case.known_limit}"))
         yield pytest.param(case, id=case.id, marks=marks)
 
 
@@ -77,6 +79,7 @@ def test_the_oracle_and_the_layers_never_import_the_engine():
     from pathlib import Path
 
     here = Path(__file__).parent
-    for name in ("oracle.py", "layers.py", "cases.py", "layers_round2.py", "cases_round2.py"):
+    for name in ("oracle.py", "layers.py", "cases.py", "layers_round2.py", "cases_round2.py", "layers_round3.py",
+                 "cases_round3.py"):
         text = (here / name).read_text(encoding="utf-8")
         assert "convnet_invariances" not in text and "import props" not in text, name
