@@ -53,7 +53,9 @@ _EXPORTS = {
     # linear certificates
     "certify_translation_equivariance": "_certificate", "LinearCertificate": "_certificate",
     # measures of trained networks
-    "lie_derivative": "_lie",
+    "lie_derivative": "_lie", "layerwise_lie_derivative": "_lie_layers", "LayerwiseLieDerivative": "_lie_layers",
+    "top1_change": "_metrics", "eq_psnr": "_metrics", "wilson_interval": "_intervals",
+    "bootstrap_interval": "_intervals",
     # tolerance model
     "unit_roundoff": "_tolerance", "gamma": "_tolerance", "float_tolerance": "_tolerance",
     # errors
@@ -91,6 +93,9 @@ if TYPE_CHECKING:
     from ._errors import EquivarianceViolation, InvalidArgument, InvarianceError, LayerError
     from ._groups import FiniteGroup, Translations, c4, d4, flips
     from ._lie import lie_derivative
+    from ._intervals import bootstrap_interval, wilson_interval
+    from ._lie_layers import LayerwiseLieDerivative, layerwise_lie_derivative
+    from ._metrics import eq_psnr, top1_change
     from ._measurement import Measurement, OrbitResult
     from ._output_actions import OutputAction, regular_c4_action, same_action, strided_action, trivial_action
     from ._pytest_helpers import assert_claims

@@ -26,6 +26,8 @@ from .._claims import CLAIM_NAMES, Claim
 from .._errors import InvalidArgument
 from .._targets import resolve_target
 from .._version import __version__
+from ._measure import add_parser as add_measure_parser
+from ._measure import run as run_measure
 from ._progress import progress_bar
 from ._registry_audit import audit_registry
 from ._report import to_terminal, write_reports
@@ -154,6 +156,7 @@ def _parser():
                        help="stream all 50,176 shifts of the ResNet-18-like at 224×224 with a progress bar")
     bench.add_argument("--max-seconds", type=_positive_seconds, default=None,
                        help="with --stream-224: stop early, report the projection")
+    add_measure_parser(commands, _writable, _seed)
     return parser
 
 
@@ -210,6 +213,8 @@ def main(argv=None):
     """
     args = _parser().parse_args(argv)
     try:
+        if args.command == "measure":
+            return run_measure(args, resolve_target, progress_bar, parse_shape)
         if args.command == "bench":
             from ._bench import main as bench_main
 

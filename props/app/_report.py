@@ -17,7 +17,8 @@ JSON schema (stable: keys are only ever added; documented in the README)::
                  "relative_error": float, "largest": {...} | null, "searched": {...}, "message": str,
                  "notes": [str, ...]}],
      "layout": str, "notes": [str, ...],
-     "metrics": {"consistency": float, "mean_relative_error": float, "inputs": int}  # only with classifier=True}
+     "metrics": {"consistency": float, "consistency_ci": [float, float], "mean_relative_error": float,
+                 "inputs": int}  # only with classifier=True (consistency_ci: 95% Wilson interval)}
 """
 
 from __future__ import annotations

@@ -109,7 +109,9 @@ def metrics_sentences(metrics: dict) -> list[str]:
         return []
     inputs = metrics.get("inputs")
     return [f"consistency: {metrics['consistency']:.1%} of {inputs} smooth random images keep their predicted class "
-            f"between two random circular shifts (Zhang 2019)",
+            f"between two different random circular shifts (Zhang 2019)"
+            + (f"; 95% interval {metrics['consistency_ci'][0]:.1%} to {metrics['consistency_ci'][1]:.1%}"
+               if "consistency_ci" in metrics else ""),
             f"mean relative change of the scores between the two shifts: {number(metrics['mean_relative_error'])}"]
 
 

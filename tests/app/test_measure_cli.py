@@ -1,0 +1,69 @@
+"""``invariances measure``: Lie derivatives end to end and per module, and the metrics that fit the output."""
+
+import json
+
+import pytest
+import torch
+
+from convnet_invariances.app import main
+
+pytestmark = pytest.mark.app
+
+
+def test_a_classifier_gets_every_generator_its_modules_and_the_classifier_metrics(tmp_path, capsys):
+    code = main(["measure", "convnet_invariances.models:AllCircularGAP", "--input-shape", "1,8,8",
+                 "--output-action", "invariant", "--json", str(tmp_path / "m.json"),
+                 "--markdown", str(tmp_path / "m.md")])
+    out = capsys.readouterr().out
+    assert code == 0
+    data = json.loads((tmp_path / "m.json").read_text())
+    assert set(data["lie_derivative"]) == {"translation-x", "translation-y", "rotation", "scale"}
+    # circular convolutions and a global pool: invariant to sub-pixel translation up to the ReLU's aliasing,
+    # which the per-module split must put on the activations, never on a convolution or the pool
+    split = data["layerwise"]["translation-x"]
+    convs = {name: v for name, v in split["modules"].items() if "conv" in name}
+    assert convs and all(v < 1e-5 for v in convs.values()), split
+    assert {"consistency", "top1_change"} <= set(data["metrics"])
+    lo, hi = data["lie_derivative"]["rotation"]["ci95"]
+    assert lo <= data["lie_derivative"]["rotation"]["mean"] <= hi
+    assert "per module, translation-x" in out and (tmp_path / "m.md").exists()
+
+
+def test_an_image_to_image_layer_gets_eq_t_and_eq_r(tmp_path, capsys):
+    data_file = tmp_path / "images.pt"
+    torch.save(torch.randn(6, 2, 8, 8), data_file)
+    layers = tmp_path / "layers.py"
+    layers.write_text("import torch\n\ndef circular():\n"
+                      "    torch.manual_seed(0)\n"
+                      "    return torch.nn.Conv2d(2, 2, 3, padding=1, padding_mode='circular')\n\n"
+                      "def zero_padded():\n"
+                      "    torch.manual_seed(0)\n"
+                      "    return torch.nn.Conv2d(2, 2, 3, padding=1)\n")
+    results = {}
+    for name in ("circular", "zero_padded"):
+        assert main(["measure", f"{layers}:{name}", "--input-shape", "2,8,8", "--output-action", "equivariant",
+                     "--data", str(data_file), "--json", str(tmp_path / f"{name}.json")]) == 0
+        results[name] = json.loads((tmp_path / f"{name}.json").read_text())
+    capsys.readouterr()
+    assert results["circular"]["data"].startswith("6 images from")
+    # the negative twin: zero padding measures worse on every count
+    assert results["circular"]["metrics"]["eq_t"]["psnr_db"] > results["zero_padded"]["metrics"]["eq_t"]["psnr_db"]
+    assert (results["circular"]["lie_derivative"]["translation-x"]["mean"]
+            < 1e-3 * results["zero_padded"]["lie_derivative"]["translation-x"]["mean"])
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--input-shape", "1,8,8"], "--output-action"),
+    (["--input-shape", "1,8", "--output-action", "invariant", "--generator", "rotation"], "--generator"),
+    (["--input-shape", "1,9,9", "--output-action", "invariant", "--data", "IMAGES"], "--data"),
+])
+def test_bad_arguments_exit_2_naming_the_argument(args, message, tmp_path, capsys):
+    images = tmp_path / "images.pt"
+    torch.save(torch.randn(3, 1, 8, 8), images)
+    args = [str(images) if a == "IMAGES" else a for a in args]
+    try:
+        code = main(["measure", "convnet_invariances.models:AllCircularGAP", *args])
+    except SystemExit as exit_:  # argparse's own usage errors
+        code = exit_.code
+    assert code == 2
+    assert message in capsys.readouterr().err
