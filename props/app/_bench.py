@@ -199,6 +199,30 @@ def certificate_case(name, conv, input_shape, x, rounds=1):
     }
 
 
+def lie_case(name, f, x, generator="translation-x", rounds=3):
+    """The end-to-end Lie derivative against one forward and backward pass of the same batch (the cost a
+    user pays for a gradient), timed back to back in each round."""
+    from .._lie import lie_derivative
+
+    def forward_backward():
+        y = f(x.clone().requires_grad_(True))
+        y.sum().backward()
+
+    variants = {"naive": forward_backward,
+                "fast": lambda: lie_derivative(f, x, generator, output_action="invariant")}
+    for run in variants.values():
+        _timed(run)  # warm-up
+    times: dict[str, list[float]] = {key: [] for key in variants}
+    for _ in range(rounds):
+        for key, run in variants.items():
+            times[key].append(_timed(run))
+    return {"case": name, "elements": x.shape[0], "rounds": rounds, "kind": "lie",
+            "seconds": {key: _summary(values) for key, values in times.items()},
+            "naive_over_fast": _summary([n / fa for n, fa in zip(times["naive"], times["fast"])]),
+            "lie_over_forward_backward": _summary([fa / n for n, fa in zip(times["naive"], times["fast"])]),
+            "naive_over_bare": None, "overhead": None}
+
+
 def run_cases(quick=False, device="cpu", rounds=None, torch_compile=False):
     """Every benchmark row, on ``device``.  ``quick`` shrinks the inputs and runs one round, so the whole
     table takes seconds (the smoke test); otherwise orbit rows run ``rounds`` rounds (7, ResNet 3).
@@ -234,6 +258,10 @@ def run_cases(quick=False, device="cpu", rounds=None, torch_compile=False):
     conv = _integer_weights_(_circular_conv(conv_width, conv_width), torch.Generator().manual_seed(0)).to(device)
     rows.append(certificate_case(f"{conv_width}-channel conv {conv_side}×{conv_side}: linear certificate vs orbit",
                                  conv, (conv_width, conv_side, conv_side), image(conv_width, conv_side)))
+    batch = 4 if quick else 32
+    rows.append(lie_case(f"ResNet-18-like {resnet_side}×{resnet_side}, batch {batch}: Lie derivative "
+                         f"(translation-x) vs forward+backward", resnet,
+                         torch.randn(batch, 3, resnet_side, resnet_side, device=device), rounds=few))
     return rows
 
 
@@ -281,8 +309,9 @@ def format_table(rows, device, width: int = TABLE_WIDTH) -> str:
     >>> print(format_table([row], "cpu").splitlines()[4])
     conv 8×8        │       64 │      1 │   0.200 │  0.020 │  0.010 │      10.0× │      20.0× │    +100%
     """
-    orbit = [r for r in rows if r.get("kind") != "certificate"]
+    orbit = [r for r in rows if r.get("kind") not in ("certificate", "lie")]
     certificates = [r for r in rows if r.get("kind") == "certificate"]
+    lies = [r for r in rows if r.get("kind") == "lie"]
     console = Console(width=width, record=True, file=io.StringIO(), color_system=None, markup=False,
                       highlight=False)
     console.print(f"device: {device_name(device)}, torch {torch.__version__}")
@@ -321,13 +350,26 @@ def format_table(rows, device, width: int = TABLE_WIDTH) -> str:
             table.add_row(r["case"], str(r["elements"]), str(r["rounds"]), f"{seconds['naive']['median']:.3f}",
                           f"{seconds['fast']['median']:.4f}", _ratio(r["naive_over_fast"]))
         console.print(table)
+    if lies:
+        table = Table(title="the Lie derivative against a forward and backward pass", show_edge=False,
+                      pad_edge=False, header_style="bold")
+        table.add_column("case", overflow="fold", ratio=1)
+        for header in ("rounds", "fwd+bwd s", "Lie derivative s", "Lie/(fwd+bwd)"):
+            table.add_column(header, justify="right", no_wrap=True)
+        for r in lies:
+            seconds = r["seconds"]
+            table.add_row(r["case"], str(r["rounds"]), f"{seconds['naive']['median']:.3f}",
+                          f"{seconds['fast']['median']:.3f}", _ratio(r["lie_over_forward_backward"]))
+        console.print(table)
     console.print("naive: transform + forward + compare per element; fast: the engine behind "
                   "convnet_invariances.orbit_error; bare: the batched forward of the same orbit alone. Times are "
                   "medians over rounds; ratios are per round, the median with the range under it. naive/bare is "
                   "the most any batched check could gain on that model (the ceiling); overhead = fast/bare − 1."
                   + (" naive/compiled: the fast path with torch_compile=True, timed warm; compile s is its one-off "
                      "compile." if compiled else "") + " The certificate proves equivariance from the layer's "
-                  "graph; the orbit it replaces checks every shift.")
+                  "graph; the orbit it replaces checks every shift."
+                  + (" Lie/(fwd+bwd): the end-to-end Lie derivative (one forward-mode pass) over one forward and "
+                     "backward pass of the same batch." if lies else ""))
     return console.export_text().rstrip() + "\n"
 
 

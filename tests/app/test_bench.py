@@ -22,6 +22,10 @@ def test_benchmark_table_runs_and_reports_ratios():
     orbit_part, certificate_part = table.split("linear certificate against the exhaustive orbit it replaces")
     assert "linear certificate vs orbit" not in orbit_part and "orbit/certificate" in certificate_part
     assert "orbit/certificate" not in orbit_part
+    # the Lie derivative's cost against one forward and backward pass: a table of its own, a sensible ratio
+    lie = [r for r in rows if r.get("kind") == "lie"]
+    assert len(lie) == 1 and 0 < lie[0]["lie_over_forward_backward"]["median"] < 100
+    assert "Lie/(fwd+bwd)" in certificate_part and "Lie/(fwd+bwd)" not in orbit_part
     rows[0].update(naive_over_compiled={"median": 4.0, "min": 3.5, "max": 4.5}, compile_s=16.2)
     compiled = format_table(rows, "cpu")
     part = compiled.split("the fast path under torch.compile")[1].splitlines()
