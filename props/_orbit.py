@@ -50,7 +50,7 @@ from ._orbit_inputs import apply_all, apply_each
 from ._output_actions import OutputAction, Trivial
 from ._reproduction import reproduction
 from ._safety import evaluation_mode
-from ._tolerance import precision_regime, resolve_mode, shrink_factor, unit_roundoff
+from ._tolerance import exact_mode_obstacle, precision_regime, resolve_mode, shrink_factor, unit_roundoff
 
 #: called as ``progress(done, total)`` after each chunk of work: the library never prints, the caller draws
 ProgressCallback = Callable[[int, int], None]
@@ -842,18 +842,22 @@ def evaluate(
     rho = tuple(output_action(g) for g in elements)
     requested = mode
     mode = resolve_mode(mode, x, f, elements + rho)  # element inputs are x with content removed: alike
+    notes: tuple[str, ...] = ()
+    obstacle = exact_mode_obstacle(x, f) if mode == "exact" else None
+    if obstacle is not None:  # TF32 or autocast round integer data: exact mode would raise false alarms
+        mode, notes = "float", (f"exact mode is not exact here ({obstacle}); checked in float mode",)
 
     with evaluation_mode():
         try:
             return _run(f, x, elements, rho, sources, output_action, claim, group, margin, mode, terms,
                         memory_budget, progress, torch_compile, label, fall_back=requested == "auto",
-                        arbiter=arbiter)
+                        arbiter=arbiter, notes=notes)
         except _NeedsFloat as exact_pass:
             # integer-valued data, yet not bitwise reproducible: some operation is inexact (an FFT, a division,
             # integers beyond 2^24); judge by the float tolerance model and its arbiter instead
             return _run(f, x, elements, rho, sources, output_action, claim, group, margin, "float", terms,
                         memory_budget, progress, torch_compile, label, fall_back=False, arbiter=arbiter,
-                        previous=exact_pass.reference)
+                        previous=exact_pass.reference, notes=notes)
 
 
 #: set by :func:`one_element_per_call`: every evaluation calls the layer once per group element
@@ -881,10 +885,11 @@ class _NeedsFloat(Exception):
 
 
 def _run(f, x, elements, rho, sources, output_action, claim, group, margin, mode, terms, memory_budget, progress,
-         torch_compile, label, fall_back, arbiter, previous=None):
+         torch_compile, label, fall_back, arbiter, previous=None, notes=()):
     """One pass in one mode; with ``fall_back``, exact mode gives way to float mode at the first difference."""
     evaluation = _Evaluation(f, x, elements, rho, sources, margin=margin, mode=mode, terms=terms,
                              torch_compile=torch_compile, label=label)
+    evaluation.notes.extend(notes)
     if not arbiter:
         evaluation.twin = _Twin(None, torch.float64, 0.0, True, "switched off (arbiter=False)")
     y0 = evaluation.y0

@@ -208,3 +208,36 @@ def resolve_mode(mode: str, x: torch.Tensor, f: object, actions=()) -> str:
         if not all(is_integer_valued(t.detach()) for t in tensors if t.is_floating_point() or t.is_complex()):
             return "float"
     return "exact"
+
+
+def exact_mode_obstacle(x: torch.Tensor, f: object, device: torch.device | None = None) -> str | None:
+    """Why exact mode would not be exact where the layer runs, or None.
+
+    Integer data compares bitwise only when every value and every partial sum is representable.  On CPU
+    that is |values| ≤ 2^24 in float32, which the exact pass checks by itself (it falls back to float mode
+    at the first difference).  On CUDA two regimes round *before* that: autocast stores every output in
+    half precision (an 11- or 8-bit significand), and TF32 rounds the inputs of convolutions and matrix
+    products to 11 significant bits, so integers above 2^11 change.  Then exact mode is not used, and this
+    reason is reported.
+
+    >>> exact_mode_obstacle(torch.ones(1, 1, 4, 4), None, torch.device("cpu")) is None
+    True
+    """
+    device = x.device if device is None else device
+    regime = precision_regime(x.dtype, device)
+    if not (x.is_floating_point() and regime.unit_roundoff > unit_roundoff(x.dtype)):
+        return None
+    if regime.dtype != x.dtype:  # autocast: outputs rounded to the half dtype, whatever the inputs
+        return f"{regime.reason}: outputs are rounded to {str(regime.dtype).replace('torch.', '')}, so integer " \
+               f"data is not compared bitwise"
+    largest = float(x.detach().abs().max()) if x.numel() else 0.0
+    if isinstance(f, torch.nn.Module):
+        for t in list(f.parameters()) + list(f.buffers()):
+            if t.is_floating_point() and t.numel():
+                largest = max(largest, float(t.detach().abs().max()))
+    exact_up_to = 1.0 / regime.unit_roundoff  # every integer up to 2^p fits a p-bit significand (u = 2^-p)
+    if largest > exact_up_to:
+        return f"{regime.reason}: integers up to {exact_up_to:.0f} are exact there, these values reach " \
+               f"{largest:.0f}"
+    return None
+

@@ -67,3 +67,44 @@ def test_on_cuda_an_equivariant_conv_holds_and_a_zero_padded_one_is_caught(tf32_
     group = ci.Translations((32, 32))
     assert ci.orbit_error(circular, x, group).holds
     assert not ci.orbit_error(zeros, x, group).holds
+
+
+# ----------------------------------------------------------------------------- exact mode where it is exact
+
+
+def test_exact_mode_under_tf32_needs_integers_that_fit_11_bits(tf32_flags):
+    from convnet_invariances._tolerance import exact_mode_obstacle
+
+    torch.backends.cudnn.allow_tf32 = True
+    conv = torch.nn.Conv2d(1, 1, 3, bias=False)
+    with torch.no_grad():
+        conv.weight.fill_(3.0)
+    small = torch.full((1, 1, 4, 4), 2048.0)
+    assert exact_mode_obstacle(small, conv, CUDA) is None  # 2^11: every integer up to it fits
+    reason = exact_mode_obstacle(small + 1, conv, CUDA)
+    assert reason is not None and "2048" in reason and "2049" in reason
+    # the negative twins: the same values are exact on CPU, and on CUDA without TF32
+    assert exact_mode_obstacle(small + 1, conv, CPU) is None
+    torch.backends.cudnn.allow_tf32 = torch.backends.cuda.matmul.allow_tf32 = False
+    assert exact_mode_obstacle(small + 1, conv, CUDA) is None
+
+
+def test_exact_mode_under_autocast_is_never_bitwise(monkeypatch):
+    from convnet_invariances._tolerance import exact_mode_obstacle
+
+    monkeypatch.setattr(torch, "is_autocast_enabled", lambda device_type=None: device_type == "cuda")
+    monkeypatch.setattr(torch, "get_autocast_dtype", lambda device_type: torch.float16)
+    reason = exact_mode_obstacle(torch.ones(1, 1, 4, 4), None, CUDA)
+    assert reason is not None and "autocast to float16" in reason
+
+
+@needs_cuda
+def test_on_cuda_under_tf32_large_integers_are_checked_in_float_mode_and_say_why(tf32_flags):
+    torch.backends.cudnn.allow_tf32 = True
+    conv = torch.nn.Conv2d(1, 2, 3, padding=1, padding_mode="circular", bias=False).cuda()
+    with torch.no_grad():
+        conv.weight.copy_(torch.randint(-3, 4, conv.weight.shape).float())
+    x = torch.randint(-5000, 5001, (1, 1, 16, 16), device="cuda").float()
+    result = ci.orbit_error(conv, x, ci.Translations((16, 16)))
+    assert result.holds, result.report()
+    assert any("exact mode is not exact here" in note for note in result.notes)
