@@ -67,3 +67,15 @@ def test_bad_arguments_exit_2_naming_the_argument(args, message, tmp_path, capsy
         code = exit_.code
     assert code == 2
     assert message in capsys.readouterr().err
+
+
+def test_the_readme_measure_output_is_what_the_command_prints(capsys):
+    import re
+    import shlex
+    from pathlib import Path
+
+    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+    block = re.search(r"```text\n\$ (invariances measure .*?)```", readme, flags=re.S).group(1)
+    command, _, shown = block.replace("\\\n", "").partition("\n")
+    assert main(shlex.split(command)[1:]) == 0
+    assert capsys.readouterr().out.strip() == shown.strip()
