@@ -119,6 +119,9 @@ def certify_translation_equivariance(module, input_shape, *, value_range=DEFAULT
         if not all(is_integer_valued(t.detach()) for t in tensors):
             return LinearCertificate(False, "parameters are not integer-valued, so exact arithmetic is not "
                                             "available; the search (audit, orbit_error) checks such layers")
+        different = _differs_from_the_module(module, twin, shape, seed)
+        if different:
+            return LinearCertificate(False, different)
         try:
             certificate = _certify(twin, graph, shape, value_range, draws, seed)
         except LayerError as exc:
@@ -129,6 +132,45 @@ def certify_translation_equivariance(module, input_shape, *, value_range=DEFAULT
                                             f"traced from one call does not describe the next",
                                      forwards=certificate.forwards)
         return certificate
+
+
+#: how far the module in its own dtype may be from its float64 copy on a fractional input, relative to the
+#: output: far above any rounding of an affine map with integer parameters, far below a different code path
+NATIVE_AGREEMENT = 1e-3
+
+
+def _differs_from_the_module(module, twin, shape, seed) -> str:
+    """Why the float64 copy the certificate proves is not the module the user runs, or "".
+
+    A module may choose its code path when it is cast (an overridden ``_apply``, a cached kernel): the copy is
+    then another function.  On small integers both compute exactly, so they must agree bitwise; on a
+    fractional input they must agree far within a different path's error (``NATIVE_AGREEMENT``)."""
+    try:
+        native = copy.deepcopy(module).eval()
+    except Exception as exc:
+        return f"the module cannot be copied to compare it with its float64 copy ({type(exc).__name__})"
+    dtypes = [t.dtype for t in list(native.parameters()) + list(native.buffers()) if t.is_floating_point()]
+    dtype = dtypes[0] if dtypes else torch.float32
+    generator = torch.Generator().manual_seed(seed + 1)
+    integers = torch.randint(-2, 3, (1,) + shape, generator=generator).to(torch.float64)
+    fractional = torch.randn((1,) + shape, generator=generator, dtype=torch.float64) + 0.25
+    with torch.no_grad():
+        for x, exact in ((integers, True), (fractional, False)):
+            try:
+                own = call_layer(native, x.to(dtype), "the module in its own dtype").double()
+                wide = call_layer(twin, x, "the float64 copy")
+            except LayerError as exc:
+                return f"the module in its own dtype fails where its float64 copy runs: {exc}"
+            if own.shape != wide.shape:
+                return f"the module in its own dtype returns {tuple(own.shape)}, its float64 copy {tuple(wide.shape)}"
+            gap = float((own - wide).abs().max()) if own.numel() else 0.0
+            allowed = 0.0 if exact else NATIVE_AGREEMENT * float(wide.abs().max())
+            if gap > allowed:
+                return (f"the module in its own dtype ({str(dtype).replace('torch.', '')}) and its float64 copy "
+                        f"compute different functions (they differ by {gap:.3g} on "
+                        f"{'small integers' if exact else 'a fractional input'}): the copy's certificate would not "
+                        f"be about the module")
+    return ""
 
 
 def _certify(twin, graph, shape, value_range, draws, seed):

@@ -20,8 +20,10 @@ branches is.  Every term is reported relative to ``‖f(x)‖``, per sample, lik
 **How intermediate activations move** (the convention, stated): an activation with the input's number of
 axes and a spatial shape moves like the input, with translations scaled by its size relative to the input
 (a stride-2 map moves half a pixel per input pixel), rotations and scalings about its own centre; any other
-activation (flat features, logits) is taken as invariant.  Modules with several inputs, or non-tensor or
-integer outputs, are not measured on their own: their share lands in ``R``.
+activation (flat features, logits) is taken as invariant.  A module called more than once (shared weights)
+has one term per call.  Calls with several inputs, or non-tensor or integer outputs, are not measured on their
+own: their share lands in ``R``, reported as ``OUTSIDE`` — and named by ``largest()`` when it outweighs every
+module, so a defect in a functional operation is never pinned on an equivariant module.
 """
 
 from __future__ import annotations
@@ -37,7 +39,10 @@ from ._lie import Generator, OutputActionLike, _check_input, _jvp, _resolve_outp
 from ._lie import _output_generator
 from ._safety import audited_copy
 
-__all__ = ["LayerwiseLieDerivative", "activation_tangent", "layerwise_lie_derivative"]
+__all__ = ["OUTSIDE", "LayerwiseLieDerivative", "activation_tangent", "layerwise_lie_derivative"]
+
+#: the name under which ``relative`` reports the remainder: what happens outside leaf modules (and rounding)
+OUTSIDE = "(outside modules)"
 
 
 def activation_tangent(activation: torch.Tensor, generator: str, input_spatial: tuple) -> torch.Tensor:
@@ -65,15 +70,16 @@ class LayerwiseLieDerivative:
     """Per leaf module, its contribution to the end-to-end Lie derivative.
 
     ``contributions[name]`` is ``C_m`` (the output's shape); ``relative[name]`` is ``‖C_m‖ / ‖f(x)‖`` per
-    sample; ``total`` is ``L_X f(x)`` computed end to end; ``remainder`` is ``total − Σ C_m`` (what happens
-    outside leaf modules, plus rounding).  Names are the modules' qualified names in forward order.
+    sample, and ``relative[OUTSIDE]`` the same for ``remainder = total − Σ C_m`` (what happens outside leaf
+    modules, plus rounding); ``total`` is ``L_X f(x)`` computed end to end.  Names are the modules' qualified
+    names in forward order; a module called more than once has one term per call, ``"name (call k)"``.
 
     >>> import torch
     >>> net = torch.nn.Sequential(torch.nn.Conv2d(1, 1, 3, padding=1, padding_mode="circular")).double()
     >>> result = layerwise_lie_derivative(net, torch.randn(1, 1, 8, 8, dtype=torch.float64), "rotation",
     ...                                   output_action="equivariant")
     >>> list(result.relative), bool(result.remainder.abs().max() < 1e-12)
-    (['0'], True)
+    (['0', '(outside modules)'], True)
     """
 
     contributions: dict[str, torch.Tensor]
@@ -84,19 +90,20 @@ class LayerwiseLieDerivative:
     generator: str
 
     def largest(self) -> str:
-        """The module with the largest contribution (summed over samples)."""
-        if not self.relative:
-            raise InvalidArgument("the network has no leaf module that takes and returns one tensor")
+        """The term with the largest contribution (summed over samples): a module, or ``OUTSIDE`` when what
+        happens outside leaf modules (a functional operation in a ``forward``) weighs more than any of them."""
         return max(self.relative, key=lambda name: float(self.relative[name].sum()))
 
     def table(self) -> str:
         """One line per module: its relative contribution (mean over samples), largest marked."""
-        top = self.largest() if self.relative else None
+        top = self.largest()
+        mark = {True: "  <- largest", False: ""}
         lines = [f"{'module':<32} {'‖C‖/‖f‖':>10}"]
         for name, value in self.relative.items():
-            lines.append(f"{name:<32} {float(value.mean()):>10.3g}{'  <- largest' if name == top else ''}")
-        rest = _relative(self.remainder, self.output_norm)
-        lines.append(f"{'(outside modules, rounding)':<32} {float(rest.mean()):>10.3g}")
+            if name != OUTSIDE:
+                lines.append(f"{name:<32} {float(value.mean()):>10.3g}{mark[name == top]}")
+        rest = self.relative[OUTSIDE]
+        lines.append(f"{'(outside modules, rounding)':<32} {float(rest.mean()):>10.3g}{mark[top == OUTSIDE]}")
         lines.append(f"{'end to end':<32} {float(_relative(self.total, self.output_norm).mean()):>10.3g}")
         return "\n".join(lines)
 
@@ -137,33 +144,48 @@ def layerwise_lie_derivative(
     spatial = tuple(x.shape[2:])
     with audited_copy(module, probe=x) as (model, _):
         leaves = [(name, m) for name, m in model.named_modules() if name and not list(m.children())]
-        local, order = _local_derivatives(model, leaves, x, generator, spatial)
+        local = _local_derivatives(model, leaves, x, generator, spatial)
         output, pushed = _jvp(ProtectedLayer(model), x, flow_tangent(x, generator))
         total = pushed - _output_generator(action, output, x, generator, x.dim() - 2)
-        contributions = {name: _pushed_to_output(model, dict(leaves)[name], local[name], x) for name in order}
+        modules = dict(leaves)
+        contributions = {term.label: _pushed_to_output(model, modules[term.name], term.call, term.direction, x)
+                         for term in local}
     norm = output.flatten(1).norm(dim=1)
     remainder = total - sum(contributions.values(), torch.zeros_like(total))
-    return LayerwiseLieDerivative(contributions, {n: _relative(c, norm) for n, c in contributions.items()},
-                                  total, remainder, norm, generator)
+    relative = {n: _relative(c, norm) for n, c in contributions.items()} | {OUTSIDE: _relative(remainder, norm)}
+    return LayerwiseLieDerivative(contributions, relative, total, remainder, norm, generator)
+
+
+@dataclass
+class _Term:
+    """One call of one leaf module, and its local Lie derivative ``d_m`` there."""
+
+    name: str
+    call: int  # which call of the module, from 0
+    calls: int  # how many calls the module got
+    direction: torch.Tensor
+
+    @property
+    def label(self) -> str:
+        return self.name if self.calls == 1 else f"{self.name} (call {self.call + 1})"
 
 
 def _local_derivatives(model, leaves, x, generator, spatial):
-    """Per measurable leaf, ``d_m = J_m(u)·A u − A v`` on the activations it receives; and the forward order."""
-    seen: dict[str, tuple] = {}
-    order: list[str] = []
+    """Per call of each measurable leaf, in forward order, ``d_m = J_m(u)·A u − A v`` on the activations it
+    receives.  A call with several inputs, or a non-tensor or integer output, is not measurable on its own."""
+    calls: list[tuple[str, int, torch.Tensor | None, torch.Tensor | None]] = []
+    counts: dict[str, int] = {}
     handles = []
 
     def recorder(name):
         def hook(m, args, output):
-            if name in seen:  # a module called twice (weight sharing): its calls' terms cannot be told apart
-                seen[name] = (None, None)
-                return
+            k = counts.get(name, 0)
+            counts[name] = k + 1
             if len(args) == 1 and isinstance(args[0], torch.Tensor) and isinstance(output, torch.Tensor) \
                     and args[0].is_floating_point() and output.is_floating_point():
-                seen[name] = (args[0].detach().clone(), output.detach().clone())
-                order.append(name)
+                calls.append((name, k, args[0].detach().clone(), output.detach().clone()))
             else:
-                seen[name] = (None, None)
+                calls.append((name, k, None, None))
         return hook
 
     for name, m in leaves:
@@ -174,25 +196,30 @@ def _local_derivatives(model, leaves, x, generator, spatial):
     finally:
         for handle in handles:
             handle.remove()
-    local = {}
     modules = dict(leaves)
-    for name in list(order):
-        u, v = seen[name]
+    terms = []
+    for name, k, u, v in calls:
         if u is None:
-            order.remove(name)
             continue
         out, pushed = _jvp(ProtectedLayer(modules[name], label=f"module {name!r}"), u,
                            activation_tangent(u, generator, spatial))
-        local[name] = pushed - activation_tangent(out, generator, spatial)
-    return local, order
+        terms.append(_Term(name, k, counts[name], pushed - activation_tangent(out, generator, spatial)))
+    return terms
 
 
-def _pushed_to_output(model, leaf, direction, x):
-    """``∂f/∂v_m · d_m``: the network's forward-mode derivative in ``ε`` with ``ε·d_m`` added to ``m``'s output."""
+def _pushed_to_output(model, leaf, call, direction, x):
+    """``∂f/∂v_m · d_m``: the network's forward-mode derivative in ``ε`` with ``ε·d_m`` added to the output of
+    ``leaf``'s ``call``-th call (its other calls unchanged)."""
 
     def run(eps):  # one ε per sample (the batch axis the call protection expects); samples are independent
         moved = eps.reshape((-1,) + (1,) * (direction.dim() - 1)) * direction
-        handle = leaf.register_forward_hook(lambda m, args, output: output + moved)
+        seen = [0]
+
+        def add(m, args, output):
+            seen[0] += 1
+            return output + moved if seen[0] == call + 1 else output
+
+        handle = leaf.register_forward_hook(add)
         try:
             return model(x)
         finally:

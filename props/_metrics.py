@@ -63,7 +63,9 @@ def _evaluated(model, x):
 def top1_change(model, inputs: torch.Tensor, *, shift: tuple = (1, 1), boundary: str = "zero",
                 confidence: float = 0.95) -> dict:
     """Azulay & Weiss's P(top-1 change) and MAC under a shift of ``shift = (dy, dx)`` pixels (one pixel
-    diagonally by default), with a Wilson interval for the probability and a bootstrap interval for the MAC.
+    diagonally by default), with a Wilson interval for the probability and a bootstrap interval for the MAC;
+    and, beyond the paper, ``p_top1_change_worst_neighbour``: the largest P(top-1 change) over all eight
+    one-pixel moves (with ``worst_neighbour``), since a single shift can happen to be a symmetry of the model.
 
     ``model`` maps (N, C, H, W) images to (N, K) logits; probabilities are their softmax.  The top-1 class
     is the one predicted on the unshifted image; MAC is the mean of ``|p_c(x) − p_c(shifted x)|`` for it.
@@ -87,12 +89,20 @@ def top1_change(model, inputs: torch.Tensor, *, shift: tuple = (1, 1), boundary:
         raise InvalidArgument(f"model returns {describe_value(before)}; top1_change needs (N, K) logits")
     top = before.argmax(dim=1)
     changed = int((after.argmax(dim=1) != top).sum())
+    # beyond the protocol: one shift can be a symmetry of a model that every other small shift breaks (a
+    # model on the checkerboard lattice is invariant to (1, 1)), so the worst of the eight one-pixel moves too
+    neighbours = {}
+    for move in ((dy, dx) for dy in (-1, 0, 1) for dx in (-1, 0, 1) if (dy, dx) != (0, 0)):
+        moved = _evaluated(model, _shift(inputs, move, boundary)).argmax(dim=1)
+        neighbours[move] = int((moved != top).sum())
+    worst = max(neighbours, key=lambda move: neighbours[move])
     p_before = before.double().softmax(dim=1).gather(1, top[:, None])[:, 0]
     p_after = after.double().softmax(dim=1).gather(1, top[:, None])[:, 0]
     change = (p_before - p_after).abs()
     n = inputs.shape[0]
     return {"p_top1_change": changed / n, "p_top1_change_ci": wilson_interval(changed, n, confidence),
             "mac": float(change.mean()), "mac_ci": bootstrap_interval(change, confidence=confidence),
+            "p_top1_change_worst_neighbour": neighbours[worst] / n, "worst_neighbour": worst,
             "inputs": n, "shift": shift, "boundary": boundary, "confidence": confidence}
 
 

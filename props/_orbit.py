@@ -164,7 +164,7 @@ def _max_magnitude(t, dims):
     return torch.maximum(t.amax(dim=dims, keepdim=True), -t.amin(dim=dims, keepdim=True)).double()
 
 
-def _bound(scale, terms, u, smallest_normal, stored=None):
+def _bound(scale, terms, u, smallest_normal, stored=None, floor=None):
     """τ = 2·γ_n·scale + 2·n·u·λ (as ``scale``'s shape, broadcastable), ``terms`` one count per row; inf where
     vacuous.  The second term is the absolute error of gradual underflow (Higham §2.4: a product in the
     subnormal range errs by up to u·λ, λ the smallest normal number of the precision of unit roundoff u).
@@ -172,7 +172,10 @@ def _bound(scale, terms, u, smallest_normal, stored=None):
     ``stored``: the dtype the compared outputs are stored in.  When it is narrower than the computation (a
     float32 layer that returns ``.half()``), each side is rounded once more at the end, by at most
     ``u_s·(1 + γ_n)·scale`` (and ``u_s·λ_s`` in its subnormal range) — one rounding, not n: the accumulation
-    ran in the computation's precision."""
+    ran in the computation's precision.
+
+    ``floor``: the scale the computation's rounding may reach (see ``_Evaluation.floor``), which raises the
+    ``γ_n`` term only; the final cast rounds the compared values themselves, so its term keeps ``scale``."""
     if u <= 0:
         return torch.zeros_like(scale)
     nu = terms.double() * u
@@ -181,8 +184,11 @@ def _bound(scale, terms, u, smallest_normal, stored=None):
     u_stored = _stored_roundoff(stored, u)
     shape = (-1,) + (1,) * (scale.dim() - 1)
     g = g.reshape(shape)
+    computed = scale if floor is None else torch.maximum(scale, floor.to(scale.device))
     cast_underflow = 2.0 * u_stored * _smallest_normal(stored) if u_stored else 0.0
-    return 2.0 * (g + u_stored * (1 + g)) * scale + underflow.reshape(shape) + cast_underflow
+    # the cast rounds the computed value, which may be off by γ_n·computed: hence (1 + γ_n)·scale + γ_n·computed
+    return (2.0 * g * computed + 2.0 * u_stored * (scale + g * computed) + underflow.reshape(shape)
+            + cast_underflow)
 
 
 def _stored_roundoff(stored, u):
@@ -194,17 +200,19 @@ def _stored_roundoff(stored, u):
 
 
 def _computation_dtype(f, x, y):
-    """The precision the layer's arithmetic runs in, as far as a black box shows it: the output's dtype, except
-    when the output is narrower than the input and than every floating parameter — a float32 computation
-    stored in float16 at the end (``.half()`` on the output) — then the narrowest of the input and the
-    parameters.  Its rounding accumulates there; the cast adds one rounding in the output's dtype."""
-    if not y.is_floating_point() or not x.is_floating_point():
+    """The precision the layer's arithmetic runs in, as far as a black box shows it: the coarsest of the input's
+    and the floating parameters' whenever the output's dtype differs from it.  A narrower output (``.half()``
+    at the end) is one more rounding after a computation in that precision; a wider one (``.double()``, a
+    complex128 spectrum of float32 arithmetic) never makes the arithmetic before it finer."""
+    real = {torch.complex64: torch.float32, torch.complex128: torch.float64}
+    if not (y.is_floating_point() or y.is_complex()) or not (x.is_floating_point() or x.is_complex()):
         return y.dtype
-    dtypes = [x.dtype]
+    dtypes = [real.get(x.dtype, x.dtype)]
     if isinstance(f, torch.nn.Module):
-        dtypes += [t.dtype for t in list(f.parameters()) + list(f.buffers()) if t.is_floating_point()]
-    narrowest = max(dtypes, key=unit_roundoff)
-    return narrowest if unit_roundoff(narrowest) < unit_roundoff(y.dtype) else y.dtype
+        dtypes += [real.get(t.dtype, t.dtype) for t in list(f.parameters()) + list(f.buffers())
+                   if t.is_floating_point() or t.is_complex()]
+    coarsest = max(dtypes, key=unit_roundoff)
+    return y.dtype if unit_roundoff(coarsest) == unit_roundoff(y.dtype) else coarsest
 
 
 
@@ -318,6 +326,8 @@ PARTIAL_GROWTH = 2.0**2
 #: rounding then differs by up to √n times more (a random walk against one step); the factor 8 covers the two
 #: calls an orbit error compares and the largest of many elements against one sample
 FLOOR_NOISE_FACTOR = 8.0
+#: elements whose own inputs (zero-fill checks) are measured per call for the rounding floor
+FLOOR_CHUNK = 16
 
 
 def _anchor_action(rho):
@@ -396,7 +406,10 @@ class _Evaluation:
         """The twin, built on first need: float64 for a narrower layer, float32 (an amplifier) for float64."""
         if self.twin is not None:
             return self.twin
-        real = {torch.complex128: torch.float64, torch.complex64: torch.float32}.get(self.y0.dtype, self.y0.dtype)
+        # the twin is wider than the computation (float64 for float32 arithmetic, whatever the output's dtype);
+        # only float64 arithmetic gets a narrower one, the float32 amplifier
+        real = {torch.complex128: torch.float64, torch.complex64: torch.float32}.get(self.regime.dtype,
+                                                                                   self.regime.dtype)
         target = torch.float32 if real == torch.float64 else torch.float64
         u = unit_roundoff(target)
         wider = u < self.regime.unit_roundoff
@@ -476,8 +489,9 @@ class _Evaluation:
         gap = _difference(outputs_twin, outputs) if twin.wider else _difference(outputs, outputs_twin)
         terms = torch.full((outputs.shape[0],), float(self.terms))
         narrow = self.regime.dtype if twin.wider else twin.dtype
-        bound = _bound(self.floored(_channel_scale(outputs, outputs_twin, self.spatial_rank)), terms, u_narrow,
-                       _smallest_normal(narrow), stored=(outputs if twin.wider else outputs_twin).dtype)
+        bound = _bound(_channel_scale(outputs, outputs_twin, self.spatial_rank), terms, u_narrow,
+                       _smallest_normal(narrow), stored=(outputs if twin.wider else outputs_twin).dtype,
+                       floor=self.floor())
         beyond = gap > bound
         if not bool(beyond.any()):
             return
@@ -494,13 +508,19 @@ class _Evaluation:
                 probed = outputs_in(probe, dtype)
             except (LayerError, RuntimeError):
                 continue  # no path in that precision (an FFT in half precision, an overflow): try the next
-            # rounding cannot destroy more than everything: a probe that lost half the output's magnitude
-            # has grown as far as rounding can
+            # rounding cannot destroy more than everything: a probe that lost half the output's magnitude has
+            # grown as far as rounding can — provided the layer itself lost little next to it (2⁻⁶ of what the
+            # probe lost): a layer on the probes' code path loses as much as they do, rounding does not.  A probe
+            # whose output vanished altogether (content below its resolution next to a bias) has lost it to
+            # rounding whatever the layer lost; so where the wider output is exactly zero (a bias minus its
+            # own mean) there is nothing to grow, and the layer's residue is its rounding
             lost = self.slice_max(_difference(wide, probed).double())
             half = 0.5 * self.slice_max(wide.abs().double())
             grown = self.slice_max(gap.double())
-            full = full or bool(((lost >= torch.minimum(growth * grown, half)) | ~suspect).all())
-            partial = partial and bool(((lost >= torch.minimum(PARTIAL_GROWTH * grown, half)) | ~suspect).all())
+            vanished = self.slice_max(probed.abs().double()) == 0
+            saturated = (lost >= half) & ((grown <= lost / PROBES[0][1]) | vanished | (half == 0))
+            full = full or bool(((lost >= growth * grown) | saturated | ~suspect).all())
+            partial = partial and bool(((lost >= PARTIAL_GROWTH * grown) | saturated | ~suspect).all())
         if full and partial:
             self.probed = True
             return
@@ -517,10 +537,6 @@ class _Evaluation:
             return t
         return t.amax(dim=tuple(range(t.dim() - self.spatial_rank, t.dim())), keepdim=True)
 
-    def floored(self, scale):
-        """The output scale, raised toward the input sample's magnitude where the layer's rounding needs it."""
-        return torch.maximum(scale, self.floor().to(scale.device))
-
     def floor(self):
         """Per sample, the scale a layer's rounding noise may reach: a layer that cancels large inputs to a small
         output still rounds at the inputs' size, one that scales its input down (a unit conversion) does not.
@@ -535,19 +551,47 @@ class _Evaluation:
         out_scale = _max_magnitude(self.y0, dims).reshape(self.input_scale.shape)
         floor = self.input_scale
         nu = self.terms * self.regime.unit_roundoff
-        # measured on x, the noise speaks for the inputs the orbit permutes x into, not for the other inputs a
-        # zero-fill check compares (x cut to a window): those keep the input's magnitude
-        if self.sources is None and not self.exact and nu < 1 and bool((self.input_scale > out_scale).any()):
+        if not self.exact and nu < 1 and bool((self.input_scale > out_scale).any()):
             try:
-                residual = sum(self.layer(self.x * c, "f(c·x), for the rounding floor").double()
-                               - c * self.y0.double() for c in (17 / 16, 15 / 16))
-                noise = _max_magnitude(residual, dims).reshape(self.input_scale.shape)
+                noise = torch.zeros_like(out_scale)
+                # measured on every input the check compares: x itself, or for a zero-fill check each element's
+                # own input (x cut to a window), whose rounding can differ from x's
+                n = self.x.shape[0]
+                for inputs, reference in self._floor_inputs():
+                    per_input = self._rounding_noise(inputs, reference).reshape(-1, n).amax(dim=0)
+                    noise = torch.maximum(noise, per_input.reshape(noise.shape))
                 needed = FLOOR_NOISE_FACTOR * math.sqrt(self.terms) * noise / (2 * nu / (1 - nu))
                 floor = torch.minimum(self.input_scale, torch.maximum(needed, out_scale))
             except LayerError:
                 pass  # the layer refuses the scaled input: keep the input's magnitude
         self._floor = floor
         return floor
+
+    def _floor_inputs(self):
+        """(inputs, f(inputs) or None) with x's samples last: x itself, or every element's own input, batched."""
+        if self.sources is None:
+            yield self.x, self.y0
+            return
+        count = len(self.elements)
+        for start in range(0, count, FLOOR_CHUNK):
+            yield self.sources(list(range(start, min(count, start + FLOOR_CHUNK)))).flatten(0, 1), None
+
+    def _rounding_noise(self, inputs, reference):
+        """Per input sample, |f(17/16·x) + f(15/16·x) − 2·f(x)| at its largest, less what a final cast to a
+        narrower output dtype can contribute (that rounding is bounded on its own, by the compared values)."""
+        if reference is None:
+            reference = self.layer(inputs, "f(x), for the rounding floor")
+
+        def size(t):
+            return t.abs().reshape(t.shape[0], -1).amax(dim=1).double() if t.numel() else t.new_zeros(t.shape[0])
+
+        calls = [(self.layer(inputs * c, "f(c·x), for the rounding floor"), c) for c in (17 / 16, 15 / 16)]
+        noise = size(sum(y.double() - c * reference.double() for y, c in calls))
+        u_stored = _stored_roundoff(reference.dtype, self.regime.unit_roundoff)
+        if u_stored:
+            cast = u_stored * (sum(size(y) for y, _ in calls) + 2 * size(reference))
+            noise = (noise - cast).clamp_min(0)
+        return noise
 
     def row_masks(self, rho):
         """Per row, where to compare on the interior: p and the position ρ(g) brought it from both inside the
@@ -569,10 +613,10 @@ class _Evaluation:
             diff.masked_fill_(~mask, 0)
         scale = _channel_scale(outputs, expected, self.spatial_rank)
         terms = self.terms + rho_terms
-        bound = torch.zeros_like(scale) if self.exact else _bound(self.floored(scale), terms,
+        bound = torch.zeros_like(scale) if self.exact else _bound(scale, terms,
                                                                    self.regime.unit_roundoff,
                                                                    _smallest_normal(self.regime.dtype),
-                                                                   stored=outputs.dtype)
+                                                                   stored=outputs.dtype, floor=self.floor())
         own = diff > bound.to(diff.dtype)
         twin_error = twin_threshold = arbitrated = None
         if not self.exact:
@@ -586,8 +630,8 @@ class _Evaluation:
                 if mask is not None:
                     twin_diff.masked_fill_(~mask, 0)
                 if twin.wider:
-                    tau_hi = _bound(self.floored(_channel_scale(out_twin, expected_twin, self.spatial_rank)), terms,
-                                    twin.u, _smallest_normal(twin.dtype), stored=out_twin.dtype)
+                    tau_hi = _bound(_channel_scale(out_twin, expected_twin, self.spatial_rank), terms,
+                                    twin.u, _smallest_normal(twin.dtype), stored=out_twin.dtype, floor=self.floor())
                     e_hi, e_lo = twin_diff, diff
                     kappa = shrink_factor(twin.u, self.regime.unit_roundoff)
                 else:

@@ -20,7 +20,7 @@ import torch
 from .._errors import InvalidArgument
 from .._intervals import bootstrap_interval
 from .._lie import GENERATORS, lie_derivative
-from .._lie_layers import layerwise_lie_derivative
+from .._lie_layers import OUTSIDE, layerwise_lie_derivative
 from .._metrics import eq_psnr, top1_change
 from .._audit import consistency
 from ._plots import _png, _pyplot
@@ -109,17 +109,16 @@ def measure(module, images, labels, output_action, generators=None, seed=0, prog
         if isinstance(module, torch.nn.Module):
             split = layerwise_lie_derivative(module, images, g, output_action=output_action)
             result["layerwise"][g] = {
-                "modules": {name: float(v.mean()) for name, v in split.relative.items()},
-                "outside_modules": float((split.remainder.flatten(1).norm(dim=1)
-                                          / split.output_norm.clamp_min(1e-300)).mean()),
-                "largest": split.largest() if split.relative else None}
+                "modules": {name: float(v.mean()) for name, v in split.relative.items() if name != OUTSIDE},
+                "outside_modules": float(split.relative[OUTSIDE].mean()),
+                "largest": split.largest()}
         tick()
     with torch.no_grad():
         output = module(images[:1])
     if output_action == "invariant" and output.dim() == 2 and spatial_rank == 2:
         result["metrics"]["consistency"] = consistency(module, images, pairs=1, seed=seed)
         tops = top1_change(module, images)
-        tops["shift"] = list(tops["shift"])
+        tops["shift"], tops["worst_neighbour"] = list(tops["shift"]), list(tops["worst_neighbour"])
         result["metrics"]["top1_change"] = tops
     if output_action == "equivariant" and spatial_rank == 2 and output.shape[-2:] == images.shape[-2:]:
         result["metrics"]["eq_t"] = eq_psnr(module, images, "translation", seed=seed)
@@ -140,7 +139,8 @@ def to_text(result) -> str:
         lines += ["", f"per module, {g} (mean ‖C_m‖/‖f‖; largest marked):"]
         for name, value in split["modules"].items():
             lines.append(f"  {name:<30} {value:>10.3g}" + ("  <- largest" if name == split["largest"] else ""))
-        lines.append(f"  {'(outside modules)':<30} {split['outside_modules']:>10.3g}")
+        lines.append(f"  {OUTSIDE:<30} {split['outside_modules']:>10.3g}"
+                     + ("  <- largest" if split["largest"] == OUTSIDE else ""))
     metrics = result["metrics"]
     if metrics:
         lines.append("")
@@ -152,7 +152,8 @@ def to_text(result) -> str:
         t = metrics["top1_change"]
         lines.append(f"P(top-1 change) (Azulay & Weiss 2019, shift {tuple(t['shift'])}, {t['boundary']} fill): "
                      f"{t['p_top1_change']:.1%} [{t['p_top1_change_ci'][0]:.1%}, {t['p_top1_change_ci'][1]:.1%}]; "
-                     f"MAC {t['mac']:.3g} [{t['mac_ci'][0]:.3g}, {t['mac_ci'][1]:.3g}]")
+                     f"MAC {t['mac']:.3g} [{t['mac_ci'][0]:.3g}, {t['mac_ci'][1]:.3g}]; worst one-pixel move "
+                     f"{tuple(t['worst_neighbour'])}: {t['p_top1_change_worst_neighbour']:.1%}")
     for key, name in (("eq_t", "EQ-T"), ("eq_r", "EQ-R")):
         if key in metrics:
             m = metrics[key]
@@ -174,7 +175,7 @@ def layer_bars(split, generator):
     plt = _pyplot()
     if plt is None or not split["modules"]:
         return None
-    names = list(split["modules"]) + ["(outside)"]
+    names = list(split["modules"]) + [OUTSIDE]
     values = [max(v, 1e-18) for v in split["modules"].values()] + [max(split["outside_modules"], 1e-18)]
     fig, ax = plt.subplots(figsize=(max(4.0, 0.5 * len(names) + 2), 3.4))
     ax.bar(range(len(names)), values, color=["#cc6677" if n == split["largest"] else "#4477aa" for n in names])

@@ -8,6 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from convnet_invariances import InvalidArgument, layerwise_lie_derivative, lie_derivative
+from convnet_invariances._lie_layers import OUTSIDE
 
 #: float64 rounding of a few stacked convolutions, relative to the output: far below any planted defect (≥ 1e-3)
 FLOAT64_FLOOR = 1e-12
@@ -88,10 +89,10 @@ def test_the_contributions_add_up_to_the_end_to_end_derivative(generator):
     torch.testing.assert_close(summed, result.total, rtol=0, atol=1e-12 * float(result.total.abs().max()) + 1e-15)
     end_to_end = lie_derivative(net, x, generator, output_action="invariant")
     torch.testing.assert_close(result.total.flatten(1).norm(dim=1) / result.output_norm, end_to_end)
-    assert list(result.relative) == ["conv1", "act", "conv2", "pool", "head"]  # forward order
+    assert list(result.relative) == ["conv1", "act", "conv2", "pool", "head", OUTSIDE]  # forward order
 
 
-def test_a_functional_operation_that_breaks_equivariance_shows_in_the_remainder():
+def test_a_functional_operation_that_breaks_equivariance_shows_in_the_remainder_and_is_named_largest():
     class FunctionalBug(torch.nn.Module):
         def __init__(self):
             super().__init__()
@@ -104,22 +105,27 @@ def test_a_functional_operation_that_breaks_equivariance_shows_in_the_remainder(
     result = layerwise_lie_derivative(FunctionalBug().double(), x, "translation-x", output_action="equivariant")
     assert float(result.relative["conv"].max()) < FLOAT64_FLOOR
     assert float(result.remainder.abs().max()) > 1e-3 * float(result.total.abs().max())
-    assert "outside modules" in result.table()
+    assert result.largest() == OUTSIDE  # never an equivariant module at the floor
+    assert "<- largest" in result.table().splitlines()[-2]
 
 
-def test_a_module_called_twice_is_not_split_out():
+def test_a_module_called_twice_has_one_term_per_call():
     class Shared(torch.nn.Module):
-        def __init__(self):
+        def __init__(self, bug=True):
             super().__init__()
-            self.conv, self.bug = circular(1, 1, 3), PositionGain()
+            self.conv = circular(1, 1, 3)
+            self.bug = PositionGain() if bug else circular(1, 1, 3)
 
         def forward(self, x):
-            return self.bug(self.bug(self.conv(x)))
+            return self.bug(self.conv(self.bug(x)))
 
     x = torch.randn(1, 1, 8, 8, dtype=torch.float64)
     result = layerwise_lie_derivative(Shared().double(), x, "translation-x", output_action="equivariant")
-    assert "bug" not in result.relative  # two calls' terms cannot be told apart: they stay in the remainder
-    torch.testing.assert_close(result.remainder, result.total - result.contributions["conv"])
+    assert list(result.contributions) == ["bug (call 1)", "conv", "bug (call 2)"]
+    assert result.largest().startswith("bug (call")
+    assert float(result.relative[OUTSIDE].max()) < FLOAT64_FLOOR  # each call measured: nothing left over
+    clean = layerwise_lie_derivative(Shared(bug=False).double(), x, "translation-x", output_action="equivariant")
+    assert all(float(v.max()) < FLOAT64_FLOOR for v in clean.relative.values())  # the negative twin
 
 
 def test_bad_arguments_are_named_and_nothing_is_modified():

@@ -68,6 +68,8 @@ class Case:
     check: object = None  # check(layer) -> [problems]: state the snapshot cannot see (identities, generators)
     # ---- round 3
     known_limit: str = ""  # a wrong answer the engine is known to give, and why: the test expects it to fail
+    # ---- round 4
+    measure: object = None  # kind "measure": measure(ci, layer) -> (answer, message), answer "holds"/"violated"
 
     @property
     def expected(self):
@@ -398,5 +400,13 @@ assert len(BY_ID) == len(CASES), "duplicate case ids"
 from red_team.cases_round3 import ROUND3  # noqa: E402
 
 CASES.extend(ROUND3)
+BY_ID = {case.id: case for case in CASES}
+assert len(BY_ID) == len(CASES), "duplicate case ids"
+
+
+# ----------------------------------------------------------------------------- round 4 (cases_round4.py)
+from red_team.cases_round4 import ROUND4  # noqa: E402
+
+CASES.extend(ROUND4)
 BY_ID = {case.id: case for case in CASES}
 assert len(BY_ID) == len(CASES), "duplicate case ids"

@@ -213,7 +213,7 @@ def run_case(case):
     runner = {"audit": _run_audit, "certificate": _run_audit, "assert_claims": _run_assert_claims, "cli": _run_cli,
               "cli-subprocess": _run_cli, "refute": _run_refute, "registry-cli": _run_registry_cli,
               "given-audit": _run_given_audit, "given-assert": _run_given_assert,
-              "reproduce": _run_reproduce}[case.kind]
+              "reproduce": _run_reproduce, "measure": _run_measure}[case.kind]
     with _quiet():
         outcome = runner(case, truth)
     outcome.seconds = time.perf_counter() - start
@@ -494,3 +494,20 @@ def _run_reproduce(case, truth):
                                                 _categorise(case, truth, answer, right, traceback))
     return Outcome(case, truth, answer, right and not state, category, problems, state, message)
 
+
+
+# ----------------------------------------------------------------------------- round 4: the measures
+
+
+def _run_measure(case, truth):
+    """A measure (``layerwise_lie_derivative``, ``top1_change`` …) on the case's model: ``case.measure(ci, layer)``
+    says whether the measure reports the defect ("violated") or everything at the rounding floor ("holds"); that
+    answer must be the oracle's truth about the model's claim."""
+    def call(layer):
+        return case.measure(ci, layer)
+
+    answer, message, traceback, state = _engine_call(case, call)
+    right = answer in case.expected
+    problems = [] if right else [f"the measure answered {answer!r} for a model whose claim is {truth!r}"]
+    category = "state" if right and state else _categorise(case, truth, answer, right, traceback)
+    return Outcome(case, truth, answer, right and not state, category, problems, state, message)
