@@ -53,7 +53,7 @@ _EXPORTS = {
     # linear certificates
     "certify_translation_equivariance": "_certificate", "LinearCertificate": "_certificate",
     # measures of trained networks
-    "lie_derivative": "_lie",
+    "lie_derivative": "_lie", "worst_case_accuracy": "_worst_case", "WorstCaseAccuracy": "_worst_case",
     # tolerance model
     "unit_roundoff": "_tolerance", "gamma": "_tolerance", "float_tolerance": "_tolerance",
     # errors
@@ -91,6 +91,7 @@ if TYPE_CHECKING:
     from ._errors import EquivarianceViolation, InvalidArgument, InvarianceError, LayerError
     from ._groups import FiniteGroup, Translations, c4, d4, flips
     from ._lie import lie_derivative
+    from ._worst_case import WorstCaseAccuracy, worst_case_accuracy
     from ._measurement import Measurement, OrbitResult
     from ._output_actions import OutputAction, regular_c4_action, same_action, strided_action, trivial_action
     from ._pytest_helpers import assert_claims
