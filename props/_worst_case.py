@@ -149,8 +149,9 @@ def worst_case_accuracy(
     ``model`` returns class scores (N, K); the predicted class is their
     argmax.  The orbit is evaluated in batched forward passes of whole
     elements, chunked so one chunk of transformed inputs stays within
-    ``memory_budget`` bytes; ``progress(done, total)`` is called after each
-    chunk.  A module is evaluated in eval mode on a copy, so neither it nor
+    ``memory_budget`` bytes (elements that change the input's shape, such as
+    :class:`Upscale`, are evaluated one by one); ``progress(done, total)`` is
+    called after each chunk.  A module is evaluated in eval mode on a copy, so neither it nor
     the random number generators change.
 
     >>> import torch
@@ -175,8 +176,13 @@ def worst_case_accuracy(
             clean = _predict(layer, x, "the untransformed inputs")
             predictions = []
             for done, indices in enumerate(chunks, 1):
-                moved = torch.cat([elements[i](x) for i in indices])
-                predictions.append(_predict(layer, moved, f"elements {elements[indices[0]]!r}…").view(len(indices), -1))
+                moved = [elements[i](x) for i in indices]
+                if all(m.shape == moved[0].shape for m in moved):  # one forward pass for the chunk
+                    batch = _predict(layer, torch.cat(moved), f"elements {elements[indices[0]]!r}…")
+                    predictions.append(batch.view(len(indices), -1))
+                else:  # elements that change the shape (integer rescalings): one pass each
+                    predictions += [_predict(layer, m, f"element {elements[i]!r}").view(1, -1)
+                                    for i, m in zip(indices, moved)]
                 if progress is not None:
                     progress(done, len(chunks))
         return clean, torch.cat(predictions)

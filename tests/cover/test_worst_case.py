@@ -121,3 +121,14 @@ def test_bad_arguments_name_themselves(change, match):
 def test_a_model_that_is_not_a_classifier_gets_a_clear_error():
     with pytest.raises(LayerError, match=r"class scores of shape \(N, K\)"):
         worst_case_accuracy(torch.nn.Identity(), torch.zeros(2, 1, 4, 4), torch.zeros(2, dtype=torch.long), c4())
+
+
+def test_elements_that_change_the_shape_are_evaluated_one_by_one():
+    from convnet_invariances import Identity, Upscale
+    model = invariant_classifier()
+    x = data(n=4, side=4)
+    group = FiniteGroup("scalings", [Identity(), Upscale(2), Upscale(3)])
+    result = worst_case_accuracy(model, x, model(x).argmax(1), group)
+    with torch.no_grad():
+        expected = torch.stack([model(g(x)).argmax(1) for g in group])
+    assert torch.equal(result.predictions, expected) and result.clean_accuracy == 1.0
