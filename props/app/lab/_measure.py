@@ -1,0 +1,64 @@
+"""Every number the lab reports about invariance comes from the suite's own checks, called here.
+
+The functions are looked up on their library modules at call time (``_checks.orbit_error``, not a copy
+bound at import), so a test can spy on them and see that the lab's numbers are theirs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+
+from ... import _audit, _checks, _claims, _lie, _worst_case
+from ..._actions import Action
+from ..._groups import FiniteGroup
+from ..._output_actions import Same, Trivial
+
+
+def _peak(model, x) -> float:
+    with torch.inference_mode():
+        return float(model(x).abs().max())
+
+
+def orbit_error(model, x: torch.Tensor, group: FiniteGroup, *, equivariant: bool = False) -> float:
+    """``max_g max |f(g·x) − ρ(g)·f(x)|`` over the orbit and the batch, relative to ``max |f(x)|``
+    (:func:`convnet_invariances.orbit_error`; ρ trivial for invariance, ρ = g for equivariance)."""
+    result = _checks.orbit_error(model, x, group, output_action=Same() if equivariant else Trivial())
+    peak = _peak(model, x)
+    return float(result.errors.max()) / peak if peak > 0 else float(result.errors.max())
+
+
+def invariance_error(model, x: torch.Tensor, g: Action) -> float:
+    """``max |f(g·x) − f(x)|`` relative to ``max |f(x)|`` (:func:`convnet_invariances.invariance_error`)."""
+    measurement = _checks.invariance_error(model, x, g)
+    peak = _peak(model, x)
+    return measurement.max_error / peak if peak > 0 else measurement.max_error
+
+
+def lie_derivative(model, x: torch.Tensor, generator: str, *, equivariant: bool = False) -> float:
+    """Mean over samples of the relative Lie derivative (:func:`convnet_invariances.lie_derivative`)."""
+    values = _lie.lie_derivative(model, x, generator, output_action="equivariant" if equivariant else "invariant")
+    return float(values.mean())
+
+
+def worst_case(model, x: torch.Tensor, y: torch.Tensor, group: FiniteGroup):
+    """:func:`convnet_invariances.worst_case_accuracy` over ``group``."""
+    return _worst_case.worst_case_accuracy(model, x, y, group)
+
+
+def mean_accuracy(result, elements: Sequence[int]) -> float:
+    """Mean accuracy of a worst-case result over the elements at positions ``elements``."""
+    per_element = result.accuracy_per_element
+    return float(per_element[list(elements)].mean())
+
+
+def consistency(model, x: torch.Tensor, *, pairs: int = 4, seed: int = 0) -> float:
+    """Zhang's consistency over random pairs of circular shifts (:func:`convnet_invariances.consistency`)."""
+    return float(_audit.consistency(model, x, pairs=pairs, seed=seed)["consistency"])
+
+
+def claim_holds(model, x: torch.Tensor, claim: str) -> float:
+    """1.0 when the suite's check of ``claim`` finds no violation on ``x`` (float tolerance, float64 arbiter), else 0.0
+    (:func:`convnet_invariances.check_claim`)."""
+    return 1.0 if _claims.check_claim(model, x, claim).holds else 0.0
