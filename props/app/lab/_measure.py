@@ -58,7 +58,11 @@ def consistency(model, x: torch.Tensor, *, pairs: int = 4, seed: int = 0) -> flo
     return float(_audit.consistency(model, x, pairs=pairs, seed=seed)["consistency"])
 
 
-def claim_holds(model, x: torch.Tensor, claim: str) -> float:
-    """1.0 when the suite's check of ``claim`` finds no violation on ``x`` (float tolerance, float64 arbiter), else 0.0
-    (:func:`convnet_invariances.check_claim`)."""
-    return 1.0 if _claims.check_claim(model, x, claim).holds else 0.0
+def claim(model, x: torch.Tensor, claim: str) -> tuple[float, float]:
+    """``(holds, relative error)`` of the suite's check of ``claim`` on ``x`` (:func:`convnet_invariances.check_claim`,
+    float tolerance with the float64 arbiter): holds is 1.0 when no element violates the claim, else 0.0; the error
+    is the largest over the orbit and the batch, relative to ``max |f(x)|``."""
+    result = _claims.check_claim(model, x, claim)
+    peak = _peak(model, x)
+    error = float(result.errors.max())
+    return (1.0 if result.holds else 0.0), (error / peak if peak > 0 else error)

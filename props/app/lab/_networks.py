@@ -13,7 +13,7 @@ import math
 import torch
 import torch.nn.functional as F
 
-from ...models import APS, Conv, GlobalPool, LeNet5Like, MaxBlurPool, Pool
+from ...models import APS, BlurPool, Conv, GlobalPool, LeNet5Like, Pool
 
 #: downsampling of the CNN's first two blocks: the architecture experiment compares them
 DOWNSAMPLING = ("stride", "maxpool", "blurpool", "aps", "none")
@@ -63,10 +63,30 @@ def _downsample(kind: str, channels: int) -> torch.nn.Module | None:
     if kind == "maxpool":
         return Pool("max", 2)
     if kind == "blurpool":
-        return MaxBlurPool(channels, 3, padding_mode="circular")  # Zhang's anti-aliased max pooling
+        return CircularMaxBlurPool(channels)
     if kind == "aps":
         return APS(2)
     return None  # "stride" strides the convolution itself; "none" keeps the resolution
+
+
+class CircularMaxBlurPool(torch.nn.Module):
+    """Zhang's anti-aliased max pooling with circular borders throughout: a dense 2×2 max (stride 1) over the
+    circularly padded map, then ``BlurPool`` (binomial 3×3 blur, stride 2, circular).
+
+    ``models.MaxBlurPool`` pads its dense max by replicating the last row and column; that border handling breaks
+    circular equivariance even on the subgroup of shifts by the stride, which would blur what this experiment
+    compares (how downsampling, not the border, breaks invariance).
+
+    >>> CircularMaxBlurPool(2)(torch.zeros(1, 2, 8, 8)).shape
+    torch.Size([1, 2, 4, 4])
+    """
+
+    def __init__(self, channels: int):
+        super().__init__()
+        self.blur = BlurPool(channels, 3, 2, padding_mode="circular")
+
+    def forward(self, x):
+        return self.blur(F.max_pool2d(F.pad(x, (0, 1, 0, 1), mode="circular"), 2, stride=1))
 
 
 class CNN(torch.nn.Module):
@@ -125,7 +145,7 @@ class MultiResolution(torch.nn.Module):
     (torch.Size([2, 10]), torch.Size([2, 10]))
     """
 
-    def __init__(self, levels=3, *, widths=(8, 16, 16), classes=10):
+    def __init__(self, levels=3, *, widths=(8, 16, 32), classes=10):
         super().__init__()
         self.levels = levels
         self.trunk = ScaleTrunk(widths)
@@ -142,14 +162,21 @@ class MultiResolution(torch.nn.Module):
 
 
 class ScaleTrunk(torch.nn.Module):
-    """Stride-1 circular 3×3 convolutions with ReLU, then global average pooling: any input size."""
+    """Circular 3×3 convolutions with ReLU, the first two followed by 2×2 max pooling (rounding odd sizes up),
+    then global average pooling: a fixed-size feature vector for any input size.
 
-    def __init__(self, widths=(8, 16, 16)):
+    >>> ScaleTrunk()(torch.zeros(1, 1, 2, 2)).shape, ScaleTrunk()(torch.zeros(1, 1, 32, 32)).shape
+    (torch.Size([1, 32]), torch.Size([1, 32]))
+    """
+
+    def __init__(self, widths=(8, 16, 32)):
         super().__init__()
         layers: list[torch.nn.Module] = []
         channels = 1
-        for width in widths:
+        for i, width in enumerate(widths):
             layers += [Conv(channels, width, 3, padding_mode="circular"), torch.nn.ReLU()]
+            if i < len(widths) - 1:
+                layers.append(torch.nn.MaxPool2d(2, ceil_mode=True))
             channels = width
         self.layers = torch.nn.Sequential(*layers, GlobalPool("avg"))
 
@@ -164,7 +191,7 @@ class SingleResolution(torch.nn.Module):
     torch.Size([2, 10])
     """
 
-    def __init__(self, *, widths=(8, 16, 16), classes=10):
+    def __init__(self, *, widths=(8, 16, 32), classes=10):
         super().__init__()
         self.trunk = ScaleTrunk(widths)
         self.head = torch.nn.Linear(widths[-1], classes)

@@ -58,8 +58,7 @@ def run_one(settings: Settings, seed: int, *, network: str, width: int = 0, dept
         "accuracy_orbit_images": shifts.clean_accuracy,
         "consistency": measure.consistency(model, data.test_x, seed=seed),
         "worst_case_shift": shifts.worst_case_accuracy,
-        "accuracy_orbit_images": "accuracy on the unshifted test digits the orbit measures use",
-    "accuracy_1px": measure.mean_accuracy(shifts, one_pixel),
+        "accuracy_1px": measure.mean_accuracy(shifts, one_pixel),
         "accuracy_all_shifts": float(shifts.accuracy_per_element.mean()),
         "lie_translation": measure.lie_derivative(model, data.test_x[:settings.eval_images], "translation-x"),
         "parameters": float(parameter_count(model)),
@@ -92,8 +91,13 @@ def answer(metrics: dict) -> str:
         f"and the worst-case accuracy over all 256 circular shifts "
         f"{change(small['worst_case_shift'], large['worst_case_shift'], percent=True)}.",
     ]
+    mlp_names = sorted(mlps, key=lambda k: v[k]["parameters"]["mean"])
+    rho = _rank_correlation([v[k]["parameters"]["mean"] for k in mlp_names],
+                            [v[k]["consistency"]["mean"] for k in mlp_names])
+    parts.append(f"Across all {len(mlp_names)} MLPs the rank correlation between parameter count and mean consistency "
+                 f"was {rho:+.2f}.")
     if grows:
-        parts.append(f"So width bought some shift robustness, but far from invariance: the largest MLP still kept "
+        parts.append(f"So size bought some shift robustness, but far from invariance: the largest MLP still kept "
                      f"its prediction under only {fmt(large['consistency'], True)} of random shift pairs and was "
                      f"right after every shift for {fmt(large['worst_case_shift'], True)} of digits.")
     else:
@@ -113,6 +117,22 @@ def answer(metrics: dict) -> str:
                       f"{fmt(cnn['accuracy_orbit_images'], True)} clean on the same digits, so even its built-in "
                       f"invariance was not exact here.")
     return " ".join(parts)
+
+
+def _rank_correlation(a: list, b: list) -> float:
+    """Spearman's rank correlation (ties broken by order; 0 when either list is constant)."""
+    def ranks(values):
+        order = sorted(range(len(values)), key=values.__getitem__)
+        out = [0.0] * len(values)
+        for rank, i in enumerate(order):
+            out[i] = float(rank)
+        return out
+    ra, rb = ranks(a), ranks(b)
+    n = len(a)
+    mean = (n - 1) / 2
+    cov = sum((x - mean) * (y - mean) for x, y in zip(ra, rb))
+    var = sum((x - mean) ** 2 for x in ra)
+    return cov / var if var and len(set(b)) > 1 else 0.0
 
 
 def summarise(rows: dict) -> dict:
