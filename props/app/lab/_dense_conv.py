@@ -98,6 +98,7 @@ def nearest_circulant(weight: torch.Tensor, shape: tuple) -> torch.Tensor:
 
 
 def circulant_distance(weight: torch.Tensor, shape: tuple) -> float:
+    weight = weight.detach()
     return float((weight - nearest_circulant(weight, shape)).norm() / weight.norm())
 
 
