@@ -184,7 +184,7 @@ def run_one(settings: Settings, seed: int, *, dims: int, kind: str, factor: floa
         _fit(layer, x, y, settings.regression_steps)
         on = signals(kind, settings.eval_images, shape, generator)
         off = signals("high", settings.eval_images, shape, generator)
-    weight = layer.weight.detach()
+    weight = torch.as_tensor(layer.weight).detach()  # a Parameter, or the factored layer's product
     group = Translations(shape)
     return {
         "circulant_distance": circulant_distance(weight, shape),

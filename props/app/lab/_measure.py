@@ -36,7 +36,7 @@ def invariance_error(model, x: torch.Tensor, g: Action) -> float:
     return measurement.max_error / peak if peak > 0 else measurement.max_error
 
 
-def lie_derivative(model, x: torch.Tensor, generator: str, *, equivariant: bool = False) -> float:
+def lie_derivative(model, x: torch.Tensor, generator: _lie.Generator, *, equivariant: bool = False) -> float:
     """Mean over samples of the relative Lie derivative (:func:`convnet_invariances.lie_derivative`)."""
     values = _lie.lie_derivative(model, x, generator, output_action="equivariant" if equivariant else "invariant")
     return float(values.mean())
