@@ -232,3 +232,12 @@ def test_the_command_line_refuses_a_file_as_output_folder(tmp_path):
 
 def test_every_experiment_is_named_in_the_runner():
     assert list(EXPERIMENTS) == ["augmentation", "width", "dense_learns_conv", "multiresolution", "architecture"]
+
+
+def test_the_lab_modules_examples_run():
+    import doctest
+    import importlib
+    for name in ("_stats", "_data", "_networks", "_dense_conv", "_train", "__init__"):
+        module = importlib.import_module("convnet_invariances.app.lab" + ("" if name == "__init__" else f".{name}"))
+        failures, _ = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
+        assert failures == 0, name

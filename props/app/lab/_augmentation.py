@@ -88,8 +88,8 @@ def answer(metrics: dict) -> str:
         parts.append(
             f"For the {name}, C4 augmentation changed the accuracy on digits turned by 90°/180°/270°: it "
             f"{change(base['accuracy_c4'], rotated['accuracy_c4'], percent=True)}, and the C4 orbit error of its "
-            f"logits on test digits {change(base['orbit_c4[digits]'], rotated['orbit_c4[digits]'])}; augmentation with "
-            f"any angle moved the rotation Lie derivative on test digits: it "
+            f"logits on test digits {change(base['orbit_c4[digits]'], rotated['orbit_c4[digits]'])}; with augmentation "
+            f"by any angle, the rotation Lie derivative on test digits "
             f"{change(base['lie_rotation[digits]'], any_angle['lie_rotation[digits]'])}.")
         near = ratio(rotated["orbit_c4[digits]"], base["orbit_c4[digits]"])
         far = {p: ratio(rotated[f"orbit_c4[{p}]"], base[f"orbit_c4[{p}]"]) for p in PLACES[1:]}

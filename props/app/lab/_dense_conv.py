@@ -82,9 +82,11 @@ def nearest_circulant(weight: torch.Tensor, shape: tuple) -> torch.Tensor:
     """The nearest (block-)circulant matrix to ``weight`` (M×M, M = prod(shape)) in the Frobenius norm: every entry
     replaced by the mean of the entries with the same wrapped difference of output and input position.
 
-    >>> w = torch.arange(9.).view(3, 3)
-    >>> nearest_circulant(w, (3,)).tolist()
-    [[4.0, 3.0, 5.0], [5.0, 4.0, 3.0], [3.0, 5.0, 4.0]]
+    >>> nearest_circulant(torch.diag(torch.tensor([1., 2., 3.])), (3,)).tolist()  # the diagonal's mean
+    [[2.0, 0.0, 0.0], [0.0, 2.0, 0.0], [0.0, 0.0, 2.0]]
+    >>> c = circulant_matrix(torch.tensor([1., 5., 2.]))
+    >>> torch.equal(nearest_circulant(c, (3,)), c)
+    True
     """
     positions = torch.stack(torch.meshgrid(*[torch.arange(n) for n in shape], indexing="ij")).flatten(1)  # (d, M)
     size = torch.tensor(shape).view(-1, 1, 1)

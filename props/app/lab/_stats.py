@@ -36,7 +36,7 @@ def summary(values: Sequence[float]) -> dict:
     """``{"mean", "ci95", "values", "n"}``: ``ci95`` is ``[low, high]``, or None for a single value.
 
     >>> summary([1.0, 2.0, 3.0])["ci95"]
-    [-0.484, 4.484]
+    [-0.4843, 4.484]
     """
     values = [float(v) for v in values]
     n = len(values)
@@ -61,8 +61,8 @@ def _round(value: float) -> float:
 def fmt(stat: dict, percent: bool = False) -> str:
     """``0.912 [0.90, 0.93]``, or the mean alone for one seed.
 
-    >>> fmt(summary([0.9, 0.92, 0.94]), percent=True)
-    '92.0% [89.5, 94.5]'
+    >>> fmt(summary([0.9, 0.92, 0.94]), percent=True), fmt(summary([0.96, 0.99, 1.0]), percent=True)
+    ('92.0% [87.0, 97.0]', '98.3% [93.2, 100.0]')
     """
     def one(v):
         if percent:
@@ -70,7 +70,10 @@ def fmt(stat: dict, percent: bool = False) -> str:
         return f"{v:.3g}"
     text = one(stat["mean"]) + ("%" if percent else "")
     if stat["ci95"] is not None:
-        text += f" [{one(stat['ci95'][0])}, {one(stat['ci95'][1])}]"
+        low, high = stat["ci95"]
+        if percent:  # a share lies in [0, 1]: the t-interval is shown clipped to it (results.json keeps it whole)
+            low, high = max(low, 0.0), min(high, 1.0)
+        text += f" [{one(low)}, {one(high)}]"
     return text
 
 
@@ -95,7 +98,7 @@ def change(before: dict, after: dict, *, percent: bool = False, lower_is: str = 
     """How ``after`` compares with ``before``, in words the numbers support.
 
     >>> change(summary([1.0, 1.1, 0.9]), summary([0.1, 0.12, 0.08]))
-    'fell from 1 [0.752, 1.25] to 0.1 [0.0752, 0.125] (×0.1, intervals disjoint)'
+    'fell from 1 [0.752, 1.25] to 0.1 [0.0503, 0.15] (×0.1, intervals disjoint)'
     """
     numbers = f"from {fmt(before, percent)} to {fmt(after, percent)}"
     if not differ(before, after):
