@@ -35,7 +35,7 @@ class Settings:
     def fast(cls, seeds: int = 3) -> Settings:
         """``--quick``: fewer images, shorter training, smaller sweeps — the same code paths, minutes less."""
         return cls(quick=True, seeds=tuple(range(seeds)), train_images=500, test_images=200, eval_images=16, orbit_images=32,
-                   schedule=Schedule(epochs=10, batch_size=32, learning_rate=3e-3), regression_steps=400)
+                   schedule=Schedule(epochs=8, batch_size=32, learning_rate=3e-3), regression_steps=400)
 
     def describe(self) -> str:
         s = self.schedule
