@@ -56,6 +56,7 @@ _EXPORTS = {
     "lie_derivative": "_lie", "layerwise_lie_derivative": "_lie_layers", "LayerwiseLieDerivative": "_lie_layers",
     "top1_change": "_metrics", "eq_psnr": "_metrics", "wilson_interval": "_intervals",
     "bootstrap_interval": "_intervals",
+    "worst_case_accuracy": "_worst_case", "WorstCaseAccuracy": "_worst_case",
     # tolerance model
     "unit_roundoff": "_tolerance", "gamma": "_tolerance", "float_tolerance": "_tolerance",
     # errors
@@ -96,6 +97,7 @@ if TYPE_CHECKING:
     from ._intervals import bootstrap_interval, wilson_interval
     from ._lie_layers import LayerwiseLieDerivative, layerwise_lie_derivative
     from ._metrics import eq_psnr, top1_change
+    from ._worst_case import WorstCaseAccuracy, worst_case_accuracy
     from ._measurement import Measurement, OrbitResult
     from ._output_actions import OutputAction, regular_c4_action, same_action, strided_action, trivial_action
     from ._pytest_helpers import assert_claims

@@ -4,6 +4,7 @@
                       [--json PATH] [--markdown PATH] [--html PATH] [--out DIR]
                       [--seed N] [--examples N] [--seconds S] [--device DEV] [--verbose]
     invariances bench [--quick] [--rounds N] [--compile] [--json PATH] [--stream-224 [--max-seconds S]]
+    invariances lab [--quick] [--out DIR] [--seeds N] [--only EXPERIMENT]... [--jobs N]
     invariances --version
 
 Exit status: 0 when every stated claim is kept (or, without TARGET, every
@@ -35,6 +36,8 @@ from ._report import to_terminal, write_reports
 
 #: where the registry audit writes its report folder unless --out says otherwise
 REGISTRY_FOLDER = "invariance-report"
+#: where the lab writes its report unless --out says otherwise
+LAB_FOLDER = "lab-report"
 
 
 class UsageError(Exception):
@@ -156,8 +159,36 @@ def _parser():
                        help="stream all 50,176 shifts of the ResNet-18-like at 224×224 with a progress bar")
     bench.add_argument("--max-seconds", type=_positive_seconds, default=None,
                        help="with --stream-224: stop early, report the projection")
+    lab = commands.add_parser("lab", help="train small networks and measure what invariances they learn (the lab extra)")
+    lab.add_argument("--quick", action="store_true", help="less data, shorter training, smaller sweeps (minutes)")
+    lab.add_argument("--out", type=_folder, default=LAB_FOLDER, help="output folder (default: %(default)s)")
+    lab.add_argument("--seeds", type=_positive_int, default=3, help="seeds per variant (default: %(default)s)")
+    lab.add_argument("--only", action="append", default=None, metavar="EXPERIMENT",
+                     help="run only this experiment (repeatable): augmentation, width, dense_learns_conv, "
+                          "multiresolution, architecture")
+    lab.add_argument("--jobs", type=_positive_int, default=min(2, os.cpu_count() or 1),
+                     help="worker processes (default: %(default)s); the numbers do not depend on it")
     add_measure_parser(commands, _writable, _seed)
     return parser
+
+
+def _lab(args, argv):
+    """Run the lab, print each experiment's answer and where the report is."""
+    try:
+        from .lab import run_lab
+        from .lab._data import MissingDataSet
+    except ImportError as exc:  # pragma: no cover - the lab's code ships with the package
+        raise UsageError(f"the lab cannot be imported: {exc}") from None
+    command = "invariances " + " ".join(argv if argv is not None else sys.argv[1:])
+    try:
+        results = run_lab(args.out, quick=args.quick, seeds=args.seeds, experiments=args.only, jobs=args.jobs,
+                          progress=progress_bar, command=command)
+    except MissingDataSet as exc:
+        raise UsageError(str(exc)) from None
+    for name, entry in results.items():
+        print(f"{name}: {entry['answer']}\n", flush=True)
+    print(f"wrote {Path(args.out) / 'report.md'}, {Path(args.out) / 'results.json'} and the figures")
+    return 0
 
 
 def _portable_target(text):
@@ -221,6 +252,8 @@ def main(argv=None):
             return bench_main(quick=args.quick, json_path=args.json, stream=args.stream_224,
                               max_seconds=args.max_seconds, rounds=args.rounds,
                               torch_compile=args.compile)
+        if args.command == "lab":
+            return _lab(args, argv)
         if args.target:
             if args.out is not None:
                 raise UsageError("--out is the registry audit's report folder; with a TARGET use --json, "

@@ -4,7 +4,7 @@ For a target and a set of images (a ``.pt`` file, or smooth random images), it c
 derivative for every generator that applies (mean and bootstrap interval over the images), each leaf module's
 share of it, and the published metrics that fit the output: for classifiers (``--output-action invariant``
 on (N, K) scores) Zhang's consistency and Azulay & Weiss's P(top-1 change)/MAC, with labels the exact
-worst-case accuracy over all circular shifts; for image-to-image layers (``equivariant``) StyleGAN3's EQ-T
+worst-case accuracy over all circular shifts and the smallest shift that changes a prediction; for image-to-image layers (``equivariant``) StyleGAN3's EQ-T
 and EQ-R.  Output: the terminal, ``--json`` and ``--markdown`` (with a bar chart per generator).
 """
 
@@ -21,7 +21,9 @@ from .._errors import InvalidArgument
 from .._intervals import bootstrap_interval
 from .._lie import GENERATORS, lie_derivative
 from .._lie_layers import OUTSIDE, layerwise_lie_derivative
+from .._groups import Translations
 from .._metrics import eq_psnr, top1_change
+from .._worst_case import worst_case_accuracy
 from .._audit import consistency
 from ._plots import _png, _pyplot
 
@@ -120,6 +122,15 @@ def measure(module, images, labels, output_action, generators=None, seed=0, prog
         tops = top1_change(module, images)
         tops["shift"], tops["worst_neighbour"] = list(tops["shift"]), list(tops["worst_neighbour"])
         result["metrics"]["top1_change"] = tops
+        if labels is not None:
+            worst = worst_case_accuracy(module, images, labels, Translations(tuple(images.shape[2:])))
+            flips = [size for size in worst.flip_sizes if size is not None]
+            result["metrics"]["worst_case"] = {
+                "group": worst.group, "elements": len(worst.elements), "clean_accuracy": worst.clean_accuracy,
+                "worst_case_accuracy": worst.worst_case_accuracy, "orbit_consistency": worst.orbit_consistency,
+                "flipped": len(flips), "smallest_flip": min(flips) if flips else None,
+                "smallest_flip_element": next((repr(g) for g, size in zip(worst.flips, worst.flip_sizes)
+                                               if flips and size == min(flips)), None)}
     if output_action == "equivariant" and spatial_rank == 2 and output.shape[-2:] == images.shape[-2:]:
         result["metrics"]["eq_t"] = eq_psnr(module, images, "translation", seed=seed)
         result["metrics"]["eq_r"] = eq_psnr(module, images, "rotation", seed=seed)
@@ -161,8 +172,11 @@ def to_text(result) -> str:
                          f"{_db(m['psnr_db_ci'][1])}]")
     if "worst_case" in metrics:
         w = metrics["worst_case"]
-        lines.append(f"accuracy over all {w['elements']} circular shifts: clean {w['clean_accuracy']:.1%}, "
-                     f"worst case {w['worst_case_accuracy']:.1%}")
+        lines.append(f"accuracy over all {w['elements']} circular shifts (exact, every shift tried): clean "
+                     f"{w['clean_accuracy']:.1%}, worst case {w['worst_case_accuracy']:.1%}; {w['flipped']} of "
+                     f"{result['inputs']} images change prediction somewhere"
+                     + (f", the smallest move that does: {w['smallest_flip_element']} (L1 length "
+                        f"{w['smallest_flip']})" if w["flipped"] else ""))
     return "\n".join(lines) + "\n"
 
 

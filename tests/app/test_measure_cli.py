@@ -79,3 +79,37 @@ def test_the_readme_measure_output_is_what_the_command_prints(capsys):
     command, _, shown = block.replace("\\\n", "").partition("\n")
     assert main(shlex.split(command)[1:]) == 0
     assert capsys.readouterr().out.strip() == shown.strip()
+
+
+def test_labelled_data_gets_the_exact_worst_case_over_every_shift(tmp_path, capsys):
+    layers = tmp_path / "classifiers.py"
+    layers.write_text(
+        "import torch\n\n"
+        "class Pooled(torch.nn.Module):\n"
+        "    '''global average of a circular conv: invariant to every circular shift'''\n"
+        "    def __init__(self, corner=False):\n"
+        "        super().__init__()\n"
+        "        torch.manual_seed(0)\n"
+        "        self.conv = torch.nn.Conv2d(1, 3, 3, padding=1, padding_mode='circular')\n"
+        "        self.corner = corner\n"
+        "    def forward(self, x):\n"
+        "        y = self.conv(x)\n"
+        "        return y[..., 0, 0] if self.corner else y.mean(dim=(-2, -1))\n\n"
+        "def corner():\n"
+        "    return Pooled(corner=True)\n")
+    images = torch.randn(12, 1, 6, 6, generator=torch.Generator().manual_seed(1))
+    labels = torch.randint(0, 3, (12,), generator=torch.Generator().manual_seed(2))
+    torch.save({"images": images, "labels": labels}, tmp_path / "data.pt")
+    found = {}
+    for name in ("Pooled", "corner"):
+        assert main(["measure", f"{layers}:{name}", "--input-shape", "1,6,6", "--output-action", "invariant",
+                     "--data", str(tmp_path / "data.pt"), "--generator", "translation-x",
+                     "--json", str(tmp_path / f"{name}.json")]) == 0
+        found[name] = json.loads((tmp_path / f"{name}.json").read_text())["metrics"]["worst_case"]
+    assert "worst case" in capsys.readouterr().out
+    pooled, corner = found["Pooled"], found["corner"]
+    assert pooled["elements"] == 36 and pooled["worst_case_accuracy"] == pooled["clean_accuracy"]
+    assert pooled["flipped"] == 0 and pooled["smallest_flip"] is None
+    # the negative twin: reading one pixel, most images change class at some shift, a one-pixel move first
+    assert corner["worst_case_accuracy"] < corner["clean_accuracy"] or corner["flipped"] > 0
+    assert corner["flipped"] > 0 and corner["smallest_flip"] >= 1
