@@ -16,6 +16,10 @@ from ._p4 import OrientationPool, P4GroupConv, P4Lifting
 from ._pooling import APS, BlurPool, GlobalPool, MaxBlurPool
 from ._scattering import Scattering2d
 
+# the input check inspects shapes only: torch.fx records it as one call (run again, on shapes, when the graph
+# runs), so that the static certifier can trace these architectures
+torch.fx.wrap("check_input")
+
 
 class LeNet5Like(torch.nn.Module):
     """conv5(zero pad) → ReLU → max-pool 2 → conv5 → ReLU → max-pool 2 → flatten → dense → ReLU → dense.
