@@ -245,6 +245,11 @@ def _judge(claim: Claim, value: Value, input_shape, out_shape, analysis) -> Stat
                         input_shape)
         return StaticVerdict(name, "certified", subgroup=subgroup, reasons=tuple(history))
     # equivariant
+    if value.kind == "invariant" and out_shape is not None and len(out_shape) == len(input_shape) and \
+            all(n == 1 for n in out_shape[1:]) and claim.channels != "regular" and \
+            not (translation and any(claim.stride % step for step in value.lattice)):
+        return StaticVerdict(name, "certified", subgroup=subgroup, reasons=tuple(history) + (
+            "the output is 1×1 per channel, where every shift, rotation and flip acts as the identity",))
     if value.kind == "invariant" or out_shape is None or len(out_shape) != len(input_shape):
         return _not(name, history + ["the output is invariant or flat, so the claimed output action cannot hold"],
                     subgroup, margin, analysis, claim, input_shape)

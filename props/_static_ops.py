@@ -434,14 +434,14 @@ class Interpreter:
                 margin = tuple(max(a, b) for a, b in zip(margin, v.margin))
         for v in inputs:
             if v.kind in ("constant", "invariant"):
-                problem = self._uniform(v, first, name)
+                problem = self._uniform(v, first, name, additive=_additive(node))
                 if problem is not None:
                     return replace(problem, events=merge_events(events, problem.events))
                 if v.kind == "invariant" and self.translation:
                     lattice = tuple(lcm(a, b) for a, b in zip(lattice, v.lattice))
         return replace(first, shape=shape, lattice=lattice, margin=margin, events=events, beyond=beyond)
 
-    def _uniform(self, v: Value, spatial: Value, name: str) -> Value | None:
+    def _uniform(self, v: Value, spatial: Value, name: str, additive: bool = False) -> Value | None:
         """None when ``v`` (a constant or invariant operand) acts the same at every position, as the symmetry
         needs; else why not."""
         if v.shape is None or v.shape == ():
@@ -455,6 +455,11 @@ class Interpreter:
                 return unknown(f"`{name}` broadcasts a tensor of shape {v.shape} over the spatial axes", name)
             if v.kind == "constant" and v.tensor is not None and self._symmetric_constant(v.tensor):
                 return None
+            if additive:
+                # x + e is equivariant up to the constant e: a later average forgives it, a later ReLU does not
+                return unknown(f"`{name}` adds a {'constant' if v.kind == 'constant' else 'value'} of shape "
+                               f"{tuple(v.shape)} that varies over positions (a positional embedding): the map is "
+                               f"equivariant up to it, which the table does not follow", name)
             return broken(f"`{name}` combines the map with a {'constant' if v.kind == 'constant' else 'value'} of "
                           f"shape {tuple(v.shape)} that varies over positions", name)
         if spatial.rep == "regular" and channels != 1:
@@ -950,6 +955,11 @@ class Interpreter:
         if v.kind != "equivariant" or any(v.margin) or v.scale != (1,) * self.d:
             return unknown(f"`{name}` (CirculantLinear) on a value the certifier does not follow", name)
         return replace(v, shape=shape)
+
+
+def _additive(node) -> bool:
+    return node.target in (operator.add, operator.sub, torch.add, torch.sub, "add", "sub", "__add__", "__sub__",
+                           "__radd__", "__rsub__", "add_", "sub_")
 
 
 def _first(values, kind):

@@ -162,19 +162,29 @@ def _hint(exc) -> str:
     return ""
 
 
+class _ShapeRun(torch.fx.Interpreter):
+    """Runs the graph (on the meta device: shapes, no data) and keeps the shape of every tensor it computes."""
+
+    def __init__(self, graph):
+        super().__init__(graph)
+        self.found: dict = {}
+
+    def run_node(self, n):
+        result = super().run_node(n)
+        self.found[n.name] = tuple(result.shape) if isinstance(result, torch.Tensor) else None
+        return result
+
+
 def shapes(graph: torch.fx.GraphModule, input_shape: tuple) -> tuple[dict | None, str]:
     """The shape of every tensor the graph computes for a batch of two inputs of ``input_shape``, from a run on
     the ``meta`` device (no data); (None, why) when the graph does not run on that shape."""
-    from torch.fx.passes.shape_prop import ShapeProp
-
+    floating = [t.dtype for t in list(graph.parameters()) + list(graph.buffers()) if t.is_floating_point()]
+    dtype = floating[0] if floating else torch.get_default_dtype()
     try:
         twin = copy.deepcopy(graph).to("meta")
-        ShapeProp(twin).propagate(torch.empty((2,) + tuple(input_shape), device="meta"))
+        run = _ShapeRun(twin)
+        run.run(torch.empty((2,) + tuple(input_shape), device="meta", dtype=dtype))
     except Exception as exc:
         first = (str(exc).strip().splitlines() or [type(exc).__name__])[-1][:200]
         return None, f"the model does not run on inputs of shape {tuple(input_shape)} ({type(exc).__name__}: {first})"
-    found = {}
-    for node in twin.graph.nodes:
-        meta = node.meta.get("tensor_meta")
-        found[node.name] = tuple(meta.shape) if hasattr(meta, "shape") else None
-    return found, ""
+    return run.found, ""
