@@ -86,6 +86,8 @@ _POINTWISE_METHODS = {
     "__radd__", "__rmul__", "__rsub__", "__neg__", "__pow__", "detach", "relu_", "sigmoid_", "tanh_", "clamp_",
     "abs_", "mul_", "add_", "sub_", "div_", "neg_", "exp_", "sqrt_",
 }
+_FACTORIES = {torch.arange, torch.zeros, torch.ones, torch.full, torch.linspace, torch.eye, torch.tensor,
+              torch.empty}
 _REDUCTIONS = {torch.mean: "mean", torch.sum: "sum", torch.amax: "amax", torch.amin: "amin",
                torch.logsumexp: "logsumexp"}
 _REDUCTION_METHODS = {"mean", "sum", "amax", "amin", "logsumexp"}
@@ -377,6 +379,8 @@ class Interpreter:
             return self._pointwise  # in eval (random draws were declined before)
         if target in (F.batch_norm,):
             return None
+        if target in _FACTORIES:
+            return self._factory
         if target is getattr:
             return self._attribute_of
         if getattr(target, "__module__", "") == _MODELS + "_common" and getattr(target, "__name__", "") == \
@@ -448,11 +452,9 @@ class Interpreter:
             return None  # a number
         if len(v.shape) > 2 + self.d:
             return unknown(f"`{name}` broadcasts the spatial map to more axes", name)
-        tail = v.shape[-self.d:] if self.d and len(v.shape) >= self.d else ()
-        channels = v.shape[-self.d - 1] if len(v.shape) > self.d else 1
-        if any(n != 1 for n in tail) or len(v.shape) < self.d:
-            if len(v.shape) < self.d or len(tail) < self.d:
-                return unknown(f"`{name}` broadcasts a tensor of shape {v.shape} over the spatial axes", name)
+        aligned = (1,) * (2 + self.d - len(v.shape)) + tuple(v.shape)  # broadcasting aligns trailing axes
+        channels = aligned[1]
+        if any(n != 1 for n in aligned[2:]):
             if v.kind == "constant" and v.tensor is not None and self._symmetric_constant(v.tensor):
                 return None
             if additive:
@@ -542,6 +544,10 @@ class Interpreter:
         if attribute in ("shape", "size", "dim", "ndim", "dtype", "device"):
             return Value("static")
         return unknown(f"`{name}` reads the attribute {attribute!r} of a tensor", name)
+
+    def _factory(self, node, inputs, shape, name):
+        """A tensor made from numbers and shapes (``torch.arange(x.shape[-1])``): a constant, values unread."""
+        return Value("constant", shape=shape)
 
     def _assertion(self, node, inputs, shape, name):
         """The reference layers' input check: it raises on a wrong shape (the shape run would have failed) and

@@ -183,8 +183,9 @@ def shapes(graph: torch.fx.GraphModule, input_shape: tuple) -> tuple[dict | None
     try:
         twin = copy.deepcopy(graph).to("meta")
         run = _ShapeRun(twin)
-        run.run(torch.empty((2,) + tuple(input_shape), device="meta", dtype=dtype))
+        with torch.device("meta"):  # tensors forward makes (torch.arange(n)) are shapes too
+            run.run(torch.empty((2,) + tuple(input_shape), device="meta", dtype=dtype))
     except Exception as exc:
-        first = (str(exc).strip().splitlines() or [type(exc).__name__])[-1][:200]
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
         return None, f"the model does not run on inputs of shape {tuple(input_shape)} ({type(exc).__name__}: {first})"
     return run.found, ""
