@@ -196,16 +196,17 @@ def _reasons(value: Value, d: int) -> list[str]:
         by_kind.setdefault(event.kind, []).append(event)
     reasons = []
     strides = by_kind.get("stride", [])
-    if strides and value.lattice:
-        reasons.append(f"equivariant on {_lattice_words(value.lattice, d)} only: " +
-                       ", ".join(f"{e.text} at `{e.layer}`" for e in strides))
+    if strides:
+        where = ", ".join(f"{e.text} at `{e.layer}`" for e in strides)
+        reasons.append(f"equivariant on {_lattice_words(value.lattice, d)} only: {where}" if value.lattice
+                       else f"subsampled by {where}")
     margins = by_kind.get("margin", [])
-    if margins and value.margin and any(value.margin):
+    if margins and (not value.margin or any(value.margin)):
         layers = list(dict.fromkeys(e.layer for e in margins))
         shown = ", ".join(f"`{layer}`" for layer in layers[:6]) + (f" and {len(layers) - 6} more" if len(layers) > 6
                                                                     else "")
-        reasons.append(f"equivariant at distance ≥ {max(value.margin)} from the output border only: padding that is "
-                       f"not circular at {shown}")
+        reach = f"at distance ≥ {max(value.margin)} from the output border" if value.margin else "away from the border"
+        reasons.append(f"equivariant {reach} only: padding that is not circular at {shown}")
     weights = by_kind.get("weights", [])
     if weights:
         layers = list(dict.fromkeys(e.layer for e in weights))

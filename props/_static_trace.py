@@ -108,8 +108,16 @@ def trace(module: torch.nn.Module, is_known, declined) -> tuple[torch.fx.GraphMo
                 executed.setdefault(code, frame.f_code.co_qualname if hasattr(code, "co_qualname") else code.co_name)
         return None
 
-    previous = sys.getprofile()
-    sys.setprofile(record)
+    # the code forward runs is collected while tracing; under a profiler (which owns the hook) the forwards of
+    # the traced modules are scanned instead
+    profiled = sys.getprofile() is not None
+    if profiled:
+        for m in twin.modules():
+            code = getattr(getattr(type(m), "forward", None), "__code__", None)
+            if code is not None and not os.path.abspath(code.co_filename).startswith(_TRUSTED):
+                executed.setdefault(code, code.co_qualname if hasattr(code, "co_qualname") else code.co_name)
+    else:
+        sys.setprofile(record)
     root = twin
     if is_known(twin):  # a table layer on its own: trace a wrapper, so the layer stays one node
         root = _Root(type(twin).__name__, twin)
@@ -119,7 +127,8 @@ def trace(module: torch.nn.Module, is_known, declined) -> tuple[torch.fx.GraphMo
         return None, f"the module cannot be traced by torch.fx ({type(exc).__name__}: {str(exc).splitlines()[0][:160]})" \
             + _hint(exc)
     finally:
-        sys.setprofile(previous)
+        if not profiled:
+            sys.setprofile(None)
         drew = (random.getstate() != python_rng or _numpy_changed(numpy_rng) or
                 not torch.equal(torch.get_rng_state(), torch_rng))
         random.setstate(python_rng)
