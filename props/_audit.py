@@ -40,6 +40,8 @@ from ._reproduction import reproduction, reproduction_heading
 from ._search import SearchOutcome, search
 from ._tolerance import float_tolerance
 from ._shrink import confirms, shrink
+from ._attribution import find_culprit
+from ._static import StaticAnalysis
 from ._vocabulary import KEPT, Claim
 
 #: continuous symmetries whose relative error is below this are reported as "approximate" (a convention for
@@ -75,6 +77,7 @@ class ClaimResult:
     notes: tuple = ()
     errors_by_element: dict = field(default_factory=dict)
     error_map: dict | None = None  # shift groups: the largest error at every shift, {"origin", "values"}
+    culprit: dict | None = None  # violated: the first layer that breaks it, {"layer", "verdict", "max_error"}
 
     @property
     def ok(self) -> bool:
@@ -85,7 +88,7 @@ class ClaimResult:
                 "tolerance": self.tolerance, "subgroup": self.subgroup, "margin": self.margin,
                 "counterexample": self.counterexample, "relative_error": self.relative_error,
                 "largest": self.largest, "searched": self.searched, "message": self.message,
-                "notes": list(self.notes)}
+                "notes": list(self.notes), "culprit": self.culprit}
 
 
 @dataclass
@@ -209,6 +212,11 @@ def verdict_for(f, claim: Claim, settings: _Settings, *, examples=None, shrink_c
     """Search for a violation of one claim and turn the outcome into a :class:`ClaimResult`."""
     checks = _usage(claim, settings)
     name = str(claim)
+    static = _static_verdict(f, claim, settings)
+    if static is not None and static.certified:
+        proof = "proved from the graph: " + "; ".join(static.reasons or ("every layer keeps it",))
+        return ClaimResult(name, "certified", message=proof, searched={"static": list(static.reasons)},
+                           searched_summary=proof, subgroup=static.subgroup, margin=static.margin or None)
     if (claim.symmetry, claim.relation, claim.boundary, claim.stride, claim.margin) == \
             ("translation", "equivariant", "circular", 1, 0) and isinstance(f, torch.nn.Module):
         certificate = certify_translation_equivariance(f, settings.sample_shape, seed=settings.seed)
@@ -227,6 +235,8 @@ def verdict_for(f, claim: Claim, settings: _Settings, *, examples=None, shrink_c
     except LayerError as exc:
         return ClaimResult(name, "error", message=str(exc))
     base = _evidence(outcome)
+    if static is not None and static.verdict == "not certified":
+        base["notes"] = base["notes"] + (f"static: not certified — {static.reasons[-1]}",)
     stale = _depends_on_earlier_calls(f, settings)
     if stale:
         return ClaimResult(name, "error", message=stale, **base)
@@ -372,7 +382,24 @@ def _violated(f, claim, outcome, settings, base, shrink_counterexample):
         base = base | {"max_error": final.max_error, "relative_error": final.relative_error,
                        "tolerance": final.tolerance, "largest": largest}
     message = dataclasses.replace(final, reproducer=None).report()  # the counterexample carries the reproduction
-    return ClaimResult(name, "violated", counterexample=counterexample, message=message, **base)
+    culprit = find_culprit(f, acted_on, g, check.output_action)
+    return ClaimResult(name, "violated", counterexample=counterexample, message=message, **base,
+                       culprit=culprit.to_dict() if culprit is not None else None)
+
+
+def _static_verdict(f, claim, settings):
+    """The static certifier's verdict on ``claim`` (the graph traced once per audit), or None where it does not
+    apply (a layer that is not a module, an analysis that fails)."""
+    if not isinstance(f, torch.nn.Module):
+        return None
+    analysis = getattr(settings, "static_analysis", None)
+    if analysis is None:
+        analysis = StaticAnalysis(f)
+        settings.static_analysis = analysis
+    try:
+        return analysis.verdict(settings.sample_shape, claim)
+    except InvalidArgument:
+        return None
 
 
 def _values(x):

@@ -15,7 +15,8 @@ JSON schema (stable: keys are only ever added; documented in the README)::
                                     "tolerance": float, "found_on": str, "check": str,
                                     "input": [[[int, ...], float], ...] | null} | null,
                  "relative_error": float, "largest": {...} | null, "searched": {...}, "message": str,
-                 "notes": [str, ...]}],
+                 "notes": [str, ...],
+                 "culprit": {"layer": str, "verdict": str, "max_error": float} | null}],
      "layout": str, "notes": [str, ...],
      "metrics": {"consistency": float, "mean_relative_error": float, "inputs": int}  # only with classifier=True}
 """
@@ -187,6 +188,9 @@ def to_terminal(report: AuditReport, *, verbose: bool = False, width: int = 100)
             console.print(f"  counterexample at {example['group_element']}: error {number(example['max_error'])} "
                           f"(relative {number(example['relative_error'])}, tolerance {number(example['tolerance'])}), "
                           f"found on {example['found_on']}")
+            if claim.culprit:
+                console.print(f"  first layer that breaks it: {claim.culprit['layer']} (max error "
+                              f"{number(claim.culprit['max_error'])} on the activations it receives)")
             console.print(f"  {reproduction_heading(example['reproduce'])}")
             for line in example["reproduce"].splitlines():
                 console.print(f"    {line}")
