@@ -88,13 +88,14 @@ class StaticReport:
     target: str
     input_shape: tuple
     verdicts: list = field(default_factory=list)
-    size_table: dict = field(default_factory=dict)  # claim -> [(size, verdict, reason)]
+    size_table: dict = field(default_factory=dict)  # claim -> [(size, verdict, reason, limiting layer)]
 
     def to_dict(self) -> dict:
         data = {"target": self.target, "input_shape": list(self.input_shape),
                 "claims": [v.to_dict() for v in self.verdicts]}
         if self.size_table:
-            data["sizes"] = {claim: [{"size": n, "verdict": verdict, "reason": reason} for n, verdict, reason in rows]
+            data["sizes"] = {claim: [{"size": n, "verdict": verdict, "reason": reason, "layer": layer}
+                                     for n, verdict, reason, layer in rows]
                              for claim, rows in self.size_table.items()}
         return data
 
@@ -106,8 +107,9 @@ class StaticReport:
                 lines.append(f"  certified instead: {verdict.certified_instead}")
             rows = self.size_table.get(verdict.claim)
             if rows:
-                lines.append("  size  verdict")
-                lines += [f"  {n:>4}  {v}" + (f"  ({why})" if why and v != "certified" else "") for n, v, why in rows]
+                lines.append("  size  verdict        limited by")
+                lines += [f"  {n:>4}  {v:<13}  " + (f"`{layer}`" if layer else why[:60] if v != "certified" else "")
+                          for n, v, why, layer in rows]
         return "\n".join(lines)
 
 
@@ -350,7 +352,7 @@ def certify_static(module, input_shape, claims=None, *, sizes=None, name=None) -
 
 
 def size_rule(analysis: StaticAnalysis, input_shape, claim, sizes) -> tuple[str, list]:
-    """The rule (``"H = W ≡ 3 mod 4"``) and the rows ``(size, verdict, reason)`` of ``claim`` over square sizes
+    """The rule (``"H = W ≡ 3 mod 4"``) and the rows ``(size, verdict, reason, layer)`` of ``claim`` over square sizes
     ``sizes`` (every spatial axis the same size)."""
     claim = Claim.parse(claim)
     rows = []
@@ -359,16 +361,16 @@ def size_rule(analysis: StaticAnalysis, input_shape, claim, sizes) -> tuple[str,
         try:
             verdict = analysis.verdict(shape, claim)
         except InvalidArgument as exc:
-            rows.append((n, "inapplicable", str(exc).split(": ", 1)[-1]))
+            rows.append((n, "inapplicable", str(exc).split(": ", 1)[-1], ""))
             continue
         reason = verdict.reasons[-1] if verdict.reasons and not verdict.certified else ""
-        rows.append((n, verdict.verdict, reason))
+        rows.append((n, verdict.verdict, reason, verdict.culprits[0] if verdict.culprits else ""))
     return _rule(rows, len(input_shape) - 1), rows
 
 
 def _rule(rows, d) -> str:
     axes = "H = W" if d == 2 else "L"
-    judged = [(n, v) for n, v, _ in rows if v in ("certified", "not certified")]
+    judged = [(n, v) for n, v, *_ in rows if v in ("certified", "not certified")]
     certified = [n for n, v in judged if v == "certified"]
     if not judged:
         return "unknown on every size tried"

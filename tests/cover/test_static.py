@@ -326,5 +326,18 @@ def test_size_rule_of_a_strided_stack():
                               torch.nn.AdaptiveAvgPool2d(1))
     report = certify_static(net, (1, 11, 11), ["rot90-invariant"], sizes=range(7, 24))
     assert report.verdicts[0].size_rule == "H = W ≡ 3 mod 4"
-    for n, verdict, _ in report.size_table["rot90-invariant"]:
+    for n, verdict, *_ in report.size_table["rot90-invariant"]:
         assert (verdict == "certified") == _holds(net, (1, n, n), "rot90-invariant"), n
+
+
+def test_the_registry_size_table_is_confirmed_row_by_row():
+    """The e2cnn-issue-36 table: a C4 network with two strided layers is rot90-invariant for H = W ≡ 3 mod 4."""
+    from convnet_invariances.models import C4StridedCNN
+
+    net = C4StridedCNN().double()
+    report = certify_static(net, (1, 11, 11), ["rot90-invariant"], sizes=range(8, 24))
+    assert report.verdicts[0].size_rule == "H = W ≡ 3 mod 4"
+    for n, verdict, _, layer in report.size_table["rot90-invariant"]:
+        assert verdict in ("certified", "not certified")
+        assert (verdict == "certified") == _holds(net, (1, n, n), "rot90-invariant"), n
+        assert verdict == "certified" or layer in ("conv1", "conv2")
