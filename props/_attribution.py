@@ -126,7 +126,15 @@ def _kept(expected, got) -> tuple[bool, float]:
 def find_culprit(module: torch.nn.Module, x: torch.Tensor, element, output_action=None) -> Culprit | None:
     """The first submodule of ``module`` that breaks ``f(g·x) = ρ(g)·f(x)`` for ``g = element`` on ``x``, or None
     (no submodule breaks it on its own, or the module cannot be copied).  ``module`` is not changed: a deep copy
-    is replayed."""
+    is replayed.
+
+    >>> import torch
+    >>> import convnet_invariances as ci
+    >>> net = torch.nn.Sequential(torch.nn.Conv2d(1, 2, 3, padding=1, padding_mode="circular"),
+    ...                           torch.nn.Conv2d(2, 2, 3, stride=2, padding=1, padding_mode="circular"))
+    >>> ci.find_culprit(net, torch.randn(1, 1, 8, 8), ci.CircularShift((0, 1))).layer
+    '1'
+    """
     try:
         with rng_preserved():
             twin = copy.deepcopy(module)

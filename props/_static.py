@@ -378,7 +378,7 @@ def _rule(rows, d) -> str:
         return "certified on no size tried"
     if len(certified) == len(judged):
         return f"certified on every size tried ({judged[0][0]}..{judged[-1][0]})"
-    for modulus in range(2, max(3, (judged[-1][0] - judged[0][0]) // 2 + 1)):
+    for modulus in range(2, max(3, len(judged) // 2 + 1)):  # a rule is seen over two periods at least
         residues = {n % modulus for n in certified}
         if all((n % modulus in residues) == (v == "certified") for n, v in judged):
             shown = " or ".join(str(r) for r in sorted(residues))

@@ -55,7 +55,7 @@ def to_json(report: AuditReport) -> str:
     >>> import json, torch, convnet_invariances as ci
     >>> report = ci.audit(torch.nn.AdaptiveAvgPool2d(1), (1, 4, 4), ["translation-invariant"], examples=2)
     >>> json.loads(to_json(report))["claims"][0]["verdict"]
-    'holds'
+    'certified'
     """
     return json.dumps(report.to_dict(), indent=2)
 
@@ -97,7 +97,7 @@ def to_html(report: AuditReport, *, profile=None, rates=None) -> str:
 
     >>> import torch, convnet_invariances as ci
     >>> report = ci.audit(torch.nn.AdaptiveAvgPool2d(1), (1, 4, 4), ["translation-invariant"], examples=2)
-    >>> "<td class=\\"verdict kept\\">holds</td>" in to_html(report)
+    >>> "<td class=\\"verdict kept\\">certified</td>" in to_html(report)
     True
     """
     figures: list[str | None] = []
