@@ -197,7 +197,8 @@ class C4StridedCNN(torch.nn.Module):
             integer_init_(layer, seed + index)
         with torch.no_grad():
             for conv in (self.conv1, self.conv2):
-                conv.weight.copy_(sum(torch.rot90(conv.weight, k, (-2, -1)) for k in range(4)))
+                turns = [torch.rot90(conv.weight, k, (-2, -1)) for k in range(4)]
+                conv.weight.copy_(turns[0] + turns[1] + turns[2] + turns[3])
 
     def forward(self, x):
         x = F.relu(self.conv2(F.relu(self.conv1(x))))

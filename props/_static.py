@@ -91,7 +91,7 @@ class StaticReport:
     size_table: dict = field(default_factory=dict)  # claim -> [(size, verdict, reason, limiting layer)]
 
     def to_dict(self) -> dict:
-        data = {"target": self.target, "input_shape": list(self.input_shape),
+        data: dict = {"target": self.target, "input_shape": list(self.input_shape),
                 "claims": [v.to_dict() for v in self.verdicts]}
         if self.size_table:
             data["sizes"] = {claim: [{"size": n, "verdict": verdict, "reason": reason, "layer": layer}
@@ -243,8 +243,9 @@ def _judge(claim: Claim, value: Value, input_shape, out_shape, analysis) -> Stat
         if translation and any(claim.stride % step for step in value.lattice):
             if value.beyond:
                 return StaticVerdict(name, "unknown", subgroup=subgroup, reasons=tuple(history) + (value.beyond,))
-            return _not(name, history + [f"invariant on {_lattice_words(value.lattice, d)} only, not on the "
-                                         f"shifts in {claim.stride}Z^{d}"], subgroup, margin, analysis, claim,
+            return _not(name, history + [f"invariant on {_lattice_words(value.lattice, d)} only, not on "
+                                         + (f"the shifts in {claim.stride}Z^{d}" if claim.stride > 1
+                                            else "every shift")], subgroup, margin, analysis, claim,
                         input_shape)
         return StaticVerdict(name, "certified", subgroup=subgroup, reasons=tuple(history))
     # equivariant
@@ -270,7 +271,8 @@ def _judge(claim: Claim, value: Value, input_shape, out_shape, analysis) -> Stat
         if value.beyond:
             return StaticVerdict(name, "unknown", subgroup=subgroup, margin=margin,
                                  reasons=tuple(history) + (value.beyond,))
-        return _not(name, history + [f"not on all shifts in {claim.stride}Z^{d}"], subgroup, margin, analysis, claim,
+        return _not(name, history + [f"not on every shift in {claim.stride}Z^{d}" if claim.stride > 1 else
+                                     "not on every shift"], subgroup, margin, analysis, claim,
                     input_shape)
     for axis, (scale, n_out) in enumerate(zip(value.scale, spatial_out)):
         moved = claim.stride / scale  # the output shift for the input shift by claim.stride along this axis

@@ -466,7 +466,7 @@ class Interpreter:
                           f"shape {tuple(v.shape)} that varies over positions", name)
         if spatial.rep == "regular" and channels != 1:
             if v.kind == "constant" and v.tensor is not None:
-                return None if _field_constant(v.tensor.reshape(-1)) else broken(
+                return None if _field_constant(torch.as_tensor(v.tensor).reshape(-1)) else broken(
                     f"`{name}` scales the orientation channels of a field differently", name)
             return unknown(f"`{name}` combines orientation channels with per-channel values the certifier cannot "
                            f"read", name)
@@ -565,7 +565,7 @@ class Interpreter:
     def _window_op(self, v: Value, windows: tuple, shape, name, what, kernel=None) -> Value:
         """A convolution or pooling with one :class:`Window` per spatial axis; ``kernel``: the weights, for the
         symmetry check (None: the window is symmetric by construction, as poolings are)."""
-        if v.kind == "padded":
+        if v.kind == "padded" and v.source is not None:
             (pads, mode), v = v.pad, v.source
             windows = tuple(pad_window(w, a, b, mode) for w, (a, b) in zip(windows, pads))
         if v.kind == "permuted":
@@ -781,7 +781,7 @@ class Interpreter:
                                   merge_events(*[p.events for p in parts]))
             if any(v.kind not in ("equivariant", "constant") for v in parts):
                 return unknown(f"`{name}` concatenates values the certifier does not follow", name)
-        if any(v.rep == "regular" and v.shape[1] % 4 for v in spatial):
+        if any(v.rep == "regular" and (v.shape or (0, 1))[1] % 4 for v in spatial):
             return unknown(f"`{name}` concatenates orientation channels not in groups of 4", name)
         merged = self._pointwise(node, spatial, shape, name)
         if merged.kind == "equivariant" and len({v.rep for v in spatial}) > 1:
@@ -974,7 +974,12 @@ def _first(values, kind):
 
 def _node_args(node) -> list:
     found: list = []
-    torch.fx.node.map_arg((node.args, node.kwargs), lambda n: found.append(n) or n)
+
+    def collect(n):
+        found.append(n)
+        return n
+
+    torch.fx.node.map_arg((node.args, node.kwargs), collect)
     return found
 
 

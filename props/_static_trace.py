@@ -160,7 +160,7 @@ class _Root(torch.nn.Module):
 
 
 def _numpy_changed(state) -> bool:
-    now = numpy.random.get_state()
+    now: tuple = numpy.random.get_state()  # type: ignore[assignment]  # the legacy tuple form
     return bool(now[2] != state[2] or not numpy.array_equal(now[1], state[1]))
 
 
