@@ -92,6 +92,24 @@ class AugmentedAdd(torch.nn.Module):
         return out + skip
 
 
+def _bump(t, other):
+    t += other  # in place: the caller's tensor changes too
+    return t
+
+
+class HelperWrite(torch.nn.Module):
+    """The write hides in a helper function forward calls: the scan covers every function the trace runs."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = torch.nn.Conv2d(1, 1, 3, padding=1, padding_mode="circular")
+
+    def forward(self, x):
+        y = self.conv(x)
+        z = _bump(y, torch.arange(x.shape[-1], dtype=x.dtype))
+        return z + y
+
+
 class OwnCall(torch.nn.Module):
     def __call__(self, x):
         return torch.roll(x, 1, -1) * 0 + x[..., :1]
@@ -155,6 +173,7 @@ RED_TEAM = {
     "state counter": (Counter, "translation-equivariant"),
     "in-place write through a slice": (SliceWrite, "translation-invariant"),
     "augmented assignment aliasing": (AugmentedAdd, "translation-equivariant"),
+    "in-place write in a helper": (HelperWrite, "translation-equivariant"),
     "own __call__": (OwnCall, "translation-equivariant"),
     "random noise": (RandomNoise, "translation-equivariant"),
     "dropout kept in training": (AlwaysTraining, "translation-equivariant"),
