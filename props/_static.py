@@ -25,7 +25,6 @@ audit checks it.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 
 import torch
@@ -228,8 +227,8 @@ def _judge(claim: Claim, value: Value, input_shape, out_shape, analysis) -> Stat
         return StaticVerdict(name, "unknown", reasons=(value.reason,), culprits=(value.layer,) if value.layer else ())
     history = _reasons(value, d)
     if value.kind == "broken":
-        return StaticVerdict(name, "not certified", reasons=tuple(history[:-1] if False else history) +
-                             (value.reason,), culprits=(value.layer,))
+        return StaticVerdict(name, "not certified", reasons=tuple(history) + (value.reason,),
+                             culprits=(value.layer,))
     translation = claim.symmetry == "translation"
     subgroup = _uniform(value.lattice) if translation and value.lattice else None
     margin = max(value.margin) if translation and value.margin else None
@@ -386,7 +385,3 @@ def _rule(rows, d) -> str:
             shown = " or ".join(str(r) for r in sorted(residues))
             return f"{axes} ≡ {shown} mod {modulus}"
     return f"certified on sizes {', '.join(map(str, certified))} (no periodic rule over this range)"
-
-
-def _gcd_all(values):
-    return math.gcd(*values) if values else 0

@@ -377,8 +377,6 @@ class Interpreter:
             return self._softmax
         if target in (F.dropout, F.dropout1d, F.dropout2d):
             return self._pointwise  # in eval (random draws were declined before)
-        if target in (F.batch_norm,):
-            return None
         if target in _FACTORIES:
             return self._factory
         if target is getattr:

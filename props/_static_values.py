@@ -45,7 +45,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field, replace
-from fractions import Fraction
 
 KINDS = ("equivariant", "permuted", "invariant", "constant", "static", "padded", "broken", "unknown")
 PADDING_MODES = ("zeros", "circular", "reflect", "replicate")
@@ -213,7 +212,3 @@ def reflect_through(v: Value, windows: tuple, out_sizes: tuple, layer: str, what
             events.append(Event("condition", layer, f"{w.describe()}: size {n} → {n_out}, grid symmetric "
                                                     f"({w.symmetry_rule()})"))
     return replace(v, events=merge_events(v.events, events[:1]))
-
-
-def as_fraction(value) -> Fraction:
-    return value if isinstance(value, Fraction) else Fraction(value)

@@ -99,7 +99,6 @@ def stacks(draw, *, planted=None, min_side=4, max_side=12, square=None):
     plant = draw(st.booleans()) if planted is None else planted
     plant_at = draw(st.integers(0, depth - 1)) if plant else -1
     layers: list = []
-    names: list = []
     c, size = channels, (h, w)
     seed = draw(st.integers(0, 1000))
     planted_name = None
