@@ -213,11 +213,11 @@ def verdict_for(f, claim: Claim, settings: _Settings, *, examples=None, shrink_c
     checks = _usage(claim, settings)
     name = str(claim)
     static = _static_verdict(f, claim, settings)
-    if static is not None and static.certified:
-        proof = "proved from the graph: " + "; ".join(static.reasons or ("every layer keeps it",))
-        return ClaimResult(name, "certified", message=proof, searched={"static": list(static.reasons)},
-                           searched_summary=proof, subgroup=static.subgroup, margin=static.margin or None)
-    if (claim.symmetry, claim.relation, claim.boundary, claim.stride, claim.margin) == \
+    # a static proof is still searched: the evidence (what was searched, the plots) stays, and a certifier bug
+    # would show as a violation instead of passing unseen
+    proof = "proved from the graph: " + "; ".join(static.reasons or ("every layer keeps it",)) \
+        if static is not None and static.certified else ""
+    if not proof and (claim.symmetry, claim.relation, claim.boundary, claim.stride, claim.margin) == \
             ("translation", "equivariant", "circular", 1, 0) and isinstance(f, torch.nn.Module):
         certificate = certify_translation_equivariance(f, settings.sample_shape, seed=settings.seed)
         if certificate.certified:
@@ -249,7 +249,12 @@ def verdict_for(f, claim: Claim, settings: _Settings, *, examples=None, shrink_c
         if outcome.searched.inputs == 0:
             return ClaimResult(name, "error", message="the layer rejected every input the search tried: "
                                + "; ".join(f"{d}: {why}" for d, why in outcome.searched.skipped.items()), **base)
+        if proof:
+            return ClaimResult(name, "certified", **(base | {"message": proof}))
         return ClaimResult(name, "holds", **base)
+    if proof:
+        base["notes"] = base["notes"] + ("the static certifier claimed a proof of this claim, which the search "
+                                         "refutes: a bug of the certifier's table, please report it",)
     return _violated(f, claim, outcome, settings, base, shrink_counterexample)
 
 

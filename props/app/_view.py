@@ -54,7 +54,7 @@ def claim_view(result: ClaimResult) -> ClaimView:
     error, relative, where = "—", "—", at or "—"
     if result.verdict in ("certified",):
         shown = "— (proved)"
-        error = "— (proved)"
+        error, where = "— (proved)", "—"
     elif not largest and result.verdict == "approximate" and "values" in (result.searched or {}):
         sweep = result.searched
         shown = f"relative {number(result.relative_error)} at {sweep['parameter']} {sweep['values'][-1]}"
