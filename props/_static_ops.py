@@ -106,6 +106,15 @@ _FRESH_METHODS = {"mean", "sum", "add", "sub", "mul", "div", "relu", "sigmoid", 
 _NOT_FRESH_MODULES = (torch.nn.Identity, torch.nn.Flatten) + _DROPOUTS
 
 
+#: the functions torch's layers call at run time, as torch defines them (captured at import: a later global patch
+#: of ``torch.nn.functional.conv2d`` would change what every Conv2d computes)
+_FUNCTIONAL = {name: getattr(F, name) for name in (
+    "conv1d", "conv2d", "pad", "max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d", "lp_pool1d", "lp_pool2d",
+    "adaptive_avg_pool1d", "adaptive_avg_pool2d", "adaptive_max_pool1d", "adaptive_max_pool2d", "batch_norm",
+    "group_norm", "instance_norm", "layer_norm", "linear", "relu", "gelu", "silu", "leaky_relu", "interpolate",
+    "pixel_shuffle", "pixel_unshuffle", "dropout", "softmax", "log_softmax")}
+
+
 def is_project_layer(m) -> str:
     """The reference layer's class name when ``m`` is exactly one of the project's known layers, else ""."""
     cls = type(m)
@@ -120,6 +129,9 @@ def is_known(m) -> bool:
 
 def declined(m) -> str:
     """Why a table module cannot be trusted to run its library code, or ""."""
+    for name, original in _FUNCTIONAL.items():
+        if getattr(F, name) is not original:
+            return f"torch.nn.functional.{name} is not torch's own (patched)"
     cls = type(m)
     for name, original in _METHODS.get(cls, {}).items():
         if getattr(cls, name) is not original:

@@ -199,6 +199,14 @@ def test_a_patched_torch_class_is_declined(monkeypatch):
     assert verdict.verdict == "unknown" and "patched" in verdict.reasons[0]
 
 
+def test_a_patched_functional_is_declined(monkeypatch):
+    original = F.conv2d
+    monkeypatch.setattr(F, "conv2d", lambda *args, **kwargs: original(*args, **kwargs).roll(1, -1))
+    verdict = _verdict(torch.nn.Conv2d(1, 1, 3, padding=1, padding_mode="circular"), (1, 8, 8),
+                       "translation-equivariant")
+    assert verdict.verdict == "unknown" and "conv2d" in verdict.reasons[0]
+
+
 def test_a_global_hook_is_declined():
     handle = torch.nn.modules.module.register_module_forward_hook(lambda m, a, out: out)
     try:
