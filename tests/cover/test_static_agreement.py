@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 import convnet_invariances as ci
 from convnet_invariances._static import StaticAnalysis
-from static_models import PositionScale, stacks
+from static_models import ExplicitPad, PositionScale, stacks
 
 
 def _claims(input_shape, output_shape):
@@ -63,13 +63,19 @@ _NONLINEAR = (torch.nn.ReLU, torch.nn.Tanh, torch.nn.LeakyReLU, torch.nn.MaxPool
               PositionScale)
 
 
+_SPATIAL = (torch.nn.Conv2d, torch.nn.AvgPool2d, torch.nn.AdaptiveAvgPool2d, torch.nn.Upsample, torch.nn.PixelShuffle,
+            torch.nn.PixelUnshuffle, ExplicitPad)
+
+
 def _linear_after_first_conv(model):
-    """Whether everything after the first convolution is linear: a global average of a linear map is invariant
-    whenever its linear functional is (a full or circular convolution sums every input with the same weight),
-    whatever the kernel — a reason the table does not model (it judges kernels, not functionals)."""
+    """Whether everything after the first spatial layer (a convolution, an average pooling, a resampling) is
+    linear: a global average of a linear map is invariant whenever its linear functional is (a full or circular
+    convolution, or a 2×2 average then a global one, sums every input with the same weight), whatever the
+    kernel or the stride — a reason the table does not model (it judges kernels and lattices, not the functional
+    they sum to)."""
     seen = False
     for layer in model.modules():
-        seen = seen or isinstance(layer, torch.nn.Conv2d)
+        seen = seen or isinstance(layer, _SPATIAL)
         if seen and isinstance(layer, _NONLINEAR):
             return False
     return seen
