@@ -575,6 +575,7 @@ class Interpreter:
     def _window_op(self, v: Value, windows: tuple, shape, name, what, kernel=None) -> Value:
         """A convolution or pooling with one :class:`Window` per spatial axis; ``kernel``: the weights, for the
         symmetry check (None: the window is symmetric by construction, as poolings are)."""
+        explicit = v.kind == "padded"
         if v.kind == "padded" and v.source is not None:
             (pads, mode), v = v.pad, v.source
             windows = tuple(pad_window(w, a, b, mode) for w, (a, b) in zip(windows, pads))
@@ -599,6 +600,10 @@ class Interpreter:
                 return broken(f"`{name}` ({what}) has a kernel that is not {self._kernel_words()}", name, v.events)
             v = v.with_events(Event("weights", name, f"kernel {self._kernel_words()} (checked on the weights)"))
         result = reflect_through(v, windows, out, name, what, square=self.symmetry == "rot90")
+        if result.kind == "broken" and explicit:
+            # the lopsided part is an explicit constant border: a later global pooling may not care where it sits
+            return unknown(result.reason + "; the padding is explicit, and the table does not follow what later "
+                                           "layers make of its lopsided border", name)
         return replace(result, shape=shape) if result.kind == "equivariant" else result
 
     def _kernel_words(self):
@@ -846,15 +851,22 @@ class Interpreter:
         if v.kind != "equivariant" or shape is None:
             return unknown(f"`{name}` on a value the certifier does not follow", name)
         if not self.translation:
-            return broken(f"`{name}` (pixel shuffle) arranges channels into sub-pixel positions, which a "
-                          f"reflection or rotation reorders", name, v.events)
+            # a rotation or reflection reorders the sub-pixel positions: a permutation of channels the table does
+            # not track (a pixel shuffle right after undoes it)
+            return unknown(f"`{name}` (pixel shuffle) arranges channels into sub-pixel positions, which a "
+                           f"reflection or rotation reorders as channels the table does not follow", name)
         out = tuple(shape[2:])
         if all(o > n for n, o in zip(v.sizes, out)):
             factors = [o // n for n, o in zip(v.sizes, out)]
             return replace(v, shape=shape, scale=tuple(k / f for k, f in zip(v.scale, factors)),
                            margin=tuple(m * f for m, f in zip(v.margin, factors)))
         windows = tuple(Window(n // o, n // o) for n, o in zip(v.sizes, out))
-        return self._window_op(v, windows, shape, name, "pixel unshuffle")
+        result = self._window_op(v, windows, shape, name, "pixel unshuffle")
+        if result.kind == "equivariant" and not result.beyond:
+            # nothing is lost: a shift off the factor reorders channels and positions (a pixel shuffle undoes it)
+            result = replace(result, beyond=f"`{name}` (pixel unshuffle) turns shifts off its factor into a "
+                                            f"reordering of channels, which the table does not follow")
+        return result
 
     # ------------------------------------------------------------------------- the project's reference layers
 

@@ -136,8 +136,10 @@ class Window:
 
     def symmetry_rule(self) -> str:
         """The sizes on which :meth:`symmetric_on` holds, in words (for a stride > 1)."""
+        if self.stride == 1:
+            return "as much padding before as the kernel reaches after"
         offset = (2 * self.before - self.span - 1) % self.stride
-        return f"n ≡ {(-offset) % self.stride} mod {self.stride}" if self.stride > 1 else "every n"
+        return f"n ≡ {(-offset) % self.stride} mod {self.stride}"
 
     def describe(self) -> str:
         parts = [f"kernel {self.kernel}"]

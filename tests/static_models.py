@@ -79,8 +79,9 @@ def _integer_(module, seed, symmetry):
         for name, p in module.named_parameters():
             values = torch.randint(1, 3, p.shape, generator=generator) * (
                 torch.randint(0, 2, p.shape, generator=generator) * 2 - 1)
-            if name.endswith("weight") and p.dim() == 4 and p.shape[-1] == p.shape[-2]:
-                values = _symmetrise(values, symmetry)
+            if name.endswith("weight") and p.dim() == 4 and p.shape[-1] == p.shape[-2] and symmetry != "none":
+                # a sum of rotations of mixed signs may cancel to zero, which keeps every symmetry: one sign each
+                values = _symmetrise(values.abs() * values.flatten(1)[:, :1, None, None].sign(), symmetry)
             p.copy_(values.double())
     return module
 

@@ -76,8 +76,8 @@ def _linear_after_first_conv(model):
     seen = False
     for layer in model.modules():
         seen = seen or isinstance(layer, _SPATIAL)
-        if seen and isinstance(layer, _NONLINEAR):
-            return False
+        if seen and isinstance(layer, _NONLINEAR) and getattr(layer, "kernel_size", 2) not in (1, (1, 1)):
+            return False  # (a max over one pixel is the identity)
     return seen
 
 
@@ -97,7 +97,7 @@ def _dynamic(model, inputs, claim):
         return None
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much,
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much,
                                                                  HealthCheck.data_too_large])
 @given(stacks(), st.integers(0, 2**16))
 def test_static_verdicts_agree_with_the_exhaustive_check(drawn, seed):
@@ -127,7 +127,8 @@ def test_static_verdicts_agree_with_the_exhaustive_check(drawn, seed):
             if dynamic:  # two inputs may miss it (a max that sits where every shift sees it): try harder
                 generator = torch.Generator().manual_seed(seed + 1)
                 many = torch.randn((32,) + tuple(input_shape), generator=generator, dtype=torch.float64)
-                dynamic = _dynamic(model, [many], claim)
+                # and inputs of one sign: a ReLU can zero a whole window of mixed-sign inputs, hiding the rest
+                dynamic = _dynamic(model, [many, many.abs() + 0.5, -many.abs() - 0.5], claim)
             assert not dynamic, (f"{claim} not certified statically but the exhaustive check holds on\n{model}\n"
                                  f"{input_shape}\n{static}")
 
