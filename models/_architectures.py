@@ -16,6 +16,10 @@ from ._p4 import OrientationPool, P4GroupConv, P4Lifting
 from ._pooling import APS, BlurPool, GlobalPool, MaxBlurPool
 from ._scattering import Scattering2d
 
+# the input check inspects shapes only: torch.fx records it as one call (run again, on shapes, when the graph
+# runs), so that the static certifier can trace these architectures
+torch.fx.wrap("check_input")
+
 
 class LeNet5Like(torch.nn.Module):
     """conv5(zero pad) → ReLU → max-pool 2 → conv5 → ReLU → max-pool 2 → flatten → dense → ReLU → dense.
@@ -169,6 +173,36 @@ class P4CNN(torch.nn.Module):
     def forward(self, x):
         x = F.relu(self.gconv(F.relu(self.lift(x))))
         return self.head(self.pool(self.orientation_pool(x)))
+
+
+class C4StridedCNN(torch.nn.Module):
+    """Two unpadded stride-2 3×3 convolutions with rot90-symmetric kernels, ReLU, global average, linear head.
+
+    Every kernel is invariant under rot90 (and so, at 3×3, under every flip), so the network is rot90-invariant
+    exactly when each strided layer samples a grid symmetric about the centre: (n − 3) even at each layer,
+    which holds for H = W ≡ 3 mod 4 and fails otherwise — the size rule users of P4 networks find by scanning
+    sizes by hand (e2cnn issue 36: "only for widths 4k+3").
+
+    >>> C4StridedCNN()(torch.zeros(1, 1, 11, 11)).shape
+    torch.Size([1, 3])
+    """
+
+    def __init__(self, in_channels=1, width=4, classes=3, seed=0):
+        super().__init__()
+        self.in_channels, self.width, self.classes, self.seed = in_channels, width, classes, seed
+        self.conv1 = torch.nn.Conv2d(in_channels, width, 3, stride=2)
+        self.conv2 = torch.nn.Conv2d(width, width, 3, stride=2)
+        self.head = torch.nn.Linear(width, classes)
+        for index, layer in enumerate((self.conv1, self.conv2, self.head)):
+            integer_init_(layer, seed + index)
+        with torch.no_grad():
+            for conv in (self.conv1, self.conv2):
+                turns = [torch.rot90(conv.weight, k, (-2, -1)) for k in range(4)]
+                conv.weight.copy_(turns[0] + turns[1] + turns[2] + turns[3])
+
+    def forward(self, x):
+        x = F.relu(self.conv2(F.relu(self.conv1(x))))
+        return self.head(x.mean(dim=(-2, -1)))
 
 
 class ScatteringLinear(torch.nn.Module):

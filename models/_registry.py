@@ -10,7 +10,7 @@ import math
 
 import torch
 
-from ._architectures import AllCircularGAP, LeNet5Like, P4CNN, ResNet18Like, ScatteringLinear
+from ._architectures import AllCircularGAP, C4StridedCNN, LeNet5Like, P4CNN, ResNet18Like, ScatteringLinear
 from ._conv import CirculantLinear, Conv, CoordConv, DenseLinear
 from ._p4 import OrientationPool, P4GroupConv, P4Lifting
 from ._pooling import APS, BlurPool, GlobalPool, Pool
@@ -199,6 +199,12 @@ def _entries():
                        translation_zero=zero_fill("invariant")),
               "P4-CNN: lifting, group conv, orientation pool, global average", kind="architecture",
               exact_dtype=F64, output="flat"),
+        Entry("c4_strided_cnn", lambda: C4StridedCNN(), (1, 11, 11),
+              _profile("invariant", rot90=exact("rot90", "invariant", condition="H = W ≡ 3 mod 4"),
+                       flip=exact("flip", "invariant", condition="H, W ≡ 3 mod 4 (3×3 C4-symmetric kernels are "
+                                                                 "also flip-symmetric)")),
+              "two unpadded stride-2 convolutions with rot90-symmetric kernels, global average, linear",
+              kind="architecture", exact_dtype=F64, output="flat"),
         Entry("scattering_linear", _resolution_factory(lambda n, J=2, **kw: ScatteringLinear(n or 16, J, **kw)),
               (1, 16, 16),
               _profile("invariant", translation=Line("translation", "invariant", "approximate", rate="2^-J",

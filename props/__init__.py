@@ -50,13 +50,16 @@ _EXPORTS = {
     "VERDICTS": "_vocabulary",
     "check_claim": "_claims", "audit": "_audit", "AuditReport": "_audit", "ClaimResult": "_audit",
     "consistency": "_audit", "assert_claims": "_pytest_helpers", "resolve_target": "_targets",
-    # linear certificates
+    # linear certificates, static certification from the graph, and the layer that breaks a claim
     "certify_translation_equivariance": "_certificate", "LinearCertificate": "_certificate",
+    "certify_static": "_static", "StaticReport": "_static", "StaticVerdict": "_static",
+    "find_culprit": "_attribution", "Culprit": "_attribution",
     # measures of trained networks
     "lie_derivative": "_lie", "layerwise_lie_derivative": "_lie_layers", "LayerwiseLieDerivative": "_lie_layers",
     "top1_change": "_metrics", "eq_psnr": "_metrics", "wilson_interval": "_intervals",
     "bootstrap_interval": "_intervals",
     "worst_case_accuracy": "_worst_case", "WorstCaseAccuracy": "_worst_case",
+    "shrink_flipping_input": "_flip_shrink", "FlippingInput": "_flip_shrink",
     # tolerance model
     "unit_roundoff": "_tolerance", "gamma": "_tolerance", "float_tolerance": "_tolerance",
     # errors
@@ -85,6 +88,7 @@ if TYPE_CHECKING:
         Action, ChannelCycle, CircularShift, Composed, Dihedral, Downscale, Identity, Rotation, SubpixelShift,
         Upscale, ZeroShift, flip, rot90, transpose,
     )
+    from ._attribution import Culprit, find_culprit
     from ._audit import AuditReport, ClaimResult, audit, consistency
     from ._certificate import LinearCertificate, certify_translation_equivariance
     from ._checks import (
@@ -97,11 +101,13 @@ if TYPE_CHECKING:
     from ._intervals import bootstrap_interval, wilson_interval
     from ._lie_layers import LayerwiseLieDerivative, layerwise_lie_derivative
     from ._metrics import eq_psnr, top1_change
+    from ._flip_shrink import FlippingInput, shrink_flipping_input
     from ._worst_case import WorstCaseAccuracy, worst_case_accuracy
     from ._measurement import Measurement, OrbitResult
     from ._output_actions import OutputAction, regular_c4_action, same_action, strided_action, trivial_action
     from ._pytest_helpers import assert_claims
     from ._targets import resolve_target
+    from ._static import StaticReport, StaticVerdict, certify_static
     from ._strategies import conv_layers, group_elements, images, kernels, pooling_layers, shifts
     from ._tolerance import float_tolerance, gamma, unit_roundoff
     from ._vocabulary import CLAIM_NAMES, STATUSES, SYMMETRIES, VERDICTS, Claim

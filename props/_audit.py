@@ -41,6 +41,8 @@ from ._reproduction import reproduction, reproduction_heading
 from ._search import SearchOutcome, search
 from ._tolerance import float_tolerance
 from ._shrink import confirms, shrink
+from ._attribution import find_culprit
+from ._static import StaticAnalysis
 from ._vocabulary import KEPT, Claim
 
 #: continuous symmetries whose relative error is below this are reported as "approximate" (a convention for
@@ -76,6 +78,7 @@ class ClaimResult:
     notes: tuple = ()
     errors_by_element: dict = field(default_factory=dict)
     error_map: dict | None = None  # shift groups: the largest error at every shift, {"origin", "values"}
+    culprit: dict | None = None  # violated: the first layer that breaks it, {"layer", "verdict", "max_error"}
 
     @property
     def ok(self) -> bool:
@@ -86,7 +89,7 @@ class ClaimResult:
                 "tolerance": self.tolerance, "subgroup": self.subgroup, "margin": self.margin,
                 "counterexample": self.counterexample, "relative_error": self.relative_error,
                 "largest": self.largest, "searched": self.searched, "message": self.message,
-                "notes": list(self.notes)}
+                "notes": list(self.notes), "culprit": self.culprit}
 
 
 @dataclass
@@ -97,7 +100,7 @@ class AuditReport:
     >>> import convnet_invariances as ci
     >>> report = ci.audit(torch.nn.AdaptiveAvgPool2d(1), (2, 6, 6), ["translation-invariant"], examples=4)
     >>> report.ok, report.results[0].verdict
-    (True, 'holds')
+    (True, 'certified')
     """
 
     target: str
@@ -216,21 +219,27 @@ def verdict_for(f, claim: Claim, settings: _Settings, *, examples=None, shrink_c
     """Search for a violation of one claim and turn the outcome into a :class:`ClaimResult`."""
     checks = _usage(claim, settings)
     name = str(claim)
-    if (claim.symmetry, claim.relation, claim.boundary, claim.stride, claim.margin) == \
+    static = _static_verdict(f, claim, settings)
+    # a static proof is still searched: the evidence (what was searched, the plots) stays, and a certifier bug
+    # would show as a violation instead of passing unseen
+    proof = "proved from the graph: " + "; ".join(static.reasons or ("every layer keeps it",)) \
+        if static is not None and static.certified else ""
+    if not proof and (claim.symmetry, claim.relation, claim.boundary, claim.stride, claim.margin) == \
             ("translation", "equivariant", "circular", 1, 0) and isinstance(f, torch.nn.Module):
         certificate = certify_translation_equivariance(f, settings.sample_shape, seed=settings.seed)
         if certificate.certified:
             return ClaimResult(name, "certified", message=str(certificate),
                                searched={"certificate": str(certificate)}, searched_summary=str(certificate))
     try:
-        return _searched_verdict(f, claim, checks, settings, examples, shrink_counterexample, progress)
+        return _searched_verdict(f, claim, checks, settings, examples, shrink_counterexample, progress,
+                                 static=static, proof=proof)
     except _ChunkArtifact as artifact:
         # a violation inside a batched chunk that the layer does not show alone nor in a batch of that size:
         # the layer couples samples in a way the anchors did not reveal, so no chunk can be trusted; search again
         # calling the layer once per group element, on exactly the input's samples (what the claim means)
         with one_element_per_call():
             result = _searched_verdict(f, claim, checks, settings, examples, shrink_counterexample, progress,
-                                       uniform=True)
+                                       uniform=True, static=static, proof=proof)
         return dataclasses.replace(result, notes=tuple(sorted(set(result.notes) | {artifact.note})))
 
 
@@ -252,8 +261,10 @@ class _ChunkArtifact(Exception):
         self.note = note
 
 
-def _searched_verdict(f, claim, checks, settings, examples, shrink_counterexample, progress, uniform=False):
-    """The search's verdict on one claim; ``uniform``: the search already calls the layer once per element."""
+def _searched_verdict(f, claim, checks, settings, examples, shrink_counterexample, progress, uniform=False,
+                      static=None, proof=""):
+    """The search's verdict on one claim; ``uniform``: the search already calls the layer once per element;
+    ``static``: the static certifier's verdict, ``proof`` its reasons when it certified the claim."""
     name = str(claim)
     try:
         outcome = search(f, claim, checks, dtype=settings.dtype, device=settings.device, seed=settings.seed,
@@ -267,6 +278,8 @@ def _searched_verdict(f, claim, checks, settings, examples, shrink_counterexampl
     except LayerError as exc:
         return ClaimResult(name, "error", message=str(exc))
     base = _evidence(outcome)
+    if static is not None and static.verdict == "not certified":
+        base["notes"] = base["notes"] + (f"static: not certified — {static.reasons[-1]}",)
     stale = _depends_on_earlier_calls(f, settings)
     if stale:
         return ClaimResult(name, "error", message=stale, **base)
@@ -279,7 +292,12 @@ def _searched_verdict(f, claim, checks, settings, examples, shrink_counterexampl
         if outcome.searched.inputs == 0:
             return ClaimResult(name, "error", message="the layer rejected every input the search tried: "
                                + "; ".join(f"{d}: {why}" for d, why in outcome.searched.skipped.items()), **base)
+        if proof:
+            return ClaimResult(name, "certified", **(base | {"message": proof}))
         return ClaimResult(name, "holds", **base)
+    if proof:
+        base["notes"] = base["notes"] + ("the static certifier claimed a proof of this claim, which the search "
+                                         "refutes: a bug of the certifier's table, please report it",)
     return _violated(f, claim, outcome, settings, base, shrink_counterexample, uniform)
 
 
@@ -417,7 +435,24 @@ def _violated(f, claim, outcome, settings, base, shrink_counterexample, uniform)
         base = base | {"max_error": final.max_error, "relative_error": final.relative_error,
                        "tolerance": final.tolerance, "largest": largest}
     message = dataclasses.replace(final, reproducer=None).report()  # the counterexample carries the reproduction
-    return ClaimResult(name, "violated", counterexample=counterexample, message=message, **base)
+    culprit = find_culprit(f, acted_on, g, check.output_action)
+    return ClaimResult(name, "violated", counterexample=counterexample, message=message, **base,
+                       culprit=culprit.to_dict() if culprit is not None else None)
+
+
+def _static_verdict(f, claim, settings):
+    """The static certifier's verdict on ``claim`` (the graph traced once per audit), or None where it does not
+    apply (a layer that is not a module, an analysis that fails)."""
+    if not isinstance(f, torch.nn.Module):
+        return None
+    analysis = getattr(settings, "static_analysis", None)
+    if analysis is None:
+        analysis = StaticAnalysis(f)
+        settings.static_analysis = analysis
+    try:
+        return analysis.verdict(settings.sample_shape, claim)
+    except InvalidArgument:
+        return None
 
 
 def _values(x):
@@ -440,7 +475,7 @@ def _first_holding(candidates, make_claim, f, settings):
         middle = (low + high) // 2
         quick = verdict_for(f, make_claim(candidates[middle]), settings, examples=SCAN_EXAMPLES,
                             shrink_counterexample=False)
-        if quick.verdict == "holds":
+        if quick.verdict in ("holds", "certified"):
             found, high = middle, middle - 1
         else:
             low = middle + 1
@@ -462,9 +497,10 @@ def _strongest_translation(f, relation, settings, spatial_output):
     for stride in range(2, min(sizes)):  # stride = size would be the trivial subgroup {0}: vacuous
         if all(n % stride == 0 for n in sizes):
             claim = Claim("translation", relation, stride=stride)
-            if verdict_for(f, claim, settings, examples=SCAN_EXAMPLES, shrink_counterexample=False).verdict == "holds":
+            if verdict_for(f, claim, settings, examples=SCAN_EXAMPLES,
+                           shrink_counterexample=False).verdict in ("holds", "certified"):
                 result = verdict_for(f, claim, settings)
-                if result.verdict == "holds":
+                if result.verdict in ("holds", "certified"):  # (a static proof says so in its message)
                     result.verdict, result.subgroup = "subgroup", stride
                     return result
     if relation == "equivariant" and spatial_output:
@@ -515,7 +551,7 @@ def infer_profile(f, settings: _Settings, progress: ProgressCallback | None = No
             if symmetry == "rot90" and relation == "equivariant" and result.verdict == "violated" and \
                     settings.output_shape[0] % 4 == 0:
                 regular = verdict_for(f, Claim("rot90", "equivariant", channels="regular"), settings)
-                if regular.verdict == "holds":
+                if regular.verdict in ("holds", "certified"):
                     result = regular
             results.append(result)
         if progress is not None:  # after the work: the bar advances when a claim is done
@@ -613,7 +649,7 @@ def audit(module, input_shape, claims=None, *, layout=None, examples=DEFAULT_EXA
     >>> conv = torch.nn.Conv2d(1, 1, 3, padding=1, padding_mode="circular")
     >>> report = audit(conv, (1, 6, 6), ["translation-equivariant", "rot90-equivariant"], examples=4)
     >>> [r.verdict for r in report.results]
-    ['holds', 'violated']
+    ['certified', 'violated']
     """
     _validate(module, examples, seed, seconds, assume)
     if not isinstance(classifier, bool):

@@ -3,6 +3,7 @@
     invariances audit [TARGET --input-shape C,H,W [--layout CL|HW] [--claim CLAIM]...]
                       [--json PATH] [--markdown PATH] [--html PATH] [--out DIR]
                       [--seed N] [--examples N] [--seconds S] [--device DEV] [--verbose]
+    invariances explain TARGET --input-shape C,H,W [--claim CLAIM]... [--json PATH] [--sizes LO:HI]
     invariances bench [--quick] [--rounds N] [--compile] [--json PATH] [--stream-224 [--max-seconds S]]
     invariances lab [--quick] [--out DIR] [--seeds N] [--only EXPERIMENT]... [--jobs N]
     invariances --version
@@ -148,6 +149,15 @@ def _parser():
     run.add_argument("--device", type=_device, default=None, help="cpu, cuda, cuda:1 … (default: where the module lives)")
     run.add_argument("--verbose", action="store_true",
                      help="print what was searched for every claim, counterexamples and the full evidence")
+    explain = commands.add_parser("explain", help="the static verdict per claim, proved from the graph, with its "
+                                                  "reasons (no data is run)")
+    explain.add_argument("target", help="package.module:name or path/to/file.py:name (a Module, class or factory)")
+    explain.add_argument("--input-shape", required=True, help="C,H,W (or C,L for 1-D signals), no batch axis")
+    explain.add_argument("--claim", action="append", default=[],
+                         help="claim to explain (repeatable; default: translations, rot90 and flips)")
+    explain.add_argument("--json", type=_writable, help="write the verdicts as JSON here")
+    explain.add_argument("--sizes", help="LO:HI: also give the verdict at every square size in that range, and "
+                                         "the rule they follow")
     bench = commands.add_parser("bench", help="print the fast-path benchmark table")
     bench.add_argument("--quick", action="store_true", help="smaller cases (seconds, for smoke tests)")
     bench.add_argument("--json", type=_writable, help="also write the figures as JSON here")
@@ -218,6 +228,24 @@ def _audit_target(args):
     return 0 if report.ok else 1
 
 
+def _explain_target(args):
+    from ._explain import explain, parse_sizes
+
+    shape = parse_shape(args.input_shape)
+    claims = [Claim.parse(c) for c in args.claim] if args.claim else None
+    try:
+        sizes = parse_sizes(args.sizes) if args.sizes else None
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    torch.manual_seed(0)  # the target is built as the audit builds it
+    module = resolve_target(args.target)
+    text, status, written = explain(module, shape, claims, name=args.target, sizes=sizes, json_path=args.json)
+    print(text, end="")
+    for path in written:
+        print(f"wrote {path}")
+    return status
+
+
 def _audit_registry(args):
     """Audit every registry entry against its stated profile; write the report folder."""
     from ..models import REGISTRY
@@ -254,6 +282,8 @@ def main(argv=None):
                               torch_compile=args.compile)
         if args.command == "lab":
             return _lab(args, argv)
+        if args.command == "explain":
+            return _explain_target(args)
         if args.target:
             if args.out is not None:
                 raise UsageError("--out is the registry audit's report folder; with a TARGET use --json, "

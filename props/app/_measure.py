@@ -23,6 +23,7 @@ from .._lie import GENERATORS, lie_derivative
 from .._lie_layers import OUTSIDE, layerwise_lie_derivative
 from .._groups import Translations
 from .._metrics import eq_psnr, top1_change
+from .._flip_shrink import shrink_flipping_input
 from .._worst_case import worst_case_accuracy
 from .._audit import consistency
 from ._plots import _png, _pyplot
@@ -131,6 +132,15 @@ def measure(module, images, labels, output_action, generators=None, seed=0, prog
                 "flipped": len(flips), "smallest_flip": min(flips) if flips else None,
                 "smallest_flip_element": next((repr(g) for g, size in zip(worst.flips, worst.flip_sizes)
                                                if flips and size == min(flips)), None)}
+            if flips:  # the image with the smallest flip, shrunk to a simplest input that still flips
+                i = next(i for i, size in enumerate(worst.flip_sizes) if size == min(flips))
+                shrunk = shrink_flipping_input(module, images[i:i + 1], worst.flips[i])
+                nonzero = torch.nonzero(shrunk.x).tolist()
+                result["metrics"]["worst_case"]["shrunk_flipping_input"] = {
+                    "image": i, "element": repr(shrunk.element), "classes": [shrunk.before, shrunk.after],
+                    "nonzero": shrunk.nonzero, "of": shrunk.x.numel(),
+                    "values": [[index, float(shrunk.x[tuple(index)])] for index in nonzero]
+                    if len(nonzero) <= 64 else None}
     if output_action == "equivariant" and spatial_rank == 2 and output.shape[-2:] == images.shape[-2:]:
         result["metrics"]["eq_t"] = eq_psnr(module, images, "translation", seed=seed)
         result["metrics"]["eq_r"] = eq_psnr(module, images, "rotation", seed=seed)
@@ -177,6 +187,11 @@ def to_text(result) -> str:
                      f"{result['inputs']} images change prediction somewhere"
                      + (f", the smallest move that does: {w['smallest_flip_element']} (L1 length "
                         f"{w['smallest_flip']})" if w["flipped"] else ""))
+        if "shrunk_flipping_input" in w:
+            k = w["shrunk_flipping_input"]
+            lines.append(f"  shrunk: image {k['image']} keeps flipping (class {k['classes'][0]} -> "
+                         f"{k['classes'][1]} under {k['element']}) with {k['nonzero']} of {k['of']} values non-zero"
+                         + (f": {k['values'][:8]}" if k["values"] is not None else ""))
     return "\n".join(lines) + "\n"
 
 

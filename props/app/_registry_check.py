@@ -319,7 +319,7 @@ def check_line(entry, line, plot_dir=None):
     >>> from convnet_invariances.models import REGISTRY
     >>> entry = REGISTRY["global_max_pool"]
     >>> check_line(entry, entry.line("translation")).verdict
-    'holds'
+    'certified'
     """
     if line.status == "exact":
         return check_holds(entry, line)

@@ -15,7 +15,8 @@ JSON schema (stable: keys are only ever added; documented in the README)::
                                     "tolerance": float, "found_on": str, "check": str,
                                     "input": [[[int, ...], float], ...] | null} | null,
                  "relative_error": float, "largest": {...} | null, "searched": {...}, "message": str,
-                 "notes": [str, ...]}],
+                 "notes": [str, ...],
+                 "culprit": {"layer": str, "verdict": str, "max_error": float} | null}],
      "layout": str, "notes": [str, ...],
      "metrics": {"consistency": float, "consistency_ci": [float, float], "mean_relative_error": float,
                  "inputs": int}  # only with classifier=True (consistency_ci: 95% Wilson interval)}
@@ -55,7 +56,7 @@ def to_json(report: AuditReport) -> str:
     >>> import json, torch, convnet_invariances as ci
     >>> report = ci.audit(torch.nn.AdaptiveAvgPool2d(1), (1, 4, 4), ["translation-invariant"], examples=2)
     >>> json.loads(to_json(report))["claims"][0]["verdict"]
-    'holds'
+    'certified'
     """
     return json.dumps(report.to_dict(), indent=2)
 
@@ -97,7 +98,7 @@ def to_html(report: AuditReport, *, profile=None, rates=None) -> str:
 
     >>> import torch, convnet_invariances as ci
     >>> report = ci.audit(torch.nn.AdaptiveAvgPool2d(1), (1, 4, 4), ["translation-invariant"], examples=2)
-    >>> "<td class=\\"verdict kept\\">holds</td>" in to_html(report)
+    >>> "<td class=\\"verdict kept\\">certified</td>" in to_html(report)
     True
     """
     figures: list[str | None] = []
@@ -188,6 +189,9 @@ def to_terminal(report: AuditReport, *, verbose: bool = False, width: int = 100)
             console.print(f"  counterexample at {example['group_element']}: error {number(example['max_error'])} "
                           f"(relative {number(example['relative_error'])}, tolerance {number(example['tolerance'])}), "
                           f"found on {example['found_on']}")
+            if claim.culprit:
+                console.print(f"  first layer that breaks it: {claim.culprit['layer']} (max error "
+                              f"{number(claim.culprit['max_error'])} on the activations it receives)")
             console.print(f"  {reproduction_heading(example['reproduce'])}")
             for line in example["reproduce"].splitlines():
                 console.print(f"    {line}")

@@ -40,6 +40,7 @@ class ClaimView:
     where: str = "—"
     input_words: str = ""  # "an input with 3 non-zero values"
     reproduce_words: str = ""  # "This runs as printed and raises the violation"
+    culprit: dict | None = None  # the first layer that breaks a violated claim
 
 
 def _input_words(nonzero: int) -> str:
@@ -53,7 +54,7 @@ def claim_view(result: ClaimResult) -> ClaimView:
     error, relative, where = "—", "—", at or "—"
     if result.verdict in ("certified",):
         shown = "— (proved)"
-        error = "— (proved)"
+        error, where = "— (proved)", "—"
     elif not largest and result.verdict == "approximate" and "values" in (result.searched or {}):
         sweep = result.searched
         shown = f"relative {number(result.relative_error)} at {sweep['parameter']} {sweep['values'][-1]}"
@@ -72,6 +73,8 @@ def claim_view(result: ClaimResult) -> ClaimView:
                   f"(relative {number(example.get('relative_error'))}) on {_input_words(example['nonzero_inputs'])}")
     elif result.verdict == "violated":
         detail = result.message.splitlines()[0] if result.message else ""
+    if result.verdict == "violated" and result.culprit:
+        detail += f"; first broken at `{result.culprit['layer']}` (error {number(result.culprit['max_error'])})"
     elif result.verdict in ("error", "approximate") and result.message:
         detail = result.message.splitlines()[0]
     return ClaimView(result.claim, result.verdict, VERDICT_KIND.get(result.verdict, "unknown"),
@@ -80,7 +83,8 @@ def claim_view(result: ClaimResult) -> ClaimView:
                      result.searched_summary, result.counterexample, result.message, list(result.notes),
                      error, relative, where,
                      _input_words(result.counterexample["nonzero_inputs"]) if result.counterexample else "",
-                     _reproduce_words(result.counterexample["reproduce"]) if result.counterexample else "")
+                     _reproduce_words(result.counterexample["reproduce"]) if result.counterexample else "",
+                     result.culprit)
 
 
 def _reproduce_words(snippet: str) -> str:

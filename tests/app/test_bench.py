@@ -20,6 +20,9 @@ def test_benchmark_table_runs_and_reports_ratios():
     assert "naive/fast" in table and "naive/bare" in table and "compile s" not in table
     # the certificate row has a table of its own: its columns mean other things
     orbit_part, certificate_part = table.split("linear certificate against the exhaustive orbit it replaces")
+    assert "static certification" in certificate_part
+    static = next(r for r in rows if "static certification" in r["case"])
+    assert static["verdict"] == "certified" and static["seconds"]["fast"]["median"] < 1.0
     assert "linear certificate vs orbit" not in orbit_part and "orbit/certificate" in certificate_part
     assert "orbit/certificate" not in orbit_part
     # the Lie derivative's cost against one forward and backward pass: a table of its own, a sensible ratio

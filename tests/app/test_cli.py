@@ -18,9 +18,9 @@ def test_a_true_claim_exits_0_and_prints_the_table(tmp_path):
     out = run("audit", f"{DATA}:ShiftInvariantPool", "--input-shape", "1,8,8", "--claim", "translation-invariant",
               "--json", str(tmp_path / "r.json"), "--markdown", str(tmp_path / "r.md"), "--html", str(tmp_path / "r.html"))
     assert out.returncode == 0, out.stderr
-    assert "translation-invariant" in out.stdout and "holds" in out.stdout
+    assert "translation-invariant" in out.stdout and "certified" in out.stdout  # proved from the graph
     data = json.loads((tmp_path / "r.json").read_text())
-    assert data["claims"][0]["verdict"] == "holds" and data["input_shape"] == [1, 8, 8]
+    assert data["claims"][0]["verdict"] == "certified" and data["input_shape"] == [1, 8, 8]
     assert (tmp_path / "r.md").exists() and (tmp_path / "r-0.png").exists() and (tmp_path / "r.html").exists()
 
 
@@ -38,7 +38,7 @@ def test_without_claims_the_profile_is_inferred_and_printed_concisely():
     lines = out.stdout.splitlines()
     assert lines[0].count("profile inferred from the catalogue") == 1
     kept = next(line for line in lines if line.startswith("translation-invariant "))
-    assert "holds" in kept
+    assert "certified" in kept  # proved from the graph (and searched)
     broken = next(line for line in lines if line.startswith("not kept (violated): "))
     assert "rot90-invariant" in broken and "flip-invariant" in broken
     assert len(lines) <= 16, out.stdout
@@ -164,4 +164,5 @@ def test_the_readme_example_reports_what_the_readme_shows(tmp_path):
                 "rot90-invariant       │ violated │ 1             │ 1        │ rot90        │ 9.16e-05"):
         assert row in wrong.stdout and row in readme, row
     right = run("audit", "layers.py:GlobalMaxPool", *claims, "--verbose", cwd=tmp_path)
-    assert right.returncode == 0 and "translation-invariant: holds" in right.stdout
+    assert right.returncode == 0 and "translation-invariant: certified" in right.stdout  # proved, and searched
+    assert "proved from the graph: invariant after `amax`" in right.stdout

@@ -113,3 +113,6 @@ def test_labelled_data_gets_the_exact_worst_case_over_every_shift(tmp_path, caps
     # the negative twin: reading one pixel, most images change class at some shift, a one-pixel move first
     assert corner["worst_case_accuracy"] < corner["clean_accuracy"] or corner["flipped"] > 0
     assert corner["flipped"] > 0 and corner["smallest_flip"] >= 1
+    shrunk = corner["shrunk_flipping_input"]
+    assert shrunk["nonzero"] < shrunk["of"] and shrunk["classes"][0] != shrunk["classes"][1]
+    assert "shrunk_flipping_input" not in pooled
