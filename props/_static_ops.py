@@ -105,6 +105,10 @@ _FRESH_FUNCTIONS = {torch.conv1d, torch.conv2d, F.max_pool1d, F.max_pool2d, F.av
 _FRESH_METHODS = {"mean", "sum", "add", "sub", "mul", "div", "relu", "sigmoid", "tanh", "clone"}
 _NOT_FRESH_MODULES = (torch.nn.Identity, torch.nn.Flatten) + _DROPOUTS
 
+#: the kernel of a convolution whose weights forward computes (``w * mask``, ``w.double()``): it exists, but the
+#: certifier holds no tensor to check its symmetry on
+COMPUTED_WEIGHTS = object()
+
 
 #: the functions torch's layers call at run time, as torch defines them (captured at import: a later global patch
 #: of ``torch.nn.functional.conv2d`` would change what every Conv2d computes)
@@ -572,7 +576,7 @@ class Interpreter:
 
     # ------------------------------------------------------------------------- windows
 
-    def _window_op(self, v: Value, windows: tuple, shape, name, what, kernel=None) -> Value:
+    def _window_op(self, v: Value, windows: tuple, shape, name, what, kernel: object = None) -> Value:
         """A convolution or pooling with one :class:`Window` per spatial axis; ``kernel``: the weights, for the
         symmetry check (None: the window is symmetric by construction, as poolings are)."""
         explicit = v.kind == "padded"
@@ -637,7 +641,9 @@ class Interpreter:
         else:
             pads = [(p, p) for p in _pair(padding, self.d)]
         windows = tuple(Window(kk, ss, dd, a, b, "zeros") for kk, ss, dd, (a, b) in zip(k, s, dil, pads))
-        return self._window_op(inputs[0], windows, shape, name, "conv", weight.tensor)
+        # weights computed in forward (a mask, a cast) have no tensor to check: never "symmetric by construction"
+        kernel = weight.tensor if weight.tensor is not None else COMPUTED_WEIGHTS
+        return self._window_op(inputs[0], windows, shape, name, "conv", kernel)
 
     def _pool_windows(self, kernel, stride, padding, dilation):
         k = _pair(kernel, self.d)
@@ -833,6 +839,16 @@ class Interpreter:
         if mode != "nearest":
             return unknown(f"`{name}` interpolates in mode {mode!r}: only nearest with integer factors is in the "
                            f"table", name)
+        # torch's nearest reads source floor(i / s) from the scale factor the caller gave: the grid is the size
+        # ratio's only when that factor is exactly the ratio (or torch recomputes it from the sizes)
+        factor = self.modules[node.target].scale_factor if node.op == "call_module" else \
+            node.kwargs.get("scale_factor", node.args[2] if len(node.args) > 2 else None)
+        recompute = False if node.op == "call_module" else node.kwargs.get("recompute_scale_factor", False)
+        if factor is not None and not recompute:
+            factors = factor if isinstance(factor, (tuple, list)) else (factor,) * len(out)
+            if any(not isinstance(f, (int, float)) or float(f) != o / n for f, n, o in zip(factors, v.sizes, out)):
+                return unknown(f"`{name}` resamples by scale_factor={factor!r}, which is not the ratio of the sizes "
+                               f"{v.sizes} → {out}: torch reads floor(i / s), another grid than the table's", name)
         if all(o % n == 0 for n, o in zip(v.sizes, out)):
             factors = [o // n for n, o in zip(v.sizes, out)]
             if self.translation:

@@ -155,10 +155,13 @@ class Window:
 
 def pad_window(window: Window, before: int, after: int, mode: str) -> Window:
     """``window`` applied after an explicit padding of ``before``/``after`` filled by ``mode``: the fill of the
-    two paddings differs where both exist, so a mix is filled by zeros unless both say the same."""
+    two paddings differs where both exist, so a mix is filled by zeros unless both say the same.  Two zero (or
+    two replicate) paddings are one larger padding; two circular (or reflect) paddings are not: the second wraps
+    (mirrors) the already padded tensor, whose period is no longer the input's."""
     if before == after == 0:
         return window
-    combined = mode if (window.before == window.after == 0 or window.mode == mode) else "mixed"
+    alone = window.before == window.after == 0
+    combined = mode if (alone or (window.mode == mode and mode in ("zeros", "replicate"))) else "mixed"
     return replace(window, before=window.before + before, after=window.after + after, mode=combined)
 
 
