@@ -435,7 +435,10 @@ def _violated(f, claim, outcome, settings, base, shrink_counterexample, uniform)
         base = base | {"max_error": final.max_error, "relative_error": final.relative_error,
                        "tolerance": final.tolerance, "largest": largest}
     message = dataclasses.replace(final, reproducer=None).report()  # the counterexample carries the reproduction
-    culprit = find_culprit(f, acted_on, g, check.output_action)
+    try:  # attribution is evidence on top of a verdict already found: it must never replace that verdict
+        culprit = find_culprit(f, acted_on, g, check.output_action)
+    except Exception:
+        culprit = None
     return ClaimResult(name, "violated", counterexample=counterexample, message=message, **base,
                        culprit=culprit.to_dict() if culprit is not None else None)
 
@@ -446,12 +449,12 @@ def _static_verdict(f, claim, settings):
     if not isinstance(f, torch.nn.Module):
         return None
     analysis = getattr(settings, "static_analysis", None)
-    if analysis is None:
-        analysis = StaticAnalysis(f)
-        settings.static_analysis = analysis
-    try:
+    try:  # a certifier that fails on a model says nothing about it: the search decides, never a traceback
+        if analysis is None:
+            analysis = StaticAnalysis(f)
+            settings.static_analysis = analysis
         return analysis.verdict(settings.sample_shape, claim)
-    except InvalidArgument:
+    except Exception:
         return None
 
 

@@ -159,9 +159,13 @@ class StaticAnalysis:
             return StaticVerdict(name, "unknown", reasons=(
                 f"the static certifier composes translations, rot90 and flips; {claim.symmetry} claims are left to "
                 f"the search",))
-        if claim.symmetry == "translation" and claim.boundary == "zero":
-            return self._zero_fill(input_shape, claim)
-        value, out_shape = self.output_value(input_shape, claim.symmetry)
+        try:  # an operation the table's rules cannot read (an argument computed in the graph) is not known
+            if claim.symmetry == "translation" and claim.boundary == "zero":
+                return self._zero_fill(input_shape, claim)
+            value, out_shape = self.output_value(input_shape, claim.symmetry)
+        except (TypeError, ValueError, AttributeError, IndexError, KeyError) as exc:
+            return StaticVerdict(name, "unknown", reasons=(
+                f"the certifier cannot read an operation of this graph ({type(exc).__name__}: {str(exc)[:120]})",))
         return _judge(claim, value, input_shape, out_shape, self)
 
     def _zero_fill(self, input_shape, claim):
