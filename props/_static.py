@@ -31,7 +31,7 @@ import torch
 
 from ._claims import validate_claim
 from ._errors import InvalidArgument, describe_value
-from ._static_ops import Interpreter, declined, is_known
+from ._static_ops import Interpreter, Unreadable, declined, is_known
 from ._static_trace import shapes, trace
 from ._static_values import Value
 from ._vocabulary import Claim
@@ -163,9 +163,8 @@ class StaticAnalysis:
             if claim.symmetry == "translation" and claim.boundary == "zero":
                 return self._zero_fill(input_shape, claim)
             value, out_shape = self.output_value(input_shape, claim.symmetry)
-        except (TypeError, ValueError, AttributeError, IndexError, KeyError) as exc:
-            return StaticVerdict(name, "unknown", reasons=(
-                f"the certifier cannot read an operation of this graph ({type(exc).__name__}: {str(exc)[:120]})",))
+        except Unreadable as exc:
+            return StaticVerdict(name, "unknown", reasons=(f"the certifier cannot read an operation: {exc}",))
         return _judge(claim, value, input_shape, out_shape, self)
 
     def _zero_fill(self, input_shape, claim):

@@ -150,10 +150,21 @@ def declined(m) -> str:
     return ""
 
 
+class Unreadable(Exception):
+    """An operation's argument that is not a literal the table can read (computed in the graph: a ``Node``)."""
+
+
+def _literal_int(value):
+    if isinstance(value, torch.fx.Node) or not isinstance(value, (int, float, torch.SymInt)):
+        raise Unreadable(f"an argument computed in the graph ({value!s}), not a number the table can read")
+    return int(value)
+
+
 def _pair(value, d):
     if isinstance(value, (tuple, list)):
-        return tuple(int(v) for v in value) if len(value) == d else tuple(int(value[0]) for _ in range(d))
-    return (int(value),) * d
+        return tuple(_literal_int(v) for v in value) if len(value) == d else \
+            tuple(_literal_int(value[0]) for _ in range(d))
+    return (_literal_int(value),) * d
 
 
 def _node_name(node) -> str:

@@ -78,6 +78,12 @@ def _writes_in(code) -> str:
     return ""
 
 
+def _first_line(exc: BaseException) -> str:
+    """The first line of an exception's message; a bare ``assert`` has none."""
+    lines = str(exc).strip().splitlines()
+    return lines[0][:160] if lines else "no message"
+
+
 def trace(module: torch.nn.Module, is_known, declined) -> tuple[torch.fx.GraphModule | None, str]:
     """(GraphModule of a deep copy of ``module``, "") or (None, why the graph would not describe a call).
 
@@ -124,7 +130,7 @@ def trace(module: torch.nn.Module, is_known, declined) -> tuple[torch.fx.GraphMo
     try:
         graph = _Tracer(is_known).trace(root)
     except Exception as exc:
-        return None, f"the module cannot be traced by torch.fx ({type(exc).__name__}: {str(exc).splitlines()[0][:160]})" \
+        return None, f"the module cannot be traced by torch.fx ({type(exc).__name__}: {_first_line(exc)})" \
             + _hint(exc)
     finally:
         if not profiled:
