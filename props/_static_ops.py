@@ -150,6 +150,23 @@ def declined(m) -> str:
     return ""
 
 
+def _uniform_over_positions(v: Value, shape) -> bool:
+    """Whether a constant or invariant operand is the same at every flattened position it meets.
+
+    A constant must be a number (size 1 on every axis).  An invariant value may vary over the batch (its
+    first axis: one value per sample) but, aligned with the output's axes, must have size 1 on every other
+    axis: ``x.mean() * pos`` is invariant yet weights each flattened position differently.
+    """
+    if v.shape is None or v.shape == ():
+        return True
+    if v.kind == "constant":
+        return all(n == 1 for n in v.shape)
+    if shape is None or len(v.shape) > len(shape):
+        return False
+    aligned = (1,) * (len(shape) - len(v.shape)) + tuple(v.shape)  # broadcasting aligns trailing axes
+    return all(n == 1 for n in aligned[1:])
+
+
 class Unreadable(Exception):
     """An operation's argument that is not a literal the table can read (computed in the graph: a ``Node``)."""
 
@@ -442,8 +459,8 @@ class Interpreter:
         if len(kinds) > 1:
             return unknown(f"`{name}` combines a spatial map with flattened positions", name)
         if "permuted" in kinds:
-            if len(spatial) > 1 or any(v.kind == "constant" and v.shape not in (None, ()) and
-                                       any(n != 1 for n in v.shape) for v in inputs):
+            if len(spatial) > 1 or any(not _uniform_over_positions(v, shape) for v in inputs
+                                       if v.kind in ("constant", "invariant")):
                 return unknown(f"`{name}` combines flattened positions with another tensor", name)
             return replace(spatial[0], shape=shape)
         first = spatial[0]

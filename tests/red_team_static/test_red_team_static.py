@@ -47,7 +47,7 @@ def _id(case):
 
 
 #: the false certificates the certifier still gives (strict xfail); the others are fixed and must stay fixed
-OPEN = {"position_weighted"}
+OPEN: set = set()
 
 
 @pytest.mark.parametrize("case", [pytest.param(c, id=_id(c), marks=[pytest.mark.xfail(
