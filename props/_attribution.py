@@ -19,6 +19,7 @@ is kept within the float tolerance of :mod:`._tolerance` (rounding only).
 
 from __future__ import annotations
 
+import contextlib
 import copy
 from dataclasses import dataclass
 
@@ -58,7 +59,6 @@ def _record(module, x):
     """{qualified name: (input, output)} of each submodule's first call on ``x``, and the names in call order."""
     seen: dict = {}
     order: list = []
-    handles = []
 
     def hook(name):
         def record(m, args, output):
@@ -72,15 +72,11 @@ def _record(module, x):
                 order.append(name)
         return mark
 
-    for name, m in module.named_modules():
-        handles.append(m.register_forward_pre_hook(pre(name)))
-        handles.append(m.register_forward_hook(hook(name)))
-    try:
-        with torch.no_grad():
-            module(x)
-    finally:
-        for handle in handles:
-            handle.remove()
+    with contextlib.ExitStack() as hooks, torch.no_grad():  # a hook handle removes itself on exit
+        for name, m in module.named_modules():
+            hooks.enter_context(m.register_forward_pre_hook(pre(name)))
+            hooks.enter_context(m.register_forward_hook(hook(name)))
+        module(x)
     return seen, order
 
 

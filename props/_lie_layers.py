@@ -28,6 +28,7 @@ module, so a defect in a functional operation is never pinned on an equivariant 
 
 from __future__ import annotations
 
+import contextlib
 import math
 from dataclasses import dataclass
 
@@ -175,7 +176,6 @@ def _local_derivatives(model, leaves, x, generator, spatial):
     receives.  A call with several inputs, or a non-tensor or integer output, is not measurable on its own."""
     calls: list[tuple[str, int, torch.Tensor | None, torch.Tensor | None]] = []
     counts: dict[str, int] = {}
-    handles = []
 
     def recorder(name):
         def hook(m, args, output):
@@ -188,14 +188,10 @@ def _local_derivatives(model, leaves, x, generator, spatial):
                 calls.append((name, k, None, None))
         return hook
 
-    for name, m in leaves:
-        handles.append(m.register_forward_hook(recorder(name)))
-    try:
-        with torch.no_grad():
-            ProtectedLayer(model)(x, "the network, recording its activations")
-    finally:
-        for handle in handles:
-            handle.remove()
+    with contextlib.ExitStack() as hooks, torch.no_grad():  # a hook handle removes itself on exit
+        for name, m in leaves:
+            hooks.enter_context(m.register_forward_hook(recorder(name)))
+        ProtectedLayer(model)(x, "the network, recording its activations")
     modules = dict(leaves)
     terms = []
     for name, k, u, v in calls:
@@ -219,11 +215,8 @@ def _pushed_to_output(model, leaf, call, direction, x):
             seen[0] += 1
             return output + moved if seen[0] == call + 1 else output
 
-        handle = leaf.register_forward_hook(add)
-        try:
+        with leaf.register_forward_hook(add):  # removed on exit, even when the model raises
             return model(x)
-        finally:
-            handle.remove()
 
     zero = torch.zeros(x.shape[0], dtype=x.dtype, device=x.device)
     _, pushed = _jvp(ProtectedLayer(run, label="the network with a module's output moved"), zero,

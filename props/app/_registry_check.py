@@ -18,6 +18,7 @@ Every check raises :class:`ProfileMismatch` when the entry does not behave as st
 
 from __future__ import annotations
 
+import contextlib
 import math
 from pathlib import Path
 
@@ -81,13 +82,11 @@ def has_polyphase_ties(module, x):
     def record(layer, args):
         ties.append(bool(layer.selection_has_ties(args[0])))
 
-    handles = [m.register_forward_pre_hook(record) for m in module.modules() if hasattr(m, "selection_has_ties")]
-    try:
-        with torch.no_grad():
-            module(x)
-    finally:
-        for handle in handles:
-            handle.remove()
+    with contextlib.ExitStack() as hooks, torch.no_grad():  # a hook handle removes itself on exit
+        for m in module.modules():
+            if hasattr(m, "selection_has_ties"):
+                hooks.enter_context(m.register_forward_pre_hook(record))
+        module(x)
     return any(ties)
 
 
