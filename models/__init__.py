@@ -9,7 +9,8 @@ name to an :class:`Entry` (factory, default input shape, profile).
 'translation-equivariant[stride=2]'
 """
 
-from ._architectures import AllCircularGAP, BasicBlock, C4StridedCNN, LeNet5Like, P4CNN, ResNet18Like, ScatteringLinear
+from ._architectures import (AllCircularGAP, BasicBlock, Bottleneck, C4StridedCNN, LeNet5Like, P4CNN, ResNet18Like,
+                             ResNet50Like, ScatteringLinear)
 from ._common import InvalidHyperparameter, InvalidInput
 from ._conv import CirculantLinear, Conv, CoordConv, DenseLinear, circulant_matrix, padded_conv2d
 from ._p4 import OrientationPool, P4GroupConv, P4Lifting
@@ -26,7 +27,7 @@ __all__ = [
     "polyphase_components", "FourierMagnitude", "MellinMagnitude1d", "FourierMellin", "Scattering2d",
     "P4Lifting", "P4GroupConv", "OrientationPool",
     # architectures
-    "LeNet5Like", "AllCircularGAP", "BasicBlock", "C4StridedCNN", "ResNet18Like", "P4CNN", "ScatteringLinear",
+    "LeNet5Like", "AllCircularGAP", "BasicBlock", "C4StridedCNN", "ResNet18Like", "Bottleneck", "ResNet50Like", "P4CNN", "ScatteringLinear",
     # profiles and the registry
     "Line", "Entry", "ASPECTS", "SYMMETRIES", "STATUSES", "RELATIONS", "REGISTRY",
     # errors

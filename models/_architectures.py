@@ -10,7 +10,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from ._common import check_input, integer_init_, one_of, positive_int
+from ._common import InvalidHyperparameter, check_input, integer_init_, one_of, positive_int
 from ._conv import Conv
 from ._p4 import OrientationPool, P4GroupConv, P4Lifting
 from ._pooling import APS, BlurPool, GlobalPool, MaxBlurPool
@@ -150,6 +150,91 @@ class ResNet18Like(torch.nn.Module):
     def forward(self, x):
         check_input(x, "ResNet18Like", channels=self.in_channels, divisible_by=8)
         return self.head(self.pool(self.blocks(F.relu(self.stem(x)))))
+
+
+def _he_normal_(module, generator):
+    """He-normal weights from ``generator`` and zero biases: at ResNet-50's widths, integer weights would
+    overflow float32 within a few layers."""
+    with torch.no_grad():
+        for m in module.modules():
+            if isinstance(m, (torch.nn.Conv2d, torch.nn.Linear)):
+                fan_in = m.weight[0].numel()
+                m.weight.copy_(torch.randn(m.weight.shape, generator=generator) * (2.0 / fan_in) ** 0.5)
+                if m.bias is not None:
+                    m.bias.zero_()
+    return module
+
+
+class Bottleneck(torch.nn.Module):
+    """ResNet-50's bottleneck block: 1×1 reduce → 3×3 (stride ``stride``) → 1×1 expand, batch norm after each,
+    ReLU, and a projection shortcut (1×1, same stride) when the shape changes.
+
+    >>> Bottleneck(8, 2, stride=2)(torch.zeros(1, 8, 8, 8)).shape
+    torch.Size([1, 8, 4, 4])
+    """
+
+    expansion = 4
+
+    def __init__(self, in_channels, width, *, stride=1):
+        super().__init__()
+        out = width * self.expansion
+        self.conv1 = torch.nn.Conv2d(in_channels, width, 1, bias=False)
+        self.bn1 = torch.nn.BatchNorm2d(width)
+        self.conv2 = torch.nn.Conv2d(width, width, 3, stride=stride, padding=1, bias=False)
+        self.bn2 = torch.nn.BatchNorm2d(width)
+        self.conv3 = torch.nn.Conv2d(width, out, 1, bias=False)
+        self.bn3 = torch.nn.BatchNorm2d(out)
+        self.shortcut: torch.nn.Module | None = None
+        if stride != 1 or in_channels != out:
+            self.shortcut = torch.nn.Sequential(torch.nn.Conv2d(in_channels, out, 1, stride=stride, bias=False),
+                                                torch.nn.BatchNorm2d(out))
+
+    def forward(self, x):
+        out = F.relu(self.bn1(self.conv1(x)))
+        out = F.relu(self.bn2(self.conv2(out)))
+        out = self.bn3(self.conv3(out))
+        return F.relu(out + (x if self.shortcut is None else self.shortcut(x)))
+
+
+class ResNet50Like(torch.nn.Module):
+    """ResNet-50's layout at its real size: 7×7 stride-2 stem, 3×3 stride-2 max pool, [3, 4, 6, 3] bottleneck
+    blocks of widths 64…512 (×4 out), global average, linear head: 25.6M parameters with 1000 classes.
+
+    For timing the orbit engine on a network of the size people deploy (``invariances bench --stream-224
+    --model resnet50``), not for exact checks: weights are He-normal from ``seed`` (integers would overflow
+    float32 at these widths), batch norm holds its initial statistics (the identity in eval mode), and the
+    total stride of 32 makes the logits invariant to shifts by multiples of 32 only (with zero padding, not
+    even those exactly).
+
+    >>> net = ResNet50Like(widths=(2, 2, 2, 2), classes=3).eval()
+    >>> net(torch.zeros(1, 3, 32, 32)).shape
+    torch.Size([1, 3])
+    >>> sum(p.numel() for p in ResNet50Like().parameters())
+    25557032
+    """
+
+    def __init__(self, in_channels=3, widths=(64, 128, 256, 512), blocks=(3, 4, 6, 3), classes=1000, seed=0):
+        super().__init__()
+        self.in_channels = positive_int("in_channels", in_channels)
+        if len(widths) != len(blocks) or not widths:
+            raise InvalidHyperparameter(f"widths={tuple(widths)} and blocks={tuple(blocks)} must have one entry per "
+                                        f"stage each (the same length, at least 1)")
+        self.stem = torch.nn.Sequential(
+            torch.nn.Conv2d(in_channels, widths[0], 7, stride=2, padding=3, bias=False),
+            torch.nn.BatchNorm2d(widths[0]), torch.nn.ReLU(), torch.nn.MaxPool2d(3, stride=2, padding=1))
+        stages, channels = [], widths[0]
+        for stage, (width, count) in enumerate(zip(widths, blocks)):
+            for index in range(count):
+                stages.append(Bottleneck(channels, width, stride=2 if stage > 0 and index == 0 else 1))
+                channels = width * Bottleneck.expansion
+        self.blocks = torch.nn.Sequential(*stages)
+        self.pool = GlobalPool("avg")
+        self.head = torch.nn.Linear(channels, classes)
+        _he_normal_(self, torch.Generator().manual_seed(seed))
+
+    def forward(self, x):
+        check_input(x, "ResNet50Like", channels=self.in_channels)
+        return self.head(self.pool(self.blocks(self.stem(x))))
 
 
 class P4CNN(torch.nn.Module):

@@ -39,7 +39,8 @@ from .._checks import orbit_error
 from .._groups import Translations, c4, d4
 from .._orbit import DEFAULT_MEMORY_BUDGET, apply_all, chunk_limit, evaluate
 from .._output_actions import Trivial
-from ..models import ResNet18Like
+from .._errors import InvalidArgument
+from ..models import ResNet18Like, ResNet50Like
 
 
 def _integer_weights_(module, generator):
@@ -401,25 +402,33 @@ def format_table(rows, device, width: int = TABLE_WIDTH) -> str:
     return console.export_text().rstrip() + "\n"
 
 
+#: the networks ``--stream-224`` can stream: a label and a factory (ResNet-50 at its real size, 25.6M parameters)
+STREAM_MODELS = {"resnet18": ("ResNet-18-like", ResNet18Like), "resnet50": ("ResNet-50", ResNet50Like)}
+
+
 def stream_large_orbit(side=224, max_seconds=None, device="cpu", memory_budget=DEFAULT_MEMORY_BUDGET,
-                       torch_compile=False):
-    """Stream every circular shift of the ResNet-18-like at side×side through the engine, with a progress bar.
+                       torch_compile=False, model="resnet18"):
+    """Stream every circular shift of ``model`` (a key of :data:`STREAM_MODELS`) at side×side through the
+    engine, with a progress bar.
 
     Memory stays within ``memory_budget`` whatever the orbit size; ``max_seconds`` stops early and reports
     the projected total (on a 2-core CPU the 50,176 shifts of 224×224 take hours; on a GPU they complete).
     """
     from ._progress import progress_bar
 
+    if model not in STREAM_MODELS:
+        raise InvalidArgument(f"model={model!r} is not a streamed network; use one of {sorted(STREAM_MODELS)}")
+    label, factory = STREAM_MODELS[model]
     device = torch.device(device)
-    model = ResNet18Like().to(device).eval()
+    network = factory().to(device).eval()
     x = torch.randint(-2, 3, (1, 3, side, side)).float().to(device)
     elements = Translations((side, side)).elements()
     start, done, worst = time.perf_counter(), 0, 0.0
     step = 1024  # each part pays a reference forward and a determinism call: ≪1% at this size
-    with progress_bar(f"ResNet-18-like {side}×{side}", enabled=True) as progress:
+    with progress_bar(f"{label} {side}×{side}", enabled=True) as progress:
         while done < len(elements):
             part = elements[done:done + step]
-            result = evaluate(model, x, part, output_action=Trivial(), claim="translation-invariant",
+            result = evaluate(network, x, part, output_action=Trivial(), claim="translation-invariant",
                               mode="float", memory_budget=memory_budget, torch_compile=torch_compile,
                               arbiter=False)  # the stream measures errors; verdicts are not its job
             worst = max(worst, float(result.errors.max()))
@@ -432,15 +441,15 @@ def stream_large_orbit(side=224, max_seconds=None, device="cpu", memory_budget=D
     if done < len(elements):
         print(f"stopped after {elapsed:.0f} s: {done}/{len(elements)} shifts, projected total "
               f"{elapsed * len(elements) / done / 60:.1f} min on {device_name(device)}")
-    return {"side": side, "shifts_done": done, "shifts": len(elements), "seconds": elapsed,
+    return {"model": label, "side": side, "shifts_done": done, "shifts": len(elements), "seconds": elapsed,
             "max_error": worst, "device": device_name(device)}
 
 
 def main(quick=False, json_path=None, devices=None, stream=False, max_seconds=None, rounds=None,
-         torch_compile=False):
+         torch_compile=False, model="resnet18"):
     if stream:
         print(stream_large_orbit(max_seconds=max_seconds, device="cuda" if torch.cuda.is_available() else "cpu",
-                                 torch_compile=torch_compile))
+                                 torch_compile=torch_compile, model=model))
         return 0
     devices = devices or (["cpu", "cuda"] if torch.cuda.is_available() else ["cpu"])
     results = {}

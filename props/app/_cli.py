@@ -4,7 +4,7 @@
                       [--json PATH] [--markdown PATH] [--html PATH] [--out DIR]
                       [--seed N] [--examples N] [--seconds S] [--device DEV] [--verbose]
     invariances explain TARGET --input-shape C,H,W [--claim CLAIM]... [--json PATH] [--sizes LO:HI]
-    invariances bench [--quick] [--rounds N] [--compile] [--json PATH] [--stream-224 [--max-seconds S]]
+    invariances bench [--quick] [--rounds N] [--compile] [--json PATH] [--stream-224 [--max-seconds S] [--model resnet50]]
     invariances lab [--quick] [--out DIR] [--seeds N] [--only EXPERIMENT]... [--jobs N]
     invariances --version
 
@@ -169,6 +169,9 @@ def _parser():
                        help="stream all 50,176 shifts of the ResNet-18-like at 224×224 with a progress bar")
     bench.add_argument("--max-seconds", type=_positive_seconds, default=None,
                        help="with --stream-224: stop early, report the projection")
+    bench.add_argument("--model", choices=("resnet18", "resnet50"), default="resnet18",
+                       help="with --stream-224: the network streamed (default: %(default)s, the small-width "
+                            "ResNet-18-like; resnet50: ResNet-50 at its real size)")
     lab = commands.add_parser("lab", help="train small networks and measure what invariances they learn (the lab extra)")
     lab.add_argument("--quick", action="store_true", help="less data, shorter training, smaller sweeps (minutes)")
     lab.add_argument("--out", type=_folder, default=LAB_FOLDER, help="output folder (default: %(default)s)")
@@ -279,7 +282,7 @@ def main(argv=None):
 
             return bench_main(quick=args.quick, json_path=args.json, stream=args.stream_224,
                               max_seconds=args.max_seconds, rounds=args.rounds,
-                              torch_compile=args.compile)
+                              torch_compile=args.compile, model=args.model)
         if args.command == "lab":
             return _lab(args, argv)
         if args.command == "explain":

@@ -72,3 +72,21 @@ def test_peak_memory_stays_within_the_budget_whatever_the_orbit_size():
     assert peak(budget) <= 2 * budget
     assert peak(budget, "ignore-budget") > 2 * budget
 
+
+
+@pytest.mark.parametrize("model, label", [("resnet18", "ResNet-18-like"), ("resnet50", "ResNet-50")])
+def test_the_streamed_orbit_covers_every_shift_and_measures_the_error(model, label, capsys):
+    from convnet_invariances.app._bench import stream_large_orbit
+
+    result = stream_large_orbit(side=8, model=model)
+    assert result["model"] == label and result["shifts_done"] == result["shifts"] == 64
+    # zero padding and stride: neither network is shift-invariant, and the stream must see it
+    assert 0 < result["max_error"] < float("inf")
+
+
+def test_the_streamed_orbit_names_the_networks_it_knows():
+    from convnet_invariances import InvalidArgument
+    from convnet_invariances.app._bench import stream_large_orbit
+
+    with pytest.raises(InvalidArgument, match="resnet50"):
+        stream_large_orbit(side=8, model="resnet-50")
