@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import torch
 
@@ -47,76 +47,138 @@ class Culprit:
         return {"layer": self.layer, "verdict": self.verdict, "max_error": self.max_error}
 
 
-def _first_tensor(value):
+def _tensors(value) -> list:
+    """Every tensor in a call's arguments or output (tuples, lists and dict values, recursively), in order."""
     if isinstance(value, torch.Tensor):
-        return value
+        return [value]
     if isinstance(value, (tuple, list)):
-        return next((v for v in value if isinstance(v, torch.Tensor)), None)
-    return None
+        return [t for v in value for t in _tensors(v)]
+    if isinstance(value, dict):
+        return [t for v in value.values() for t in _tensors(v)]
+    return []
 
 
-def _record(module, x):
-    """{qualified name: (input, output)} of each submodule's first call on ``x``, and the names in call order."""
-    seen: dict = {}
-    order: list = []
+@dataclass
+class _Call:
+    """One call of a submodule: its tensors, copied when they were passed (an in-place layer cannot rewrite
+    them afterwards), and when it started and ended (a call nested in another ran inside it)."""
 
-    def hook(name):
-        def record(m, args, output):
-            if name not in seen:
-                seen[name] = (_first_tensor(args), _first_tensor(output))
-        return record
+    name: str
+    index: int  # the how-many-th call of this submodule
+    inputs: list
+    start: int
+    outputs: list = field(default_factory=list)
+    end: int = -1
+
+
+def _record(module, x) -> list[_Call]:
+    """Every call of every submodule on ``x`` (the root included), in the order the calls started."""
+    calls: list[_Call] = []
+    open_calls: dict = {}
+    clock = [0]
+
+    def tick() -> int:
+        clock[0] += 1
+        return clock[0]
 
     def pre(name):
-        def mark(m, args):
-            if name not in order:
-                order.append(name)
+        def mark(m, args, kwargs):
+            index = sum(1 for c in calls if c.name == name)
+            call = _Call(name, index, [t.detach().clone() for t in _tensors((args, kwargs))], tick())
+            calls.append(call)
+            open_calls.setdefault(name, []).append(call)
         return mark
+
+    def post(name):
+        def record(m, args, kwargs, output):
+            call = open_calls[name].pop()
+            call.outputs, call.end = [t.detach().clone() for t in _tensors(output)], tick()
+        return record
 
     with contextlib.ExitStack() as hooks, torch.no_grad():  # a hook handle removes itself on exit
         for name, m in module.named_modules():
-            hooks.enter_context(m.register_forward_pre_hook(pre(name)))
-            hooks.enter_context(m.register_forward_hook(hook(name)))
+            hooks.enter_context(m.register_forward_pre_hook(pre(name), with_kwargs=True))
+            hooks.enter_context(m.register_forward_hook(post(name), with_kwargs=True))
         module(x)
-    return seen, order
+    return calls
+
+
+#: why ``acted`` gives no tensor: the element's action on this grid is not a grid action (a shift by 1 after a
+#: stride 2: the grid cannot follow — a break), or this activation's geometry is not known (a padded or
+#: cropped map, another number of axes, a non-square map under rot90: no verdict here)
+CANNOT_FOLLOW, UNKNOWN = "cannot follow", "unknown"
 
 
 def acted(element, a, input_spatial):
-    """``element`` acting on activation ``a`` at its own resolution; None when it cannot act there."""
+    """``element`` acting on activation ``a`` at its own resolution, or the reason it cannot
+    (:data:`CANNOT_FOLLOW` or :data:`UNKNOWN`)."""
     if a is None or not a.is_floating_point() and not a.is_complex():
-        return None
-    if a.dim() < 3 or isinstance(element, Identity):
-        return a
+        return UNKNOWN
+    if a.dim() < 3 or isinstance(element, Identity) or all(n == 1 for n in a.shape[2:]):
+        return a  # a flat (or 1×1) activation: invariance
     spatial = tuple(a.shape[2:])
     if len(spatial) != len(input_spatial):
-        return None
+        return UNKNOWN
     if type(element) in (CircularShift, ZeroShift):
+        if any(big % n and n % big for n, big in zip(spatial, input_spatial)):
+            return UNKNOWN  # not a whole resampling of the input's grid: padded or cropped
         shifts = []
         for t, n, big in zip(element.shifts, spatial, input_spatial):
             if (t * n) % big:
-                return None
+                return CANNOT_FOLLOW
             shifts.append(t * n // big)
         return type(element)(tuple(shifts))(a)
     if type(element) is Dihedral:
         if element.k % 2 and spatial[0] != spatial[-1]:
-            return None
+            return UNKNOWN
         return element(a)
-    return None
+    return UNKNOWN
 
 
 def _error(expected, got):
-    if expected is None or got is None or expected.shape != got.shape:
+    if not isinstance(expected, torch.Tensor) or got is None or expected.shape != got.shape:
         return float("inf")
     return float((expected.double() - got.double()).abs().max()) if expected.numel() else 0.0
 
 
 def _kept(expected, got) -> tuple[bool, float]:
+    """Whether ``got`` is ``expected`` up to rounding, and the largest difference.  The rounding bound is taken
+    per channel (a loud channel must not hide a quiet one's break)."""
     error = _error(expected, got)
     if error == 0.0:
         return True, 0.0
     if error == float("inf"):
         return False, error
-    scale = float(torch.maximum(expected.abs().max(), got.abs().max()))
-    return error <= float_tolerance(scale, max(1, expected[0].numel()), got.dtype), error
+    terms = max(1, expected[0].numel())
+    if expected.dim() < 2:
+        scale = torch.maximum(expected.abs().max(), got.abs().max()).double()
+        return error <= float_tolerance(float(scale), terms, got.dtype), error
+    magnitude = torch.maximum(expected.abs(), got.abs()).double()
+    per_channel = magnitude.transpose(0, 1).reshape(magnitude.shape[1], -1).amax(dim=1)
+    bound = float_tolerance(1.0, terms, got.dtype)
+    if bound == float("inf"):
+        return True, error
+    shape = (1, -1) + (1,) * (expected.dim() - 2)
+    difference = (expected.double() - got.double()).abs()
+    return bool((difference <= bound * per_channel.reshape(shape)).all()), error
+
+
+def _some_shift_or_turn(a, b, element):
+    """The circular shift (for a shift) or dihedral element (for a rotation or flip) of ``a``'s own grid that
+    moves ``a`` to ``b``, or None: the activation moved, just not as the input did (a transpose, a permuted
+    axis), which is no break by itself."""
+    if a.shape != b.shape or a.dim() < 3:
+        return None
+    if isinstance(element, Dihedral):
+        square = a.shape[-1] == a.shape[-2]
+        candidates = [Dihedral(k, flip) for k in range(4) for flip in (False, True) if square or k % 2 == 0]
+        return next((g for g in candidates if _kept(g(a), b)[0]), None)
+    dims = tuple(range(2, a.dim()))
+    correlation = torch.fft.ifftn(torch.fft.fftn(b.double(), dim=dims) * torch.fft.fftn(a.double(), dim=dims).conj(),
+                                  dim=dims).real.sum(dim=(0, 1))
+    best = tuple(int(i) for i in torch.unravel_index(correlation.argmax(), correlation.shape))
+    shift = CircularShift(best)
+    return shift if _kept(shift(a), b)[0] else None
 
 
 def find_culprit(module: torch.nn.Module, x: torch.Tensor, element, output_action=None) -> Culprit | None:
@@ -139,32 +201,63 @@ def find_culprit(module: torch.nn.Module, x: torch.Tensor, element, output_actio
     input_spatial = tuple(x.shape[2:])
     with rng_preserved():
         try:
-            on_x, order = _record(twin, x.clone())
-            on_gx, _ = _record(twin, element(x.clone()))
+            on_x, on_gx = _record(twin, x.clone()), _record(twin, element(x.clone()))
         except Exception:
             return None
-    children = {name: [other for other in order if other.startswith(f"{name}.") or (name == "" and other)]
-                for name in order}
-    breaking: dict = {}
-    for name in order:
-        if name not in on_gx:
+    moved = {(c.name, c.index): c for c in on_gx}
+    breaking: list[tuple[_Call, Culprit]] = []
+    for call in on_x:
+        other = moved.get((call.name, call.index))
+        if other is None or len(other.inputs) != len(call.inputs) or len(other.outputs) != len(call.outputs):
             continue
-        (in_x, out_x), (in_gx, out_gx) = on_x[name], on_gx[name]
-        before = acted(element, in_x, input_spatial)
-        if before is None or not _kept(before, in_gx)[0]:
-            continue  # what it receives is already off: judged elsewhere
-        if name == "" and output_action is not None:
-            after = output_action(element)(out_x) if out_x is not None else None
+        motion = _received_motion(call, other, element, input_spatial)
+        if motion is None:
+            continue  # what it receives is already off (or of unknown geometry): judged elsewhere
+        culprit = _judge_outputs(call, other, element, motion, input_spatial,
+                                 output_action if call.name == "" else None, call.name or type(module).__name__)
+        if culprit is not None:
+            breaking.append((call, culprit))
+    for call, culprit in breaking:  # the first, in start order, that no breaking call ran inside of
+        if not any(inner.start > call.start and inner.end < call.end for inner, _ in breaking):
+            return culprit
+    return None
+
+
+def _received_motion(call, other, element, input_spatial):
+    """How the tensors the call receives on ``g·x`` relate to those on ``x``: ``element`` when each is the
+    acted tensor or the same in both runs (a constant argument such as a positional table); the shift or turn
+    of the activation's own grid when they all moved by that instead (after a transpose); None when what it
+    receives is already off (judged elsewhere).  At least one tensor must move with the input."""
+    motion, moving = element, 0
+    for a, b in zip(call.inputs, other.inputs):
+        expected = acted(motion, a, input_spatial) if motion is element else motion(a) if a.shape == b.shape else None
+        if isinstance(expected, torch.Tensor) and _kept(expected, b)[0]:
+            moving += 1
+        elif a.shape == b.shape and torch.equal(a, b):
+            continue
+        elif motion is element and moving == 0 and (found := _some_shift_or_turn(a, b, element)) is not None:
+            motion, moving = found, 1
         else:
-            after = acted(element, out_x, input_spatial)
-        if after is None:
-            breaking[name] = Culprit(name or type(module).__name__, "violated", _error(out_x, out_gx),
-                                     "its output grid cannot follow the element")
+            return None
+    return motion if moving else None
+
+
+def _judge_outputs(call, other, element, motion, input_spatial, output_action, label) -> Culprit | None:
+    """A :class:`Culprit` when some output of the call breaks the relation its inputs kept, else None."""
+    for a, b in zip(call.outputs, other.outputs):
+        if output_action is not None:
+            expected = output_action(element)(a)
+        elif motion is element:
+            expected = acted(element, a, input_spatial)
+        else:  # the inputs moved on their own grid: an output on that grid moves the same way
+            expected = motion(a) if a.shape == call.inputs[0].shape else UNKNOWN
+        if expected is UNKNOWN:
+            continue  # its geometry is not known: a later layer is judged instead
+        if expected is CANNOT_FOLLOW:
+            if _some_shift_or_turn(a, b, element) is None:
+                return Culprit(label, "violated", _error(a, b), "its output grid cannot follow the element")
             continue
-        kept, error = _kept(after, out_gx)
-        if not kept:
-            breaking[name] = Culprit(name or type(module).__name__, "violated", error)
-    for name in order:
-        if name in breaking and not any(child in breaking for child in children[name]):
-            return breaking[name]
+        kept, error = _kept(expected, b)
+        if not kept and error > 0 and (output_action is not None or _some_shift_or_turn(a, b, element) is None):
+            return Culprit(label, "violated", error)
     return None

@@ -59,8 +59,6 @@ def gap_head():
 # ============================================================================ attribution: wrong answers
 
 
-@pytest.mark.xfail(strict=True, reason="_attribution._record keeps references: an in-place layer rewrites the "
-                                       "recorded output of the layer before it, which is then blamed")
 def test_in_place_breaker_is_named_not_the_layer_it_overwrote():
     """Mechanism: `_record` stores the output tensor of each module by reference; `ColumnGain(inplace=True)`
     multiplies that very tensor, so the circular convolution's recorded output already carries the break and
@@ -76,7 +74,6 @@ def test_in_place_breaker_is_named_not_the_layer_it_overwrote():
     assert ci.find_culprit(model, x, SHIFT, Same()).layer == "1"
 
 
-@pytest.mark.xfail(strict=True, reason="the audit's culprit inherits find_culprit's in-place misattribution")
 def test_the_audit_culprit_field_names_the_in_place_breaker():
     """Mechanism: as above, through `audit(...)` (`_audit.py` calls `find_culprit` on the shrunk
     counterexample).  Control: the out-of-place twin's audit names `1`."""
@@ -102,7 +99,6 @@ class CalledTwice(nn.Module):
         return self.conv(self.shared(x)) + bias
 
 
-@pytest.mark.xfail(strict=True, reason="_attribution._record keeps only the first call of each module")
 def test_module_that_breaks_only_on_its_second_call():
     """Mechanism: `_record` records `(input, output)` of a module's first call only; `shared` is harmless on
     its first call (zeros) and breaks on its second, so no submodule is seen breaking and the root is named.
@@ -134,8 +130,6 @@ class DictHead(nn.Module):
         return self.gain(d["features"])
 
 
-@pytest.mark.xfail(strict=True, reason="_attribution._first_tensor returns None for a dict output, which acted() "
-                                       "turns into 'its output grid cannot follow the element'")
 def test_module_returning_a_dict_is_not_blamed():
     """Mechanism: `_first_tensor` reads tensors and tuples only; a dict output becomes None, `acted(None)` is
     None and the equivariant encoder is named with max_error=inf ('its output grid cannot follow').  Oracle:
@@ -166,7 +160,6 @@ class Second(nn.Module):
         return pair[1]
 
 
-@pytest.mark.xfail(strict=True, reason="_attribution._first_tensor judges only the first element of a tuple output")
 def test_module_whose_second_output_breaks():
     """Mechanism: only the first tensor of a tuple output is compared; the encoder's second output (the one
     the network uses) is broken, the encoder looks fine and the root is named.  Oracle: our hooks compare
@@ -189,8 +182,6 @@ def test_module_whose_second_output_breaks():
     assert ci.find_culprit(model, x, SHIFT, Same()).layer == "0"
 
 
-@pytest.mark.xfail(strict=True, reason="_attribution.acted assumes every activation moves like the input: a "
-                                       "transposing layer (another output action) is blamed")
 def test_transposing_layer_is_not_blamed_for_a_later_break():
     """Mechanism: `acted` shifts every activation by the input's shift (scaled by size); a layer that swaps H
     and W is equivariant with the swapped action (a vertical shift of the input is a horizontal one after
@@ -208,8 +199,6 @@ def test_transposing_layer_is_not_blamed_for_a_later_break():
     assert ci.find_culprit(model, x, vertical, Trivial()).layer == "1"
 
 
-@pytest.mark.xfail(strict=True, reason="_attribution.acted scales shifts by size ratio: a circular pad (6->8) "
-                                       "'cannot follow' a shift by 1 and is blamed")
 def test_circular_pad_then_valid_conv_is_not_blamed():
     """Mechanism: `acted` maps a shift t of an N-pixel input to t*n/N on an n-pixel activation; a circular pad
     grows 6 to 8, 1*8/6 is not an integer, and `CircularPad2d` is named ('its output grid cannot follow').
@@ -240,8 +229,6 @@ class PoolPlusCorner(nn.Module):
         return self.pool(self.conv(x)).flatten(1) + x[:, :, 0, 0]
 
 
-@pytest.mark.xfail(strict=True, reason="_attribution.acted returns None on a 1x1 map: a global pool 'cannot follow' "
-                                       "a shift and is named, with max_error 0")
 def test_global_pool_is_not_blamed_for_a_functional_break():
     """Mechanism: a (N, C, 1, 1) activation is not treated as invariant (only dim < 3 is); a shift by 1 cannot
     act on it, so the global pool is named as the culprit with max_error 0.0, for a break that is a
@@ -266,8 +253,6 @@ def test_global_pool_is_not_blamed_for_a_functional_break():
     assert culprit is None or culprit.layer != "pool"
 
 
-@pytest.mark.xfail(strict=True, reason="_attribution._kept uses one tolerance from the loudest element of the "
-                                       "whole tensor: a loud channel hides a quiet channel's break")
 def test_quiet_channel_break_is_not_hidden_by_a_loud_channel():
     """Mechanism: `_kept` compares the max error with `float_tolerance(max |value| of the whole activation,
     numel of a sample)`; a channel at 1e6 lifts the bound to ~1e2, so a break of ~1 in the quiet channel
@@ -306,7 +291,6 @@ def test_bfloat16_break_is_attributed():
     assert culprit is not None and culprit.layer == "0"
 
 
-@pytest.mark.xfail(strict=True, reason="_attribution judges a module on its first positional tensor only")
 def test_module_adding_a_constant_passed_first():
     """Mechanism: `_first_tensor(args)` judges `add(pos, h)` on `pos`, a constant that does not move with the
     input, concludes its input is 'already off' and skips it; the root is named.  Oracle: our hooks treat an
