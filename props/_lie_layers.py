@@ -177,19 +177,28 @@ def _local_derivatives(model, leaves, x, generator, spatial):
     calls: list[tuple[str, int, torch.Tensor | None, torch.Tensor | None]] = []
     counts: dict[str, int] = {}
 
+    received: dict[str, list] = {}
+
+    def receiver(name):  # the input is copied before the call: an in-place module overwrites it
+        def pre_hook(m, args):
+            one = len(args) == 1 and isinstance(args[0], torch.Tensor) and args[0].is_floating_point()
+            received.setdefault(name, []).append(args[0].detach().clone() if one else None)
+        return pre_hook
+
     def recorder(name):
         def hook(m, args, output):
             k = counts.get(name, 0)
             counts[name] = k + 1
-            if len(args) == 1 and isinstance(args[0], torch.Tensor) and isinstance(output, torch.Tensor) \
-                    and args[0].is_floating_point() and output.is_floating_point():
-                calls.append((name, k, args[0].detach().clone(), output.detach().clone()))
+            u = received[name].pop()
+            if u is not None and isinstance(output, torch.Tensor) and output.is_floating_point():
+                calls.append((name, k, u, output.detach().clone()))
             else:
                 calls.append((name, k, None, None))
         return hook
 
     with contextlib.ExitStack() as hooks, torch.no_grad():  # a hook handle removes itself on exit
         for name, m in leaves:
+            hooks.enter_context(m.register_forward_pre_hook(receiver(name)))
             hooks.enter_context(m.register_forward_hook(recorder(name)))
         ProtectedLayer(model)(x, "the network, recording its activations")
     modules = dict(leaves)

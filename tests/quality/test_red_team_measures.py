@@ -440,8 +440,6 @@ def test_layerwise_circular_pad_then_valid_conv_does_not_outweigh_the_true_sourc
     assert float(measured.relative["1"].max()) < 1e-12 and float(measured.relative["2"].max()) < 1e-12
 
 
-@pytest.mark.xfail(strict=True, reason="_lie_layers._local_derivatives reads args[0] in a forward hook, after an "
-                                       "in-place module has overwritten it")
 def test_layerwise_in_place_relu_is_measured_on_its_real_input():
     """Mechanism: the recorder is a forward *post* hook; `ReLU(inplace=True)` has already overwritten its
     argument, so its local derivative is taken at relu(u) instead of u and the difference lands in
