@@ -469,6 +469,16 @@ class MaxPoolEmptyStride(torch.nn.Module):
         return F.max_pool2d(x, 2, ())
 
 
+class HalfSizePool(torch.nn.Module):
+    """``F.avg_pool2d(x, x.shape[-1] // 2)``: a kernel computed in the graph.  A stated claim gets ``unknown``
+    (``Unreadable`` is caught in ``StaticAnalysis.verdict``), but ``certify_static(module, shape)`` without
+    claims (and ``invariances explain`` without ``--claim``) first runs the interpreter in ``certify_static``
+    itself, to pick the default claims, outside that ``try``."""
+
+    def forward(self, x):
+        return F.avg_pool2d(x, x.shape[-1] // 2)
+
+
 S7 = (1, 7, 7)
 
 S8, S9 = (1, 8, 8), (1, 9, 9)
@@ -552,4 +562,5 @@ NO_TRACEBACK = [
      "translation-equivariant[stride=2]"),
     ("avg_pool_module_empty_stride", lambda: torch.nn.AvgPool2d(2, stride=()), S8,
      "translation-equivariant[stride=2]"),
+    ("half_size_pool_default_claims", HalfSizePool, S8, None),  # None: no claims given (the default ones)
 ]
