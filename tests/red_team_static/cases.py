@@ -1,6 +1,7 @@
 """Red-team models for the static certifier: each breaks a claim the certifier may certify, next to a control.
 
-Plain torch modules in float64 with fixed integer weights; nothing here imports the engine.  Every case is
+Plain torch modules in float64 with fixed integer weights (round 2 also uses the reference P4 layers, for
+orientation channels); nothing here imports the engine.  Every case is
 ``(name, factory, input_shape, claim, holds)``: ``holds`` is the truth, established by the exhaustive orbit
 check in ``test_red_team_static.py`` (every group element, on several inputs), not by the certifier.
 """
@@ -175,6 +176,311 @@ def position_weighted_control(shape=(1, 8, 8)):
     return PositionWeightedByInvariant(shape[0] * shape[1] * shape[2], uniform=True)
 
 
+
+# ============================================================================= round 2
+# New mechanisms (the first round's kinds — weights computed in forward, double circular padding, nearest scale
+# factors, invariant × flattened positions — are not repeated).  Each case names the rule of
+# ``props/_static_ops.py`` it fools; every false certificate has a near twin (its control) where the claim holds.
+
+
+def _p4_lifting():
+    from convnet_invariances.models import P4Lifting  # the table knows this reference layer by class
+    return P4Lifting(1, 1).double()
+
+
+def _orientation_ramp(vary):
+    """(4,) per-orientation values: 1, 2, 3, 4 (vary) or all ones."""
+    return (torch.arange(4.) + 1 if vary else torch.ones(4)).double()
+
+
+# ----------------------------------------------------------------------------- 5. regular channels × constants
+
+
+class RegularTimesConstant(torch.nn.Module):
+    """A P4 lifting (orientation channels that cycle under rot90) times a constant of shape (4, H, W) that is
+    the same at every position but differs per orientation channel.  ``_uniform`` accepts a constant that
+    varies over positions when it is rot90-symmetric *before* it looks at channels, so the per-channel check of
+    regular maps (``_field_constant``) is skipped: a rotation cycles the channels, the constant does not."""
+
+    def __init__(self, n=7, vary=True):
+        super().__init__()
+        self.lift = _p4_lifting()
+        self.register_buffer("scale", _orientation_ramp(vary).view(4, 1, 1).expand(4, n, n).clone())
+
+    def forward(self, x):
+        return self.lift(x) * self.scale
+
+
+def regular_times_constant():
+    return RegularTimesConstant(vary=True)
+
+
+def regular_times_constant_control():
+    return RegularTimesConstant(vary=False)  # the same on the 4 orientation channels
+
+
+class RegularCatConstant(torch.nn.Module):
+    """``torch.cat([P4 lifting, constant], dim=1)`` with a constant map of 4 channels, each uniform in space
+    (so rot90-symmetric) but different: ``_cat`` checks a constant part's spatial symmetry only, and the
+    concatenated map is declared ``regular`` — its last 4 channels are expected to cycle under rot90, which a
+    constant never does.  (The buffer carries the batch axis: the model runs on batches of 2.)"""
+
+    def __init__(self, n=7, vary=True):
+        super().__init__()
+        self.lift = _p4_lifting()
+        self.register_buffer("extra", _orientation_ramp(vary).view(1, 4, 1, 1).expand(2, 4, n, n).clone())
+
+    def forward(self, x):
+        return torch.cat([self.lift(x), self.extra], dim=1)
+
+
+def regular_cat_constant():
+    return RegularCatConstant(vary=True)
+
+
+def regular_cat_constant_control():
+    return RegularCatConstant(vary=False)
+
+
+# ----------------------------------------------------------------------------- 6. whole-map norms on regular maps
+
+
+class RegularLayerNorm(torch.nn.Module):
+    """``LayerNorm((4, H, W))`` after a P4 lifting, its weight uniform in space but different per orientation
+    channel: ``_whole_map_norm`` checks LayerNorm's affine parameters over positions only (for InstanceNorm it
+    checks the channels of a field, for GroupNorm it declines), so a rotation that cycles the channels meets a
+    per-channel scale that does not cycle."""
+
+    def __init__(self, n=7, vary=True):
+        super().__init__()
+        self.lift = _p4_lifting()
+        self.norm = torch.nn.LayerNorm((4, n, n)).double()
+        with torch.no_grad():
+            self.norm.weight.copy_(_orientation_ramp(vary).view(4, 1, 1).expand(4, n, n))
+
+    def forward(self, x):
+        return self.norm(self.lift(x))
+
+
+def regular_layer_norm():
+    return RegularLayerNorm(vary=True)
+
+
+def regular_layer_norm_control():
+    return RegularLayerNorm(vary=False)
+
+
+class RegularInstanceNormRunning(torch.nn.Module):
+    """``InstanceNorm2d(4, track_running_stats=True)`` in eval mode after a P4 lifting: it normalises by its
+    running statistics, a per-channel affine map.  ``_whole_map_norm`` checks an InstanceNorm's affine weights
+    for orientation channels, never its running statistics (BatchNorm's rule does check them)."""
+
+    def __init__(self, vary=True):
+        super().__init__()
+        self.lift = _p4_lifting()
+        self.norm = torch.nn.InstanceNorm2d(4, track_running_stats=True).double()
+        with torch.no_grad():
+            self.norm.running_mean.copy_(_orientation_ramp(vary) - 1)
+            self.norm.running_var.copy_(_orientation_ramp(vary))
+
+    def forward(self, x):
+        return self.norm(self.lift(x))
+
+
+def regular_instance_norm_running():
+    return RegularInstanceNormRunning(vary=True)
+
+
+def regular_instance_norm_running_control():
+    return RegularInstanceNormRunning(vary=False)
+
+
+# ----------------------------------------------------------------------------- 7. per-feature layers on flat maps
+
+
+class PerFeatureOnFlat(torch.nn.Module):
+    """``x.flatten(1)`` → a layer with one parameter per *feature* (``PReLU(C·H·W)``, ``BatchNorm1d(C·H·W)``)
+    → sum.  On a flattened map the features are the positions, so these layers weight every position
+    differently; ``_per_channel`` hands a non-spatial value to ``_pointwise``, which keeps ``permuted`` without
+    looking at the module's parameters (the module's own tensors are not operands of the node)."""
+
+    def __init__(self, numel, kind="prelu", vary=True):
+        super().__init__()
+        ramp = torch.arange(numel) % 5 + 1.0 if vary else torch.full((numel,), 2.0)
+        if kind == "prelu":
+            self.layer = torch.nn.PReLU(numel).double()
+            with torch.no_grad():
+                self.layer.weight.copy_(ramp / 8)
+        else:
+            self.layer = torch.nn.BatchNorm1d(numel).double()
+            with torch.no_grad():
+                self.layer.running_var.copy_(ramp)
+
+    def forward(self, x):
+        return self.layer(x.flatten(1)).sum(1, keepdim=True)
+
+
+def flat_prelu():
+    return PerFeatureOnFlat(64, "prelu")
+
+
+def flat_prelu_control():
+    return PerFeatureOnFlat(64, "prelu", vary=False)
+
+
+def flat_batchnorm():
+    return PerFeatureOnFlat(64, "batchnorm")
+
+
+def flat_batchnorm_control():
+    return PerFeatureOnFlat(64, "batchnorm", vary=False)
+
+
+# ----------------------------------------------------------------------------- 8. attributes torch does not read
+
+
+def stale_circular_padding(asymmetric=True):
+    """``Conv2d(3, padding=1, padding_mode="circular")`` whose ``_reversed_padding_repeated_twice`` says 2 before
+    and 0 after (a circular padding of the same total, set after construction).  For every mode but zeros torch
+    pads by that private list and convolves with padding 0; ``_conv_module`` reads ``m.padding`` — (1, 1),
+    symmetric — so it certifies rot90 and flips, which the lopsided padding breaks (translations still hold:
+    the padding is circular)."""
+    conv = torch.nn.Conv2d(1, 1, 3, padding=1, padding_mode="circular", bias=False).double()
+    with torch.no_grad():
+        conv.weight.copy_(_symmetric_kernel()[:1])
+    if asymmetric:
+        conv._reversed_padding_repeated_twice = [2, 0, 2, 0]
+    return conv
+
+
+def stale_circular_padding_control():
+    return stale_circular_padding(asymmetric=False)
+
+
+def resized_conv(side=2, same=True):
+    """A ``Conv2d(kernel_size=3, padding="same")`` whose weight was replaced by a ``side``×``side`` one (kernel
+    surgery); torch convolves with the weight's own size ("same": 0 before, 1 after for side 2), while
+    ``_conv_module`` builds its windows from the stale ``kernel_size`` attribute (3: 1 before and after).  With
+    ``same=False``: ``Conv2d(3, stride=2, padding=1)`` on odd sizes, where a 2-tap kernel gives the same output
+    size as a 3-tap one."""
+    conv = torch.nn.Conv2d(1, 1, 3, padding="same" if same else 1, stride=1 if same else 2, bias=False).double()
+    conv.weight = torch.nn.Parameter(torch.ones(1, 1, side, side, dtype=torch.float64))  # D4-symmetric
+    return conv
+
+
+def resized_conv_strided():
+    return resized_conv(2, same=False)
+
+
+def resized_conv_control():
+    return resized_conv(3)
+
+
+def resized_conv_strided_control():
+    return resized_conv(3, same=False)
+
+
+def resized_p4_lifting(side=2):
+    """``P4Lifting(kernel_size=3, stride=2)`` whose weight was replaced by a ``side``×``side`` one: forward pads
+    by ``(kernel_size − 1) // 2`` and convolves with the weight's size; ``_project_P4Lifting`` builds its window
+    from ``kernel_size`` (the project ``Conv`` rule reads ``weight.shape``, this one does not)."""
+    from convnet_invariances.models import P4Lifting
+    layer = P4Lifting(1, 1, 3, stride=2).double()
+    layer.weight = torch.nn.Parameter(torch.ones(1, 1, side, side, dtype=torch.float64))
+    return layer
+
+
+def resized_p4_lifting_control():
+    return resized_p4_lifting(3)
+
+
+# ----------------------------------------------------------------------------- 9. a 2-D pooling on a 1-D signal
+
+
+class Pool2dOnSignal(torch.nn.Module):
+    """``F.max_pool2d`` on a (N, C, L) signal: torch reads it as an unbatched (C', H, W) image, so the *last*
+    entry of ``kernel_size``/``stride``/``padding`` acts on L.  ``_pair(value, d=1)`` keeps the *first* entry
+    of a tuple longer than d: the table sees kernel 1, stride 2, padding 0 on L (symmetric on odd sizes) where
+    torch pools L by kernel 2, stride 2, padding 1 (windows from −1 to n − 1: lopsided), and both give the same
+    length."""
+
+    def __init__(self, kernel=(1, 2), stride=(2, 2), padding=(0, 1)):
+        super().__init__()
+        self.kernel, self.stride, self.padding = kernel, stride, padding
+
+    def forward(self, x):
+        return F.max_pool2d(x, self.kernel, self.stride, self.padding)
+
+
+def pool2d_on_signal():
+    return Pool2dOnSignal()
+
+
+def pool2d_on_signal_module():
+    return torch.nn.MaxPool2d((1, 2), (2, 2), (0, 1))
+
+
+def pool2d_on_signal_control():
+    return Pool2dOnSignal((1, 1), (2, 2), (0, 0))  # both axes subsampled without padding: symmetric on odd L
+
+
+# ----------------------------------------------------------------------------- tracebacks
+
+
+class RollBySize(torch.nn.Module):
+    """``torch.roll(x, (x.shape[-1],), (3,))``: the shift is computed in the graph (a Node); the rot90/flip rule
+    calls ``int()`` on it."""
+
+    def forward(self, x):
+        return torch.roll(x, (x.shape[-1],), (3,))
+
+
+class RollLastAxis(torch.nn.Module):
+    """``torch.roll(x, 1, x.dim() - 1)``: the axis is a Node; ``_roll`` takes it modulo the rank."""
+
+    def forward(self, x):
+        return torch.roll(x, 1, x.dim() - 1)
+
+
+class SumLastTwo(torch.nn.Module):
+    """``x.sum(dim=(x.dim() - 2, x.dim() - 1))``: the axes are Nodes; ``_reduction`` calls ``int()`` on them."""
+
+    def forward(self, x):
+        return x.sum(dim=(x.dim() - 2, x.dim() - 1))
+
+
+class TimesRowVector(torch.nn.Module):
+    """``x * c`` with a constant ``c`` of shape (W,), broadcast over H: ``_kernel_symmetric`` indexes
+    ``shape[-2]`` (rot90) or flips axis −2 (flips) of a 1-D tensor."""
+
+    def __init__(self, n=8):
+        super().__init__()
+        self.register_buffer("c", torch.ones(n, dtype=torch.float64))
+
+    def forward(self, x):
+        return x * self.c
+
+
+class MaxPoolEmptyStride(torch.nn.Module):
+    """``F.max_pool2d(x, 2, ())``: torch reads an empty stride as the kernel size; ``_pool_windows`` only
+    treats None and [] so, and ``_pair(())`` indexes the empty tuple."""
+
+    def forward(self, x):
+        return F.max_pool2d(x, 2, ())
+
+
+class HalfSizePool(torch.nn.Module):
+    """``F.avg_pool2d(x, x.shape[-1] // 2)``: a kernel computed in the graph.  A stated claim gets ``unknown``
+    (``Unreadable`` is caught in ``StaticAnalysis.verdict``), but ``certify_static(module, shape)`` without
+    claims (and ``invariances explain`` without ``--claim``) first runs the interpreter in ``certify_static``
+    itself, to pick the default claims, outside that ``try``."""
+
+    def forward(self, x):
+        return F.avg_pool2d(x, x.shape[-1] // 2)
+
+
+S7 = (1, 7, 7)
+
 S8, S9 = (1, 8, 8), (1, 9, 9)
 
 #: (name, factory, input shape, claim, holds) — ``holds`` is the oracle's answer (checked by the tests)
@@ -190,6 +496,25 @@ FALSE_CERTIFICATES = [
     ("position_weighted", position_weighted, S8, "translation-invariant", False),
     ("position_weighted", position_weighted, S8, "rot90-invariant", False),
     ("position_weighted", position_weighted, S8, "flip-invariant", False),
+    # round 2
+    ("regular_times_constant", regular_times_constant, S7, "rot90-equivariant[channels=regular]", False),
+    ("regular_cat_constant", regular_cat_constant, S7, "rot90-equivariant[channels=regular]", False),
+    ("regular_layer_norm", regular_layer_norm, S7, "rot90-equivariant[channels=regular]", False),
+    ("regular_instance_norm_running", regular_instance_norm_running, S7, "rot90-equivariant[channels=regular]",
+     False),
+    ("flat_prelu", flat_prelu, S8, "translation-invariant", False),
+    ("flat_prelu", flat_prelu, S8, "rot90-invariant", False),
+    ("flat_prelu", flat_prelu, S8, "flip-invariant", False),
+    ("flat_batchnorm", flat_batchnorm, S8, "translation-invariant", False),
+    ("flat_batchnorm", flat_batchnorm, S8, "flip-invariant", False),
+    ("stale_circular_padding", stale_circular_padding, S8, "rot90-equivariant", False),
+    ("stale_circular_padding", stale_circular_padding, S8, "flip-equivariant", False),
+    ("resized_conv", resized_conv, S8, "rot90-equivariant", False),
+    ("resized_conv", resized_conv, S8, "flip-equivariant", False),
+    ("resized_conv_strided", resized_conv_strided, S9, "flip-equivariant", False),
+    ("resized_p4_lifting", resized_p4_lifting, S9, "rot90-equivariant[channels=regular]", False),
+    ("pool2d_on_signal", pool2d_on_signal, (4, 9), "flip-equivariant", False),
+    ("pool2d_on_signal_module", pool2d_on_signal_module, (4, 9), "flip-equivariant", False),
 ]
 
 CONTROLS = [
@@ -203,4 +528,39 @@ CONTROLS = [
     ("nearest_size_control", NearestSize, S9, "translation-equivariant[stride=3]", True),
     ("position_weighted_control", position_weighted_control, S8, "translation-invariant", True),
     ("position_weighted_control", position_weighted_control, S8, "rot90-invariant", True),
+    # round 2
+    ("regular_times_constant_control", regular_times_constant_control, S7, "rot90-equivariant[channels=regular]",
+     True),
+    ("regular_cat_constant_control", regular_cat_constant_control, S7, "rot90-equivariant[channels=regular]", True),
+    ("regular_layer_norm_control", regular_layer_norm_control, S7, "rot90-equivariant[channels=regular]", True),
+    ("regular_instance_norm_running_control", regular_instance_norm_running_control, S7,
+     "rot90-equivariant[channels=regular]", True),
+    ("flat_prelu_control", flat_prelu_control, S8, "translation-invariant", True),
+    ("flat_prelu_control", flat_prelu_control, S8, "rot90-invariant", True),
+    ("flat_batchnorm_control", flat_batchnorm_control, S8, "translation-invariant", True),
+    ("stale_circular_padding_control", stale_circular_padding_control, S8, "rot90-equivariant", True),
+    ("stale_circular_padding_control", stale_circular_padding_control, S8, "flip-equivariant", True),
+    ("resized_conv_control", resized_conv_control, S8, "rot90-equivariant", True),
+    ("resized_conv_control", resized_conv_control, S8, "flip-equivariant", True),
+    ("resized_conv_strided_control", resized_conv_strided_control, S9, "flip-equivariant", True),
+    ("resized_p4_lifting_control", resized_p4_lifting_control, S9, "rot90-equivariant[channels=regular]", True),
+    ("pool2d_on_signal_control", pool2d_on_signal_control, (4, 9), "flip-equivariant", True),
+]
+
+#: (name, factory, input shape, claim): modules on which certify_static must give a verdict, not a traceback
+NO_TRACEBACK = [
+    ("roll_by_size", RollBySize, S8, "rot90-equivariant"),
+    ("roll_by_size", RollBySize, S8, "flip-equivariant"),
+    ("roll_last_axis", RollLastAxis, S8, "translation-equivariant"),
+    ("roll_last_axis", RollLastAxis, S8, "rot90-equivariant"),
+    ("sum_last_two", SumLastTwo, S8, "translation-invariant"),
+    ("sum_last_two", SumLastTwo, S8, "flip-invariant"),
+    ("times_row_vector", TimesRowVector, S8, "rot90-equivariant"),
+    ("times_row_vector", TimesRowVector, S8, "flip-equivariant"),
+    ("max_pool_empty_stride", MaxPoolEmptyStride, S8, "translation-equivariant[stride=2]"),
+    ("max_pool_module_empty_stride", lambda: torch.nn.MaxPool2d(2, stride=()), S8,
+     "translation-equivariant[stride=2]"),
+    ("avg_pool_module_empty_stride", lambda: torch.nn.AvgPool2d(2, stride=()), S8,
+     "translation-equivariant[stride=2]"),
+    ("half_size_pool_default_claims", HalfSizePool, S8, None),  # None: no claims given (the default ones)
 ]
