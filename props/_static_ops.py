@@ -178,10 +178,21 @@ def _literal_int(value):
 
 
 def _pair(value, d):
+    """One number per spatial axis, as torch reads a window argument: a number, or a tuple of one or ``d``.
+    A tuple of another length (a 2-D window on a 1-D signal, which torch reads as an image) is unreadable,
+    never truncated."""
     if isinstance(value, (tuple, list)):
-        return tuple(_literal_int(v) for v in value) if len(value) == d else \
-            tuple(_literal_int(value[0]) for _ in range(d))
+        if len(value) == d:
+            return tuple(_literal_int(v) for v in value)
+        if len(value) == 1:
+            return (_literal_int(value[0]),) * d
+        raise Unreadable(f"a window argument {tuple(value)} with {len(value)} entries for {d} spatial axes")
     return (_literal_int(value),) * d
+
+
+def _literal_ints(value) -> list[int]:
+    """A number or a tuple of numbers read as literal integers (an axis list, roll amounts)."""
+    return [_literal_int(v) for v in (value if isinstance(value, (tuple, list)) else (value,))]
 
 
 def _node_name(node) -> str:
@@ -496,6 +507,14 @@ class Interpreter:
             return unknown(f"`{name}` broadcasts the spatial map to more axes", name)
         aligned = (1,) * (2 + self.d - len(v.shape)) + tuple(v.shape)  # broadcasting aligns trailing axes
         channels = aligned[1]
+        if spatial.rep == "regular" and channels != 1 and not (
+                v.kind == "constant" and v.tensor is not None and
+                _field_constant(torch.as_tensor(v.tensor).reshape(channels, -1)[:, 0])):
+            # checked first: a constant symmetric in space may still scale the orientation channels differently
+            return broken(f"`{name}` scales the orientation channels of a field differently", name) \
+                if v.kind == "constant" and v.tensor is not None else \
+                unknown(f"`{name}` combines orientation channels with per-channel values the certifier cannot "
+                        f"read", name)
         if any(n != 1 for n in aligned[2:]):
             if v.kind == "constant" and v.tensor is not None and self._symmetric_constant(v.tensor):
                 return None
@@ -536,6 +555,9 @@ class Interpreter:
     def _per_channel(self, node, inputs, shape, name):
         m = self.modules[node.target]
         v = inputs[0]
+        if v.kind == "permuted" and any(t.numel() > 1 for t in _own_tensors(m)):
+            # on flattened positions its "channels" are positions: one parameter per position breaks the claim
+            return unknown(f"`{name}` ({type(m).__name__}) has a parameter per feature of flattened positions", name)
         if v.kind != "equivariant":
             return self._pointwise(node, inputs, shape, name)
         if v.rep == "regular":
@@ -563,8 +585,11 @@ class Interpreter:
                                              for dim in range(1, t.dim())):
                     return broken(f"`{name}` (LayerNorm) has affine parameters that vary over positions", name,
                                   v.events)
-        if isinstance(m, torch.nn.GroupNorm) and v.rep == "regular":
-            return unknown(f"`{name}` (GroupNorm) on orientation channels", name)
+        if v.rep == "regular" and not isinstance(m, (torch.nn.InstanceNorm1d, torch.nn.InstanceNorm2d)):
+            return unknown(f"`{name}` ({type(m).__name__}) on orientation channels", name)
+        if v.rep == "regular" and any(t.numel() > 1 for t in _own_tensors(m)) and \
+                not all(_field_constant(t.detach().reshape(-1)) for t in _own_tensors(m)):
+            return broken(f"`{name}` treats the orientation channels of a field differently", name, v.events)
         if self.translation and any(v.margin):
             return broken(f"`{name}` ({type(m).__name__}) takes statistics over the whole map, border included, "
                           f"where the map is equivariant only in the interior (margin {max(v.margin)})", name,
@@ -643,7 +668,17 @@ class Interpreter:
 
     def _conv_module(self, node, inputs, shape, name):
         m = self.modules[node.target]
-        k, s, dil = _pair(m.kernel_size, self.d), _pair(m.stride, self.d), _pair(m.dilation, self.d)
+        k, s, dil = tuple(m.weight.shape[2:]), _pair(m.stride, self.d), _pair(m.dilation, self.d)
+        if len(k) != self.d or k != _pair(m.kernel_size, self.d):
+            return unknown(f"`{name}`: its weight's window {k} is not its kernel_size {m.kernel_size} (a weight "
+                           f"replaced after construction): the table does not guess which one forward uses", name)
+        if m.padding_mode != "zeros" and not isinstance(m.padding, str):
+            # torch pads non-zero modes by this private list and convolves with padding 0
+            used = list(getattr(m, "_reversed_padding_repeated_twice", []))
+            stated = [p for p in reversed(_pair(m.padding, self.d)) for _ in range(2)]
+            if used != stated:
+                return unknown(f"`{name}` pads by {used} (its _reversed_padding_repeated_twice), not by its padding "
+                               f"{m.padding}: the table does not guess which one forward uses", name)
         if isinstance(m.padding, str):
             totals = [dd * (kk - 1) for dd, kk in zip(dil, k)]
             pads = [(t // 2, t - t // 2) if m.padding == "same" else (0, 0) for t in totals]
@@ -675,7 +710,7 @@ class Interpreter:
 
     def _pool_windows(self, kernel, stride, padding, dilation):
         k = _pair(kernel, self.d)
-        s = _pair(stride if stride not in (None, []) else kernel, self.d)
+        s = _pair(stride if stride not in (None, [], ()) else kernel, self.d)
         p = _pair(padding, self.d)
         dil = _pair(dilation, self.d)
         return tuple(Window(kk, ss, dd, pp, pp, "zeros") for kk, ss, dd, pp in zip(k, s, dil, p))
@@ -748,7 +783,7 @@ class Interpreter:
         if dim is None or v.shape is None:
             dims = set(range(rank))
         else:
-            dims = {int(d) % rank for d in (dim if isinstance(dim, (tuple, list)) else (dim,))}
+            dims = {d % rank for d in _literal_ints(dim)}
         what = f"{getattr(node.target, '__name__', node.target)} over dims {sorted(dims)}"
         if 0 in dims:
             return unknown(f"`{name}` reduces over the batch", name)
@@ -833,6 +868,9 @@ class Interpreter:
         if any(v.rep == "regular" and (v.shape or (0, 1))[1] % 4 for v in spatial):
             return unknown(f"`{name}` concatenates orientation channels not in groups of 4", name)
         merged = self._pointwise(node, spatial, shape, name)
+        if merged.kind == "equivariant" and merged.rep == "regular" and len(spatial) != len(parts):
+            # a constant part would have to cycle with the orientations, which the table does not check
+            return unknown(f"`{name}` concatenates a constant with orientation channels", name)
         if merged.kind == "equivariant" and len({v.rep for v in spatial}) > 1:
             return unknown(f"`{name}` concatenates maps whose channels rotate differently", name)
         return merged
@@ -843,15 +881,15 @@ class Interpreter:
         dims = node.kwargs.get("dims", node.args[2] if len(node.args) > 2 else None)
         if v.kind != "equivariant" or dims is None or not isinstance(shifts, (int, tuple, list)):
             return unknown(f"`{name}` rolls by amounts or along axes the certifier does not follow", name)
-        dims = [d % (2 + self.d) for d in (dims if isinstance(dims, (tuple, list)) else (dims,))]
+        dims = [d % (2 + self.d) for d in _literal_ints(dims)]
         if any(d < 2 for d in dims):
             return unknown(f"`{name}` rolls channels or the batch", name)
         if self.translation:
             if any(v.margin):
                 return broken(f"`{name}` rolls a map that is equivariant only in the interior", name, v.events)
             return replace(v, shape=shape)
-        amounts = shifts if isinstance(shifts, (tuple, list)) else (shifts,)
-        if all(int(a) % n == 0 for a, d in zip(amounts, dims) for n in (v.shape[d],)):
+        amounts = _literal_ints(shifts)
+        if all(a % n == 0 for a, d in zip(amounts, dims) for n in (v.shape[d],)):
             return replace(v, shape=shape)
         return broken(f"`{name}` rolls the map by {tuple(amounts)}, which moves its centre", name, v.events)
 
@@ -972,6 +1010,8 @@ class Interpreter:
 
     def _project_P4Lifting(self, node, inputs, shape, name):
         m = self.modules[node.target]
+        if tuple(m.weight.shape[-2:]) != (m.kernel_size, m.kernel_size):
+            return _resized(name, m)
         pad = (m.kernel_size - 1) // 2
         window = Window(m.kernel_size, m.stride, 1, pad, pad, m.padding_mode)
         v = inputs[0]
@@ -986,6 +1026,8 @@ class Interpreter:
 
     def _project_P4GroupConv(self, node, inputs, shape, name):
         m = self.modules[node.target]
+        if tuple(m.weight.shape[-2:]) != (m.kernel_size, m.kernel_size):
+            return _resized(name, m)
         pad = (m.kernel_size - 1) // 2
         window = Window(m.kernel_size, 1, 1, pad, pad, m.padding_mode)
         v = inputs[0]
@@ -1056,6 +1098,17 @@ def _attribute(graph, target):
     return value
 
 
+def _own_tensors(m) -> list:
+    """A module's own parameters and buffers (running statistics included), not its children's."""
+    return [t for t in list(m.parameters(recurse=False)) + list(m.buffers(recurse=False))
+            if isinstance(t, torch.Tensor) and t.is_floating_point()]
+
+
+def _resized(name, m) -> Value:
+    return unknown(f"`{name}`: its weight's window {tuple(m.weight.shape[-2:])} is not its kernel_size "
+                   f"{m.kernel_size} (a weight replaced after construction)", name)
+
+
 def _field_constant(t: torch.Tensor) -> bool:
     """Whether a per-channel tensor is the same on the 4 orientation channels of every field."""
     if t.dim() == 0 or t.numel() % 4:
@@ -1066,6 +1119,8 @@ def _field_constant(t: torch.Tensor) -> bool:
 
 def _kernel_symmetric(kernel: torch.Tensor, symmetry: str, d: int) -> bool:
     """Whether the kernel's spatial part is invariant under the symmetry (exact equality)."""
+    if kernel.dim() < d:
+        return False  # fewer axes than the map: it broadcasts along some axis only, never symmetric here
     if d == 1:
         return symmetry == "flip" and torch.equal(kernel, torch.flip(kernel, (-1,)))
     if symmetry == "rot90":

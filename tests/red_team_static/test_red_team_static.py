@@ -176,11 +176,9 @@ def _id(case):
 
 
 #: the false certificates the certifier still gives (strict xfail); the others are fixed and must stay fixed
-OPEN: set = {"regular_times_constant", "regular_cat_constant", "regular_layer_norm", "regular_instance_norm_running",
-             "flat_prelu", "flat_batchnorm", "stale_circular_padding", "resized_conv", "resized_conv_strided",
-             "resized_p4_lifting", "pool2d_on_signal", "pool2d_on_signal_module"}
+OPEN: set = set()
 #: the tracebacks certify_static still raises (strict xfail)
-OPEN_CRASHES: set = set(_CRASHES)
+OPEN_CRASHES: set = set()
 
 
 @pytest.mark.parametrize("case", [pytest.param(c, id=_id(c), marks=[pytest.mark.xfail(
