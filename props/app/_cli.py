@@ -4,7 +4,7 @@
                       [--json PATH] [--markdown PATH] [--html PATH] [--out DIR]
                       [--seed N] [--examples N] [--seconds S] [--device DEV] [--verbose]
     invariances explain TARGET --input-shape C,H,W [--claim CLAIM]... [--json PATH] [--sizes LO:HI]
-    invariances bench [--quick] [--rounds N] [--compile] [--json PATH] [--stream-224 [--max-seconds S] [--model resnet50]]
+    invariances bench [--quick] [--rounds N] [--compile] [--json PATH] [--device DEV] [--stream-224 [--max-seconds S] [--model resnet50]]
     invariances lab [--quick] [--out DIR] [--seeds N] [--only EXPERIMENT]... [--jobs N]
     invariances --version
 
@@ -169,6 +169,8 @@ def _parser():
                        help="stream all 50,176 shifts of the ResNet-18-like at 224×224 with a progress bar")
     bench.add_argument("--max-seconds", type=_positive_seconds, default=None,
                        help="with --stream-224: stop early, report the projection")
+    bench.add_argument("--device", type=_device, default=None, action="append", dest="devices",
+                       help="run the table on this device (repeatable; default: cpu, and cuda when present)")
     bench.add_argument("--model", choices=("resnet18", "resnet50"), default="resnet18",
                        help="with --stream-224: the network streamed (default: %(default)s, the small-width "
                             "ResNet-18-like; resnet50: ResNet-50 at its real size)")
@@ -282,7 +284,8 @@ def main(argv=None):
 
             return bench_main(quick=args.quick, json_path=args.json, stream=args.stream_224,
                               max_seconds=args.max_seconds, rounds=args.rounds,
-                              torch_compile=args.compile, model=args.model)
+                              torch_compile=args.compile, model=args.model,
+                              devices=[str(d) for d in args.devices] if args.devices else None)
         if args.command == "lab":
             return _lab(args, argv)
         if args.command == "explain":
