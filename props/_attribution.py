@@ -172,8 +172,9 @@ def _some_shift_or_turn(a, b, element):
     if a.shape != b.shape or a.dim() < 3:
         return None
     if isinstance(element, Dihedral):
-        square = a.shape[-1] == a.shape[-2]
-        candidates = [Dihedral(k, flip) for k in range(4) for flip in (False, True) if square or k % 2 == 0]
+        square = a.dim() == 4 and a.shape[-1] == a.shape[-2]
+        turns = range(4) if a.dim() == 4 else range(1)  # on (N, C, L) signals only the flip acts
+        candidates = [Dihedral(k, flip) for k in turns for flip in (False, True) if square or k % 2 == 0]
         return next((g for g in candidates if _kept(g(a), b)[0]), None)
     dims = tuple(range(2, a.dim()))
     correlation = torch.fft.ifftn(torch.fft.fftn(b.double(), dim=dims) * torch.fft.fftn(a.double(), dim=dims).conj(),
@@ -181,6 +182,23 @@ def _some_shift_or_turn(a, b, element):
     best = tuple(int(i) for i in torch.unravel_index(correlation.argmax(), correlation.shape))
     shift = CircularShift(best)
     return shift if _kept(shift(a), b)[0] else None
+
+
+def _moved_otherwise(call, a, b, element, input_spatial) -> bool:
+    """Whether output ``b`` is ``a`` moved by a shift or turn of its own grid other than the element's (a
+    transpose): no break by itself.  Not moving at all is no such motion: an output that stays put while its
+    input moves (or that moves while its input stays put) breaks the relation."""
+    found = _some_shift_or_turn(a, b, element)
+    if found is None or _is_identity(found):
+        return False
+    return any(isinstance(e := acted(element, t, input_spatial), torch.Tensor) and not torch.equal(e, t)
+               for t in call.inputs)
+
+
+def _is_identity(g) -> bool:
+    if isinstance(g, CircularShift):
+        return not any(g.shifts)
+    return isinstance(g, Dihedral) and g.k % 4 == 0 and not g.reflect
 
 
 def find_culprit(module: torch.nn.Module, x: torch.Tensor, element, output_action=None) -> Culprit | None:
@@ -237,7 +255,8 @@ def _received_motion(call, other, element, input_spatial):
             moving += 1
         elif a.shape == b.shape and torch.equal(a, b):
             continue
-        elif motion is element and moving == 0 and (found := _some_shift_or_turn(a, b, element)) is not None:
+        elif motion is element and moving == 0 and (found := _some_shift_or_turn(a, b, element)) is not None \
+                and not _is_identity(found):
             motion, moving = found, 1
         else:
             return None
@@ -256,10 +275,11 @@ def _judge_outputs(call, other, element, motion, input_spatial, output_action, l
         if expected is UNKNOWN:
             continue  # its geometry is not known: a later layer is judged instead
         if expected is CANNOT_FOLLOW:
-            if _some_shift_or_turn(a, b, element) is None:
+            if not _moved_otherwise(call, a, b, element, input_spatial):
                 return Culprit(label, "violated", _error(a, b), "its output grid cannot follow the element")
             continue
         kept, error = _kept(expected, b)
-        if kept is False and error > 0 and (output_action is not None or _some_shift_or_turn(a, b, element) is None):
+        if kept is False and error > 0 and (output_action is not None or
+                                            not _moved_otherwise(call, a, b, element, input_spatial)):
             return Culprit(label, "violated", error)
     return None

@@ -4,7 +4,7 @@ violating layer at a random depth, and in the audit's reports."""
 import json
 
 import torch
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 import convnet_invariances as ci
@@ -55,7 +55,7 @@ def test_attribution_names_the_planted_layer(drawn, symmetry, seed):
     element = ci.CircularShift((1, 2)) if symmetry == "translation" else ci.rot90()
     with torch.no_grad():
         violated = not torch.allclose(model(element(x)), element(model(x)))
-    assert violated, "the planted layer must break the claim on a Gaussian input"
+    assume(violated)  # a ReLU may zero what the planted layer acts on: then nothing is violated to attribute
     culprit = find_culprit(model, x, element, Same())
     assert culprit is not None
     assert culprit.layer == planted or culprit.layer.startswith(planted + "."), (culprit, model)
