@@ -57,7 +57,7 @@ _EXPORTS = {
     # measures of trained networks
     "lie_derivative": "_lie", "layerwise_lie_derivative": "_lie_layers", "LayerwiseLieDerivative": "_lie_layers",
     "top1_change": "_metrics", "eq_psnr": "_metrics", "wilson_interval": "_intervals",
-    "bootstrap_interval": "_intervals",
+    "bootstrap_interval": "_intervals", "clopper_pearson_interval": "_intervals",
     "worst_case_accuracy": "_worst_case", "WorstCaseAccuracy": "_worst_case",
     "shrink_flipping_input": "_flip_shrink", "FlippingInput": "_flip_shrink",
     # tolerance model
@@ -98,7 +98,7 @@ if TYPE_CHECKING:
     from ._errors import EquivarianceViolation, InvalidArgument, InvarianceError, LayerError
     from ._groups import FiniteGroup, Translations, c4, d4, flips
     from ._lie import lie_derivative
-    from ._intervals import bootstrap_interval, wilson_interval
+    from ._intervals import bootstrap_interval, clopper_pearson_interval, wilson_interval
     from ._lie_layers import LayerwiseLieDerivative, layerwise_lie_derivative
     from ._metrics import eq_psnr, top1_change
     from ._flip_shrink import FlippingInput, shrink_flipping_input

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 import torch
 
 from ._actions import CircularShift, Dihedral, Identity, ZeroShift
+from ._measuring import check_culprit_arguments
 from ._safety import rng_preserved
 from ._tolerance import float_tolerance
 
@@ -213,6 +214,7 @@ def find_culprit(module: torch.nn.Module, x: torch.Tensor, element, output_actio
     >>> ci.find_culprit(net, torch.randn(1, 1, 8, 8), ci.CircularShift((0, 1))).layer
     '1'
     """
+    check_culprit_arguments(module, x, element)
     try:
         with rng_preserved():
             twin = copy.deepcopy(module)

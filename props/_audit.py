@@ -34,7 +34,8 @@ from ._claims import Check, claim_checks, run_check
 from ._domains import InputCase
 from ._errors import InvalidArgument, LayerError, NotAFunction, OutputShapeMismatch, describe_value
 from ._layer_calls import call_layer
-from ._intervals import wilson_interval
+from ._intervals import bootstrap_interval, clopper_pearson_interval
+from ._measuring import protected_model, require_int, require_model, require_samples
 from ._orbit import ProgressCallback, one_element_per_call
 from ._safety import audited_copy, evaluation_mode, is_lazy
 from ._reproduction import reproduction, reproduction_heading
@@ -711,39 +712,69 @@ def audit(module, input_shape, claims=None, *, layout=None, examples=DEFAULT_EXA
 
 def consistency(module, inputs=None, *, input_shape=None, pairs=1, max_shift=None, seed=0, dtype=torch.float32,
                 device="cpu"):
-    """Zhang (2019)'s consistency: the share of inputs whose argmax agrees between two random circular shifts,
-    and the mean relative invariance error ‖f(S_a x) − f(S_b x)‖ / ‖f(S_b x)‖.
+    """Zhang (2019)'s consistency: the share of (image, pair of shifts) trials whose argmax agrees between two
+    different random circular shifts, each image with its own pair, and the mean relative invariance error
+    ‖f(S_a x) − f(S_b x)‖ / ‖f(S_b x)‖.
 
-    ``inputs`` is an (N, C, H, W) tensor; without it, 32 smooth random images of ``input_shape`` are made.
+    ``inputs`` is an (N, C, H, W) tensor; without it, 32 smooth random images of ``input_shape`` = (C, H, W) are
+    made.  Each of the ``pairs`` rounds draws, for every image independently, two different shifts (a, b) with
+    components uniform in ``[−max_shift, max_shift]`` (default: a quarter of the smaller side).  With
+    ``pairs=1`` the N agreements are independent trials and ``consistency_ci`` is their Clopper–Pearson
+    interval (coverage at least 95%); with more pairs an image's trials share that image, so the interval is
+    the bootstrap over images of their agreement shares (:func:`bootstrap_interval`).  The module is evaluated
+    in eval mode on a copy, every call on a copy of its input: neither it, the random generators nor
+    ``inputs`` change.
 
     >>> import torch
     >>> metrics = consistency(torch.nn.Sequential(torch.nn.AdaptiveAvgPool2d(1), torch.nn.Flatten()), input_shape=(3, 8, 8))
     >>> metrics["consistency"], metrics["mean_relative_error"] < 1e-6
     (1.0, True)
     """
+    require_model(module, "module")
+    require_int(pairs, "pairs", minimum=1, meaning="rounds of one random pair of shifts per image")
+    if not isinstance(seed, int) or isinstance(seed, bool):
+        raise InvalidArgument(f"seed={seed!r} must be an int")
     generator = torch.Generator().manual_seed(seed % 2**63)
     if inputs is None:
         if input_shape is None:
             raise InvalidArgument("give inputs=(N, C, H, W) tensor or input_shape=(C, H, W)")
+        if (not isinstance(input_shape, (tuple, list)) or len(input_shape) != 3 or
+                not all(isinstance(n, int) and not isinstance(n, bool) and n >= 1 for n in input_shape)):
+            raise InvalidArgument(f"input_shape={input_shape!r} must be three positive ints (C, H, W)")
         c, h, w = input_shape
         coarse = torch.rand((32, c, max(2, h // 4), max(2, w // 4)), generator=generator)
         inputs = torch.nn.functional.interpolate(coarse, size=(h, w), mode="bilinear", align_corners=False)
-    if not isinstance(inputs, torch.Tensor) or inputs.dim() != 4:
-        raise InvalidArgument(f"inputs={describe_value(inputs)} must be an (N, C, H, W) tensor")
-    inputs = inputs.to(dtype=dtype, device=device)
-    h, w = inputs.shape[-2:]
-    max_shift = max_shift or max(1, min(h, w) // 4)
-    agree, errors = 0, []
-    with torch.no_grad():
+    require_samples(inputs, "inputs")
+    x = inputs.detach().to(dtype=dtype, device=device).clone()
+    n, (h, w) = x.shape[0], x.shape[-2:]
+    if max_shift is None:
+        max_shift = max(1, min(h, w) // 4)
+    require_int(max_shift, "max_shift", minimum=1, meaning="the largest shift component in pixels; two different "
+                                                            "shifts need at least 1")
+    span = 2 * max_shift + 1
+    agree = torch.zeros(n, dtype=torch.long)
+    errors = []
+    with protected_model(module, x) as layer, torch.no_grad():
         for _ in range(pairs):
-            a = torch.randint(-max_shift, max_shift + 1, (2,), generator=generator).tolist()
-            b = a
-            while b == a:  # two different shifts: a pair of equal ones compares nothing and flatters the network
-                b = torch.randint(-max_shift, max_shift + 1, (2,), generator=generator).tolist()
-            ya = module(torch.roll(inputs, a, (-2, -1)))
-            yb = module(torch.roll(inputs, b, (-2, -1)))
-            agree += int((ya.argmax(dim=1) == yb.argmax(dim=1)).sum())
-            errors.append(float(((ya - yb).norm(dim=1) / yb.norm(dim=1).clamp_min(1e-12)).mean()))
-    trials = pairs * inputs.shape[0]
-    return {"consistency": agree / trials, "consistency_ci": wilson_interval(agree, trials),
-            "mean_relative_error": sum(errors) / len(errors), "inputs": int(inputs.shape[0])}
+            # per image, a pair of different shifts (Zhang's protocol): a pair shared by the batch would make the
+            # N outcomes one correlated trial, and a pair of equal shifts compares nothing
+            a = torch.randint(-max_shift, max_shift + 1, (n, 2), generator=generator)
+            offset = torch.randint(1, span * span, (n,), generator=generator)  # uniform over the other shifts
+            index = ((a[:, 0] + max_shift) * span + (a[:, 1] + max_shift) + offset) % (span * span)
+            b = torch.stack([index // span, index % span], 1) - max_shift
+            rolled_a = torch.stack([torch.roll(x[i], a[i].tolist(), (-2, -1)) for i in range(n)])
+            rolled_b = torch.stack([torch.roll(x[i], b[i].tolist(), (-2, -1)) for i in range(n)])
+            ya = layer(rolled_a, "f(x shifted by a)", keep=True)
+            if ya.dim() != 2 or ya.shape[1] < 2 or not ya.is_floating_point():
+                raise InvalidArgument(f"module returns {describe_value(ya)}; consistency needs class scores: a "
+                                      f"floating (N, K) output with K ≥ 2")
+            yb = layer(rolled_b, "f(x shifted by b)")
+            agree += (ya.argmax(dim=1) == yb.argmax(dim=1)).cpu()
+            errors.append(((ya - yb).norm(dim=1) / yb.norm(dim=1).clamp_min(1e-12)).double().cpu())
+    total = int(agree.sum())
+    if pairs == 1:
+        interval = clopper_pearson_interval(total, n)
+    else:
+        interval = bootstrap_interval(agree.double() / pairs, seed=seed % 2**63)
+    return {"consistency": total / (pairs * n), "consistency_ci": interval,
+            "mean_relative_error": float(torch.cat(errors).mean()), "inputs": n}

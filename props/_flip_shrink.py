@@ -14,8 +14,9 @@ from dataclasses import dataclass
 import torch
 
 from ._actions import Action
-from ._errors import InvalidArgument, describe_value, require_spatial
+from ._errors import InvalidArgument, LayerError, describe_value, require_spatial
 from ._layer_calls import ProtectedLayer
+from ._measuring import require_samples
 from ._safety import audited_copy, rng_preserved
 
 __all__ = ["FlippingInput", "shrink_flipping_input"]
@@ -62,13 +63,14 @@ def shrink_flipping_input(model, x: torch.Tensor, element: Action, *, budget: in
     require_spatial(x, "x")
     if x.shape[0] != 1 or not x.is_floating_point():
         raise InvalidArgument(f"x={describe_value(x)} must be one floating image, shaped (1, C, H, W) or (1, C, L)")
+    require_samples(x, "x", ranks=(3, 4))  # and finite
     if not isinstance(element, Action):
         raise InvalidArgument(f"element={describe_value(element)} must be an Action (a group element)")
     if not isinstance(budget, int) or isinstance(budget, bool) or budget < 1:
         raise InvalidArgument(f"budget={budget!r} must be a positive int (model calls)")
     x = x.detach().clone()
     if isinstance(model, torch.nn.Module):
-        with audited_copy(model, probe=x) as (module, _):
+        with audited_copy(model, probe=x.clone()) as (module, _):
             return _shrink(ProtectedLayer(module), x, element, budget)
     with rng_preserved():
         return _shrink(ProtectedLayer(model), x, element, budget)
@@ -77,12 +79,19 @@ def shrink_flipping_input(model, x: torch.Tensor, element: Action, *, budget: in
 def _shrink(layer, x, element, budget):
     calls = 0
 
+    def predicted(t, what):
+        scores = layer(t, what)
+        if scores.dim() != 2 or not scores.is_floating_point():
+            raise LayerError(f"the model returned {describe_value(scores)} for {what}; a classifier must return real "
+                             f"class scores of shape (N, K)")
+        return int(scores.argmax(dim=1)[0])
+
     def flips(candidate):
         nonlocal calls
         calls += 2
         with torch.no_grad():
-            before = int(layer(candidate, "f(x)").argmax(dim=1)[0])
-            after = int(layer(element(candidate), "f(g·x)").argmax(dim=1)[0])
+            before = predicted(candidate, "f(x)")
+            after = predicted(element(candidate), "f(g·x)")
         return (before, after) if before != after else None
 
     found = flips(x)

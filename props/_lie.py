@@ -131,6 +131,11 @@ def _check_input(x, generator):
     if generator not in GENERATORS:
         raise InvalidArgument(f"generator={describe_value(generator)} must be one of "
                               + ", ".join(f"{name!r} (per {unit})" for name, (unit, _) in GENERATORS.items()))
+    if x.shape[0] == 0 or x.numel() == 0:
+        raise InvalidArgument(f"x has shape {tuple(x.shape)}: no sample (or an empty axis); give at least one "
+                              f"image with at least one pixel")
+    if not bool(torch.isfinite(x).all()):
+        raise InvalidArgument("x holds NaN or inf; the Lie derivative needs finite inputs")
     if spatial_rank == 1 and generator != "translation-x":
         raise InvalidArgument(f"generator={generator!r} moves 2-D images, but x has shape {tuple(x.shape)} "
                               f"(N, C, L); a 1-D signal has only 'translation-x'")

@@ -21,6 +21,7 @@ from ._actions import Action
 from ._errors import InvalidArgument, LayerError, describe_value, require_spatial
 from ._groups import FiniteGroup
 from ._layer_calls import ProtectedLayer
+from ._measuring import require_samples
 from ._orbit import DEFAULT_MEMORY_BUDGET, ProgressCallback
 from ._safety import audited_copy, evaluation_mode, rng_preserved
 
@@ -106,6 +107,7 @@ def _validate(model, inputs, labels, group, memory_budget, progress):
         raise InvalidArgument(f"inputs has dtype {inputs.dtype}; it must be a floating tensor (N, C, H, W) or (N, C, L)")
     if inputs.shape[0] == 0:
         raise InvalidArgument("inputs holds no sample (batch size 0); give at least one")
+    require_samples(inputs, "inputs", ranks=(3, 4))  # and finite
     if not isinstance(labels, torch.Tensor) or labels.dim() != 1 or labels.is_floating_point() or \
             labels.is_complex() or labels.dtype == torch.bool:
         raise InvalidArgument(f"labels={describe_value(labels)} must be a 1-D integer tensor of class indices")
@@ -127,12 +129,33 @@ def _validate(model, inputs, labels, group, memory_budget, progress):
         raise InvalidArgument(f"progress={describe_value(progress)} must be None or a callable progress(done, total)")
 
 
-def _predict(layer: ProtectedLayer, x: torch.Tensor, what: str) -> torch.Tensor:
-    scores = layer(x, what)
+def _scores(layer: ProtectedLayer, x: torch.Tensor, what: str) -> torch.Tensor:
+    scores = layer(x, what, keep=True)
     if scores.dim() != 2 or not (scores.is_floating_point()):
         raise LayerError(f"the model returned {describe_value(scores)} for {what}; a classifier must return real "
                          f"class scores of shape (N, K)")
-    return scores.argmax(dim=1)
+    return scores
+
+
+#: samples of the clean batch that are also classified alone, to catch a model that couples a batch's samples
+ALONE_CHECKS = 3
+
+
+def _check_not_coupled(batched: torch.Tensor, reference: torch.Tensor, where: str) -> None:
+    """Raise LayerError when class scores of the same samples differ between two batches by more than rounding:
+    ``sqrt(eps)`` of the largest score (differences between batch sizes' kernels are a few eps; a model that
+    normalises over its batch, or lets one sample steer another, moves scores far more)."""
+    eps = torch.finfo(reference.dtype).eps
+    bound = eps ** 0.5 * max(1.0, float(reference.abs().max()))
+    difference = float((batched.double() - reference.double()).abs().max())
+    if difference > bound:
+        raise LayerError(
+            f"the model is not a function of each sample: {where} (max difference of class scores "
+            f"{difference:.3g}, above the rounding bound {bound:.3g}). It couples the samples of a batch (batch "
+            f"statistics, a normalisation over the batch, one sample steering another), so an accuracy computed on "
+            f"batches of transformed inputs would be an artefact of the batch. Put the model in eval mode, or make "
+            f"each prediction depend on its own input only"
+        )
 
 
 def worst_case_accuracy(
@@ -152,7 +175,9 @@ def worst_case_accuracy(
     ``memory_budget`` bytes (elements that change the input's shape, such as
     :class:`Upscale`, are evaluated one by one); ``progress(done, total)`` is
     called after each chunk.  A module is evaluated in eval mode on a copy, so neither it nor
-    the random number generators change.
+    the random number generators change.  A model whose class scores for a sample depend on the rest of its
+    batch is refused (LayerError): a few samples are also classified alone, and the clean inputs ride along in
+    every chunk of the orbit, and their scores must agree with the clean batch's up to rounding.
 
     >>> import torch
     >>> from convnet_invariances import Translations, c4
@@ -167,25 +192,36 @@ def worst_case_accuracy(
     x = inputs.detach()
     labels = labels.to(x.device)
     per_element = max(1, x.element_size() * x.numel())
-    chunk = max(1, min(len(elements), memory_budget // per_element))
+    # every chunk carries the clean inputs once more (the anchor), compared with their scores in the clean batch
+    chunk = max(1, min(len(elements), memory_budget // per_element - 1))
     chunks = [list(range(i, min(i + chunk, len(elements)))) for i in range(0, len(elements), chunk)]
+    n = x.shape[0]
+    alone = sorted({0, n - 1, n // 2})[:ALONE_CHECKS]
 
     def run(f):
         layer = ProtectedLayer(f, label="the model")
         with evaluation_mode():
-            clean = _predict(layer, x, "the untransformed inputs")
+            clean_scores = _scores(layer, x, "the untransformed inputs")
+            if n > 1:
+                for i in alone:
+                    _check_not_coupled(clean_scores[i:i + 1],
+                                       _scores(layer, x[i:i + 1], f"the untransformed sample {i} alone"),
+                                       f"sample {i} classified within the batch of {n} differs from it alone")
             predictions = []
             for done, indices in enumerate(chunks, 1):
                 moved = [elements[i](x) for i in indices]
-                if all(m.shape == moved[0].shape for m in moved):  # one forward pass for the chunk
-                    batch = _predict(layer, torch.cat(moved), f"elements {elements[indices[0]]!r}…")
-                    predictions.append(batch.view(len(indices), -1))
+                if all(m.shape == x.shape for m in moved):  # one forward pass for the chunk, the anchor last
+                    scores = _scores(layer, torch.cat(moved + [x]), f"elements {elements[indices[0]]!r}…")
+                    _check_not_coupled(scores[-n:], clean_scores,
+                                       f"the untransformed inputs classified within a batch of {scores.shape[0]} "
+                                       f"(a chunk of the orbit) differ from them in their own batch of {n}")
+                    predictions.append(scores[:-n].argmax(dim=1).view(len(indices), -1))
                 else:  # elements that change the shape (integer rescalings): one pass each
-                    predictions += [_predict(layer, m, f"element {elements[i]!r}").view(1, -1)
+                    predictions += [_scores(layer, m, f"element {elements[i]!r}").argmax(dim=1).view(1, -1)
                                     for i, m in zip(indices, moved)]
                 if progress is not None:
                     progress(done, len(chunks))
-        return clean, torch.cat(predictions)
+        return clean_scores.argmax(dim=1), torch.cat(predictions)
 
     if isinstance(model, torch.nn.Module):
         with audited_copy(model) as (copy, _):

@@ -19,7 +19,7 @@ JSON schema (stable: keys are only ever added; documented in the README)::
                  "culprit": {"layer": str, "verdict": str, "max_error": float} | null}],
      "layout": str, "notes": [str, ...],
      "metrics": {"consistency": float, "consistency_ci": [float, float], "mean_relative_error": float,
-                 "inputs": int}  # only with classifier=True (consistency_ci: 95% Wilson interval)}
+                 "inputs": int}  # only with classifier=True (consistency_ci: 95% Clopper–Pearson interval)}
 """
 
 from __future__ import annotations

@@ -105,9 +105,11 @@ def test_eq_r_is_at_the_floor_for_a_pointwise_linear_map_and_finite_for_an_asymm
 def test_the_samplers_never_draw_the_identity(generator, limit, key):
     result = eq_psnr(lambda t: t, torch.randn(1, 1, 8, 8, dtype=torch.float64), generator, draws=50,
                      **{key: limit})
-    for moves in result["elements"]:
-        size = math.hypot(*(amount for _, amount in moves))
-        assert limit / 4 - 1e-6 <= size <= limit + 1e-6, moves
+    assert len(result["elements"]) == 50 and all(len(per_sample) == 1 for per_sample in result["elements"])
+    for per_sample in result["elements"]:  # elements[d][n]: draw d of sample n (each sample draws its own)
+        for moves in per_sample:
+            size = math.hypot(*(amount for _, amount in moves))
+            assert limit / 4 - 1e-6 <= size <= limit + 1e-6, moves
 
 
 def test_consistency_never_compares_a_shift_with_itself():
