@@ -273,9 +273,6 @@ def test_quiet_channel_break_is_not_hidden_by_a_loud_channel():
     assert culprit is not None and culprit.layer == "1"
 
 
-@pytest.mark.xfail(strict=True, reason="_tolerance.gamma is inf once numel*u >= 1: in bfloat16 a difference on an "
-                                       "activation of 256+ elements is undecided (never blamed, never kept), so no "
-                                       "culprit is named; naming it needs a float64 replay of the call")
 def test_bfloat16_break_is_attributed():
     """Mechanism: `_kept` uses `float_tolerance(scale, numel of a sample, dtype)`; with bfloat16
     (u = 2^-8) a 16x16 map has n·u = 1, γ = inf, every comparison passes and `find_culprit` returns None
