@@ -66,6 +66,21 @@ def activation_tangent(activation: torch.Tensor, generator: str, input_spatial: 
     return tangent
 
 
+def _moves_with_the_input(activation: torch.Tensor, generator: str, input_spatial: tuple) -> bool:
+    """Whether a translation of the input moves this activation by a known amount: its grid is a whole
+    resampling of the input's (the same size, or a whole multiple or divisor per axis).  A padded or cropped
+    map (12 → 16) moves by no fixed amount: a module producing or receiving one has no local term of its own.
+
+    >>> _moves_with_the_input(torch.zeros(1, 1, 4, 4), "translation-x", (8, 8))
+    True
+    >>> _moves_with_the_input(torch.zeros(1, 1, 16, 16), "translation-x", (12, 12))
+    False
+    """
+    if not generator.startswith("translation") or activation.dim() != len(input_spatial) + 2:
+        return True
+    return all(big % n == 0 or n % big == 0 for n, big in zip(activation.shape[2:], input_spatial))
+
+
 @dataclass
 class LayerwiseLieDerivative:
     """Per leaf module, its contribution to the end-to-end Lie derivative.
@@ -173,7 +188,8 @@ class _Term:
 
 def _local_derivatives(model, leaves, x, generator, spatial):
     """Per call of each measurable leaf, in forward order, ``d_m = J_m(u)·A u − A v`` on the activations it
-    receives.  A call with several inputs, or a non-tensor or integer output, is not measurable on its own."""
+    receives.  A call with several inputs, a non-tensor or integer output, or a padded or cropped map on either
+    side (under a translation) is not measurable on its own: its share stays in the remainder."""
     calls: list[tuple[str, int, torch.Tensor | None, torch.Tensor | None]] = []
     counts: dict[str, int] = {}
 
@@ -204,8 +220,9 @@ def _local_derivatives(model, leaves, x, generator, spatial):
     modules = dict(leaves)
     terms = []
     for name, k, u, v in calls:
-        if u is None:
-            continue
+        if u is None or not (_moves_with_the_input(u, generator, spatial) and
+                             _moves_with_the_input(v, generator, spatial)):
+            continue  # its share stays in the remainder (OUTSIDE), so the terms still add up
         out, pushed = _jvp(ProtectedLayer(modules[name], label=f"module {name!r}"), u,
                            activation_tangent(u, generator, spatial))
         terms.append(_Term(name, k, counts[name], pushed - activation_tangent(out, generator, spatial)))

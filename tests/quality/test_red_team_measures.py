@@ -408,9 +408,6 @@ def _double(*layers):
     return nn.Sequential(*layers).double()
 
 
-@pytest.mark.xfail(strict=True, reason="_lie_layers.activation_tangent scales translations by the activation's size "
-                                       "ratio: a circular pad (12->16) and the valid conv after it get large, "
-                                       "cancelling terms, and largest() names the pad")
 def test_layerwise_circular_pad_then_valid_conv_does_not_outweigh_the_true_source():
     """Mechanism: `activation_tangent` moves a 16-pixel map at 16/12 of the input's speed; after a circular
     pad (12 -> 16) the content moves at the input's speed, so the pad and the valid conv after it each get
@@ -435,7 +432,10 @@ def test_layerwise_circular_pad_then_valid_conv_does_not_outweigh_the_true_sourc
     assert float(reference.relative["2"].max()) < 1e-12
     measured = ci.layerwise_lie_derivative(model, x, "translation-x", output_action="invariant")
     assert measured.largest() == "3"
-    assert float(measured.relative["1"].max()) < 1e-12 and float(measured.relative["2"].max()) < 1e-12
+    # the pad and the valid conv either get no term of their own (a padded map moves by no fixed amount: their
+    # share stays in the remainder) or a term at rounding; either way nothing spurious outweighs the source
+    for name in ("1", "2", OUTSIDE):
+        assert name not in measured.relative or float(measured.relative[name].max()) < 1e-12, name
 
 
 def test_layerwise_in_place_relu_is_measured_on_its_real_input():
