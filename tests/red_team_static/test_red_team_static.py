@@ -262,20 +262,37 @@ def _listed(rule: str, n: int) -> bool:
     return bool(listed) and n in {int(k) for k in listed.group(1).split(", ")}
 
 
-#: round 3: size rules that list a size on which the verdict was not "certified" (strict xfail while open)
-OPEN_SIZE_RULES = {"c4_strided_from_2"}
-
-
-@pytest.mark.parametrize("name", [pytest.param("c4_strided_from_2", marks=[pytest.mark.xfail(
-    strict=True, reason="_rule fits the residues of the judged rows only and states them without the range: "
-                        "size 3 (the model does not run) is listed by 'H = W ≡ 3 mod 4'")]
-    if "c4_strided_from_2" in OPEN_SIZE_RULES else [])])
-def test_size_rule_lists_only_certified_sizes(name):
-    """A size rule must not list a size of its own range whose row is not certified: C4StridedCNN on sizes 2..23
-    does not run below 7, but the rule "H = W ≡ 3 mod 4" includes 3 (round 3)."""
+def _c4_strided():
     from convnet_invariances.models import C4StridedCNN
-    claim = "rot90-invariant"
-    report = ci.certify_static(C4StridedCNN(), (1, 11, 11), [claim], sizes=range(2, 24))
+    return C4StridedCNN()
+
+
+def _pool_then_global():
+    from convnet_invariances.models import GlobalPool, Pool
+    return torch.nn.Sequential(Pool("avg", 2), GlobalPool("avg"))
+
+
+#: round 3: (name, factory, claim, sizes) — size rules over ranges that hold sizes where the model does not run
+SIZE_RULES = [
+    # "H = W ≡ 3 mod 4" over 2..23: the model does not run below 7, yet 3 ≡ 3 mod 4
+    ("c4_strided_from_2", _c4_strided, "rot90-invariant", range(2, 24)),
+    # "certified on every size tried (6..12)": Pool raises on the odd sizes 7, 9, 11
+    ("pool_odd_sizes", _pool_then_global, "rot90-invariant", range(6, 13)),
+    # control: the README's range, where the model runs on every size
+    ("c4_strided_readme_control", _c4_strided, "rot90-invariant", range(8, 24)),
+]
+#: the size rules that still list such sizes (strict xfail)
+OPEN_SIZE_RULES = {"c4_strided_from_2", "pool_odd_sizes"}
+
+
+@pytest.mark.parametrize("case", [pytest.param(c, id=c[0], marks=[pytest.mark.xfail(
+    strict=True, reason="_rule (props/_static.py) fits the judged rows only (certified / not certified) and states "
+                        "the rule without them: a size where the model does not run is listed as certified")]
+    if c[0] in OPEN_SIZE_RULES else []) for c in SIZE_RULES])
+def test_size_rule_lists_only_certified_sizes(case):
+    """A size rule must not list a size of its own range whose row is not certified (round 3)."""
+    name, factory, claim, sizes = case
+    report = ci.certify_static(factory(), (1, sizes[-1], sizes[-1]), [claim], sizes=sizes)
     rule = report.verdicts[0].size_rule
     wrong = [(n, verdict) for n, verdict, *_ in report.size_table[claim] if _listed(rule, n) and verdict != "certified"]
     assert not wrong, f"the rule {rule!r} lists sizes whose verdict is not certified: {wrong}"
