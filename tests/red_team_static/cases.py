@@ -6,6 +6,8 @@ orientation channels); nothing here imports the engine.  Every case is
 check in ``test_red_team_static.py`` (every group element, on several inputs), not by the certifier.
 """
 
+import collections
+
 import torch
 import torch.nn.functional as F
 
@@ -479,6 +481,170 @@ class HalfSizePool(torch.nn.Module):
         return F.avg_pool2d(x, x.shape[-1] // 2)
 
 
+# ============================================================================= round 3
+# New mechanisms (rounds 1 and 2 are not repeated; the one exception, ``stale_same_padding``, is a string padding
+# that round 2's fix of stale ``_reversed_padding_repeated_twice`` skips).  Each case names the rule it fools.
+
+
+# ----------------------------------------------------------------------------- 10. a whole-map norm of a padded map
+
+
+class NormOfPadded(torch.nn.Module):
+    """``F.pad(x, 1, mode)`` → a whole-map norm (InstanceNorm2d, LayerNorm over (C, H, W), GroupNorm) → an unpadded
+    ``Conv2d(3)``.  ``_whole_map_norm`` (props/_static_ops.py) returns its input as it is, so a *padded* value
+    passes through (every other rule declines it) and the convolution folds the padding into its window, as if
+    the norm were not there.  But the norm's statistics are taken over the padded map: a circular (or reflect)
+    border repeats rows and columns of the input, which a circular shift changes, so the mean and variance move
+    and no output pixel is a shift of the original.  A zero border adds the same zeros whatever the shift: the
+    zero-fill twin is the control (equivariant away from the border)."""
+
+    def __init__(self, norm="instance", mode="circular", n=8):
+        super().__init__()
+        self.mode = mode
+        self.norm = {"instance": torch.nn.InstanceNorm2d(1), "layer": torch.nn.LayerNorm((1, n + 2, n + 2)),
+                     "group": torch.nn.GroupNorm(1, 1)}[norm].double()
+        self.conv = torch.nn.Conv2d(1, 1, 3, bias=False).double()
+        with torch.no_grad():
+            self.conv.weight.copy_(_symmetric_kernel()[:1])
+
+    def forward(self, x):
+        return self.conv(self.norm(F.pad(x, (1, 1, 1, 1), mode=self.mode)))
+
+
+def norm_of_padded():
+    return NormOfPadded("instance")
+
+
+def norm_of_padded_layer():
+    return NormOfPadded("layer")
+
+
+def norm_of_padded_group():
+    return NormOfPadded("group")
+
+
+def norm_of_padded_reflect():
+    return NormOfPadded("instance", "reflect")
+
+
+def norm_of_padded_control():
+    return NormOfPadded("instance", "constant")  # zeros: the statistics see the same border whatever the shift
+
+
+# ----------------------------------------------------------------------------- 11. padding filled two ways
+
+
+class MixedFill(torch.nn.Module):
+    """``F.pad(x, (1, 0), "replicate")`` then ``Conv(kernel 2, padding="same")``, which pads (0, 1) with zeros: one
+    pixel before and one after, so the window geometry is symmetric — but the pixel before repeats x[0] and the
+    pixel after is 0.  ``pad_window`` (props/_static_values.py) marks the fill "mixed", and ``reflect_through``
+    never looks at the fill: a reversal maps the replicated border onto the zero one.  (Translations are right:
+    a mixed fill is never circular, the margin grows by the geometry.)  Control: both fills zeros."""
+
+    def __init__(self, mode="replicate", d=1):
+        super().__init__()
+        self.mode, self.d = mode, d
+        conv = torch.nn.Conv1d if d == 1 else torch.nn.Conv2d
+        self.conv = conv(1, 1, 2, padding="same", bias=False).double()
+        with torch.no_grad():
+            self.conv.weight.fill_(1.0)  # symmetric under every rotation and flip
+
+    def forward(self, x):
+        return self.conv(F.pad(x, (1, 0) * self.d, mode=self.mode))
+
+
+def mixed_fill():
+    return MixedFill("replicate", 1)
+
+
+def mixed_fill_2d():
+    return MixedFill("replicate", 2)
+
+
+def mixed_fill_control():
+    return MixedFill("constant", 1)
+
+
+# ----------------------------------------------------------------------------- 12. a 2-D kernel on a 1-D signal
+
+
+class Conv2dOnSignal(torch.nn.Module):
+    """``F.conv2d(x, w, padding="same")`` on a (N, C, L) signal with a (2, 2, 1, 3) weight: torch reads x as one
+    unbatched (N, C, L) image (the batch as channels), so the 3 taps and their zero padding act on L.
+    ``_conv_function`` takes the window from ``weight.shape[2:]`` = (1, 3) without checking that it has one entry
+    per spatial axis, and ``zip`` keeps the first: a 1-tap window on L, no padding, equivariant everywhere —
+    where the real zero padding breaks circular shifts at the border.  (``_conv_module`` checks the rank; round
+    2's ``_pair`` fix covers window arguments, not the weight.)  Control: a (2, 2, 1, 1) weight."""
+
+    def __init__(self, taps=3):
+        super().__init__()
+        self.register_buffer("w", torch.ones(2, 2, 1, taps, dtype=torch.float64))
+
+    def forward(self, x):
+        return F.conv2d(x, self.w, padding="same")
+
+
+def conv2d_on_signal():
+    return Conv2dOnSignal(3)
+
+
+def conv2d_on_signal_control():
+    return Conv2dOnSignal(1)
+
+
+# ----------------------------------------------------------------------------- 13. state the trace does not see
+
+
+class HiddenState(torch.nn.Module):
+    """A forward that counts its calls in a ``collections.deque`` and alternates between two convolutions.  The
+    trace runs forward once (the first branch); ``_state``/``_picture`` (props/_certificate.py) picture an
+    object without ``__dict__`` by identity, so appending to the deque is no change of state, and ``.append`` is
+    a method call, not a write the code scan looks for.  Every second call uses the other kernel (twice the
+    first): f(g·x) ≠ g·f(x) across calls.  Control: both branches the same kernel."""
+
+    def __init__(self, same=False):
+        super().__init__()
+        self.calls = collections.deque()
+        self.a = torch.nn.Conv2d(1, 1, 3, padding=1, padding_mode="circular", bias=False).double()
+        self.b = torch.nn.Conv2d(1, 1, 3, padding=1, padding_mode="circular", bias=False).double()
+        with torch.no_grad():
+            self.a.weight.copy_(_symmetric_kernel()[:1])
+            self.b.weight.copy_(_symmetric_kernel()[:1] * (1 if same else 2))
+
+    def forward(self, x):
+        self.calls.append(1)
+        if len(self.calls) % 2:
+            return self.a(x)
+        return self.b(x)
+
+
+def hidden_state():
+    return HiddenState(same=False)
+
+
+def hidden_state_control():
+    return HiddenState(same=True)
+
+
+# ----------------------------------------------------------------------------- 14. round 2's fix, string padding
+
+
+def stale_same_padding(asymmetric=True):
+    """``Conv2d(3, padding="same", padding_mode="circular")`` whose ``_reversed_padding_repeated_twice`` says 2 before
+    and 0 after: torch pads by that list for every mode but zeros.  Round 2's check in ``_conv_module`` compares
+    the list with ``m.padding`` only when the padding is not a string, so "same" is read as 1/1."""
+    conv = torch.nn.Conv2d(1, 1, 3, padding="same", padding_mode="circular", bias=False).double()
+    with torch.no_grad():
+        conv.weight.copy_(_symmetric_kernel()[:1])
+    if asymmetric:
+        conv._reversed_padding_repeated_twice = [2, 0, 2, 0]
+    return conv
+
+
+def stale_same_padding_control():
+    return stale_same_padding(asymmetric=False)
+
+
 S7 = (1, 7, 7)
 
 S8, S9 = (1, 8, 8), (1, 9, 9)
@@ -515,6 +681,19 @@ FALSE_CERTIFICATES = [
     ("resized_p4_lifting", resized_p4_lifting, S9, "rot90-equivariant[channels=regular]", False),
     ("pool2d_on_signal", pool2d_on_signal, (4, 9), "flip-equivariant", False),
     ("pool2d_on_signal_module", pool2d_on_signal_module, (4, 9), "flip-equivariant", False),
+    # round 3
+    ("norm_of_padded", norm_of_padded, S8, "translation-equivariant", False),
+    ("norm_of_padded_layer", norm_of_padded_layer, S8, "translation-equivariant", False),
+    ("norm_of_padded_group", norm_of_padded_group, S8, "translation-equivariant", False),
+    ("norm_of_padded_reflect", norm_of_padded_reflect, S8, "translation-equivariant[margin=1]", False),
+    ("mixed_fill", mixed_fill, (1, 8), "flip-equivariant", False),
+    ("mixed_fill_2d", mixed_fill_2d, S8, "rot90-equivariant", False),
+    ("mixed_fill_2d", mixed_fill_2d, S8, "flip-equivariant", False),
+    ("conv2d_on_signal", conv2d_on_signal, (3, 8), "translation-equivariant", False),
+    ("hidden_state", hidden_state, S8, "rot90-equivariant", False),
+    ("hidden_state", hidden_state, S8, "translation-equivariant", False),
+    ("stale_same_padding", stale_same_padding, S8, "rot90-equivariant", False),
+    ("stale_same_padding", stale_same_padding, S8, "flip-equivariant", False),
 ]
 
 CONTROLS = [
@@ -545,6 +724,13 @@ CONTROLS = [
     ("resized_conv_strided_control", resized_conv_strided_control, S9, "flip-equivariant", True),
     ("resized_p4_lifting_control", resized_p4_lifting_control, S9, "rot90-equivariant[channels=regular]", True),
     ("pool2d_on_signal_control", pool2d_on_signal_control, (4, 9), "flip-equivariant", True),
+    # round 3
+    ("norm_of_padded_control", norm_of_padded_control, S8, "translation-equivariant[margin=1]", True),
+    ("norm_of_padded_control", norm_of_padded_control, S8, "rot90-equivariant", True),
+    ("mixed_fill_control", mixed_fill_control, (1, 8), "flip-equivariant", True),
+    ("conv2d_on_signal_control", conv2d_on_signal_control, (3, 8), "translation-equivariant", True),
+    ("hidden_state_control", hidden_state_control, S8, "rot90-equivariant", True),
+    ("stale_same_padding_control", stale_same_padding_control, S8, "rot90-equivariant", True),
 ]
 
 #: (name, factory, input shape, claim): modules on which certify_static must give a verdict, not a traceback
