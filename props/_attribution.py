@@ -309,7 +309,7 @@ def _float64_replay(twin, call, other):
 
 def _judge_outputs(call, other, element, motion, input_spatial, output_action, label, replay=None) -> Culprit | None:
     """A :class:`Culprit` when some output of the call breaks the relation its inputs kept, else None."""
-    replayed = None
+    replayed: list = []  # the float64 replay's outputs on x and on g·x, once it has run
     for index, (a, b) in enumerate(zip(call.outputs, other.outputs)):
         if output_action is not None:
             expected = output_action(element)(a)
@@ -325,7 +325,7 @@ def _judge_outputs(call, other, element, motion, input_spatial, output_action, l
             continue
         kept, error = _kept(expected, b)
         if kept is None and replay is not None and motion is element:  # undecided here: the float64 twin decides
-            replayed = replayed or replay(call, other) or ([], [])
+            replayed = replayed or list(replay(call, other) or ([], []))
             if index < len(replayed[0]):
                 a64, b64 = replayed[0][index], replayed[1][index]
                 expected64 = output_action(element)(a64) if output_action is not None else \

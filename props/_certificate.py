@@ -24,11 +24,13 @@ fractional values, where integer probes see nothing).
 
 from __future__ import annotations
 
+import collections.abc
 import copy
 import functools
 import types
 from dataclasses import dataclass
 
+import numpy
 import torch
 
 from ._actions import CircularShift
@@ -241,6 +243,11 @@ def _picture(value, depth=0):
         return (type(value).__name__, [_picture(item, depth + 1) for item in items])
     if isinstance(value, (int, float, complex, str, bytes, bool, type(None), torch.dtype, torch.device)):
         return ("value", value)
+    if isinstance(value, numpy.ndarray):
+        return ("ndarray", value.dtype.str, value.shape, value.tobytes())
+    if depth < 4 and isinstance(value, collections.abc.Collection) and not isinstance(value, torch.nn.Module):
+        # any other container (a deque, an array.array): item by item, so appending to it is a change
+        return (type(value).__name__, [_picture(item, depth + 1) for item in value])
     fields = getattr(value, "__dict__", None)
     if depth < 4 and type(fields) is dict and not isinstance(value, (torch.nn.Module, type, types.ModuleType,
                                                                      types.FunctionType)):
@@ -280,7 +287,7 @@ def _difference(old, new, path=""):
             if found is not None:
                 return found
         return None
-    if old[0] in ("list", "tuple", "set", "frozenset"):
+    if isinstance(old[1], list):  # a container's items (a list, a tuple, a set, a deque …)
         if len(old[1]) != len(new[1]):
             return path
         for i, (a, b) in enumerate(zip(old[1], new[1])):
@@ -288,5 +295,7 @@ def _difference(old, new, path=""):
             if found is not None:
                 return found
         return None
+    if old[0] == "ndarray":
+        return None if old[1:] == new[1:] else path
     same = old[1] == new[1] or (old[1] != old[1] and new[1] != new[1])  # (NaN equals NaN here)
     return None if same else path

@@ -220,8 +220,8 @@ def _local_derivatives(model, leaves, x, generator, spatial):
     modules = dict(leaves)
     terms = []
     for name, k, u, v in calls:
-        if u is None or not (_moves_with_the_input(u, generator, spatial) and
-                             _moves_with_the_input(v, generator, spatial)):
+        if u is None or v is None or not (_moves_with_the_input(u, generator, spatial) and
+                                          _moves_with_the_input(v, generator, spatial)):
             continue  # its share stays in the remainder (OUTSIDE), so the terms still add up
         out, pushed = _jvp(ProtectedLayer(modules[name], label=f"module {name!r}"), u,
                            activation_tangent(u, generator, spatial))

@@ -376,18 +376,23 @@ def size_rule(analysis: StaticAnalysis, input_shape, claim, sizes) -> tuple[str,
 
 
 def _rule(rows, d) -> str:
+    """The rule the certified sizes follow.  Every size it covers must be certified: a size where the model
+    does not run, or whose verdict is unknown, counts against a rule (stated "from n" when the rule holds only
+    above it)."""
     axes = "H = W" if d == 2 else "L"
-    judged = [(n, v) for n, v, *_ in rows if v in ("certified", "not certified")]
-    certified = [n for n, v in judged if v == "certified"]
-    if not judged:
+    certified = [n for n, v, *_ in rows if v == "certified"]
+    if not any(v in ("certified", "not certified") for _, v, *_ in rows):
         return "unknown on every size tried"
     if not certified:
         return "certified on no size tried"
-    if len(certified) == len(judged):
-        return f"certified on every size tried ({judged[0][0]}..{judged[-1][0]})"
-    for modulus in range(2, max(3, len(judged) // 2 + 1)):  # a rule is seen over two periods at least
-        residues = {n % modulus for n in certified}
-        if all((n % modulus in residues) == (v == "certified") for n, v in judged):
-            shown = " or ".join(str(r) for r in sorted(residues))
-            return f"{axes} ≡ {shown} mod {modulus}"
+    for first in range(len(rows) // 2 + 1):  # the rule may start above the smallest sizes
+        tail = [(n, v == "certified") for n, v, *_ in rows[first:]]
+        since = f" from {tail[0][0]}" if first else ""
+        if all(ok for _, ok in tail):
+            return f"certified on every size tried{since} ({tail[0][0]}..{tail[-1][0]})"
+        for modulus in range(2, max(3, len(tail) // 2 + 1)):  # a rule is seen over two periods at least
+            residues = {n % modulus for n, ok in tail if ok}
+            if residues and all((n % modulus in residues) == ok for n, ok in tail):
+                shown = " or ".join(str(r) for r in sorted(residues))
+                return f"{axes} ≡ {shown} mod {modulus}{since}"
     return f"certified on sizes {', '.join(map(str, certified))} (no periodic rule over this range)"

@@ -208,6 +208,13 @@ def _node_name(node) -> str:
     return f"{owner}.{what}" if owner else what
 
 
+#: the rules that fold an explicit padding into their windows; every other rule declines a padded value
+_CONSUMES_PADDING = frozenset({
+    "_conv_module", "_conv_function", "_pool_module", "_pool_function", "_pad_module", "_pad_function", "_upsample",
+    "_pixel_shuffle", "_project_Conv", "_project_Pool", "_project_BlurPool", "_project_MaxBlurPool", "_project_APS",
+    "_project_P4Lifting", "_project_P4GroupConv"})
+
+
 class Interpreter:
     """Abstract values for every node of ``graph`` for one ``symmetry``."""
 
@@ -328,6 +335,8 @@ class Interpreter:
             what = type(self.modules[node.target]).__name__ if node.op == "call_module" else \
                 getattr(node.target, "__name__", str(node.target))
             return unknown(f"the operation {what} (at `{name}`) is not in the static certifier's table", name)
+        if any(v.kind == "padded" for v in inputs) and getattr(rule, "__name__", "") not in _CONSUMES_PADDING:
+            return unknown(f"`{name}` uses a padded tensor other than as the input of a convolution or pooling", name)
         broken_input = _first(inputs, "broken")
         if broken_input is not None:
             return broken_input
@@ -656,6 +665,10 @@ class Interpreter:
             if not _kernel_symmetric(kernel, self.symmetry, self.d):
                 return broken(f"`{name}` ({what}) has a kernel that is not {self._kernel_words()}", name, v.events)
             v = v.with_events(Event("weights", name, f"kernel {self._kernel_words()} (checked on the weights)"))
+        if any(w.mode == "mixed" for w in windows):
+            # two fills (an explicit replicate pad, then the window's zeros): each border is symmetric only if
+            # each padding is, which one folded window cannot say
+            return unknown(f"`{name}` ({what}) pads its input twice with different fills", name)
         result = reflect_through(v, windows, out, name, what, square=self.symmetry == "rot90")
         if result.kind == "broken" and explicit:
             # the lopsided part is an explicit constant border: a later global pooling may not care where it sits
@@ -672,10 +685,15 @@ class Interpreter:
         if len(k) != self.d or k != _pair(m.kernel_size, self.d):
             return unknown(f"`{name}`: its weight's window {k} is not its kernel_size {m.kernel_size} (a weight "
                            f"replaced after construction): the table does not guess which one forward uses", name)
-        if m.padding_mode != "zeros" and not isinstance(m.padding, str):
+        if m.padding_mode != "zeros":
             # torch pads non-zero modes by this private list and convolves with padding 0
             used = list(getattr(m, "_reversed_padding_repeated_twice", []))
-            stated = [p for p in reversed(_pair(m.padding, self.d)) for _ in range(2)]
+            if isinstance(m.padding, str):
+                totals = [dd * (kk - 1) for dd, kk in zip(dil, k)]
+                halves = [(t // 2, t - t // 2) if m.padding == "same" else (0, 0) for t in totals]
+                stated = [p for a, b in reversed(halves) for p in (a, b)]
+            else:
+                stated = [p for p in reversed(_pair(m.padding, self.d)) for _ in range(2)]
             if used != stated:
                 return unknown(f"`{name}` pads by {used} (its _reversed_padding_repeated_twice), not by its padding "
                                f"{m.padding}: the table does not guess which one forward uses", name)
@@ -697,6 +715,8 @@ class Interpreter:
         if weight.kind != "constant" or weight.shape is None:
             return unknown(f"`{name}` convolves with weights the certifier does not follow", name)
         k = tuple(weight.shape[2:])
+        if len(k) != self.d:  # a 2-D kernel on (N, C, L): torch reads the signal as an unbatched image
+            return unknown(f"`{name}` convolves with a {len(k)}-D kernel over {self.d} spatial axes", name)
         s, dil = _pair(stride, self.d), _pair(dilation, self.d)
         if isinstance(padding, str):
             totals = [dd * (kk - 1) for dd, kk in zip(dil, k)]

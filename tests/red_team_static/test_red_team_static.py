@@ -191,8 +191,7 @@ def _id(case):
 
 
 #: the false certificates the certifier still gives (strict xfail); the others are fixed and must stay fixed
-OPEN: set = {"norm_of_padded", "norm_of_padded_layer", "norm_of_padded_group", "norm_of_padded_reflect",
-             "mixed_fill", "mixed_fill_2d", "conv2d_on_signal", "hidden_state", "stale_same_padding"}
+OPEN: set = set()
 #: the tracebacks certify_static still raises (strict xfail)
 OPEN_CRASHES: set = set()
 
@@ -251,6 +250,9 @@ def _listed(rule: str, n: int) -> bool:
     """Whether a size rule ("H = W ≡ 3 mod 4", "certified on every size tried (7..23)", "certified on sizes 7, 11")
     lists the size n as certified."""
     import re
+    since = re.search(r" from (\d+)", rule)  # a rule stated from a size on covers nothing below it
+    if since and n < int(since.group(1)):
+        return False
     periodic = re.search(r"≡ ([\d or]+) mod (\d+)", rule)
     if periodic:
         residues = {int(r) for r in periodic.group(1).split(" or ")}
@@ -282,7 +284,7 @@ SIZE_RULES = [
     ("c4_strided_readme_control", _c4_strided, "rot90-invariant", range(8, 24)),
 ]
 #: the size rules that still list such sizes (strict xfail)
-OPEN_SIZE_RULES = {"c4_strided_from_2", "pool_odd_sizes"}
+OPEN_SIZE_RULES: set = set()
 
 
 @pytest.mark.parametrize("case", [pytest.param(c, id=c[0], marks=[pytest.mark.xfail(
