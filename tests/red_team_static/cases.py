@@ -645,6 +645,80 @@ def stale_same_padding_control():
     return stale_same_padding(asymmetric=False)
 
 
+# ============================================================================= round 4
+# New mechanisms (rounds 1–3 are not repeated).  Each case names the rule it fools.
+
+# ----------------------------------------------------------------------------- 13. the value a padding is filled with
+
+
+class PadValueSame(torch.nn.Module):
+    """``F.pad(x, (1, 0), value=5)`` then ``Conv(kernel 2, padding="same")``, which pads (0, 1) with zeros: one
+    pixel before and one after, a symmetric window geometry — but the pixel before is 5 and the pixel after is 0.
+    ``_pad_function`` maps mode "constant" to "zeros" and drops ``value`` (``_PADS`` does the same for
+    ``ConstantPad*d``), so ``pad_window`` (props/_static_values.py) sees two zero fills, "one larger padding", and
+    never marks it "mixed" (round 3's fix).  Control: ``value=0``."""
+
+    def __init__(self, value=5.0, d=1, module=False):
+        super().__init__()
+        self.value, self.d = value, d
+        conv = torch.nn.Conv1d if d == 1 else torch.nn.Conv2d
+        self.conv = conv(1, 1, 2, padding="same", bias=False).double()
+        with torch.no_grad():
+            self.conv.weight.fill_(1.0)  # symmetric under every rotation and flip
+        pad = torch.nn.ConstantPad1d if d == 1 else torch.nn.ConstantPad2d
+        self.pad = pad((1, 0) * d, value) if module else None
+
+    def forward(self, x):
+        return self.conv(self.pad(x) if self.pad is not None else F.pad(x, (1, 0) * self.d, value=self.value))
+
+
+def pad_value_same():
+    return PadValueSame(5.0, 1)
+
+
+def pad_value_same_2d():
+    return PadValueSame(5.0, 2)
+
+
+def constant_pad_module_same():
+    return PadValueSame(3.0, 2, module=True)
+
+
+def pad_value_same_control():
+    return PadValueSame(0.0, 1)
+
+
+class PadThenPool(torch.nn.Module):
+    """``F.pad(x, (0, 1))`` (zeros) then ``max_pool1d(kernel 3, stride 2, padding 1)`` on length 7: the pool's own
+    padding is 1/1, the explicit pixel after makes it 1/2, and stride 2 on 7 samples keeps the windows symmetric
+    (the last window reads the explicit zero, the first the pool's padding).  ``_pool_windows`` fills a pool's
+    padding with "zeros", but max pooling pads with −inf (and ``count_include_pad=False`` leaves it out of the
+    average): the first window is max(x0, x1), the last max(x5, x6, 0).  ``pad_window`` combines "zeros" and
+    "zeros" into one larger zero padding.  Control: ``avg_pool1d`` counting the padding (a true zero fill)."""
+
+    def __init__(self, kind="max", count_include_pad=True):
+        super().__init__()
+        self.kind, self.count_include_pad = kind, count_include_pad
+
+    def forward(self, x):
+        x = F.pad(x, (0, 1))
+        if self.kind == "max":
+            return F.max_pool1d(x, 3, 2, 1)
+        return F.avg_pool1d(x, 3, 2, 1, count_include_pad=self.count_include_pad)
+
+
+def pad_then_max_pool():
+    return PadThenPool("max")
+
+
+def pad_then_avg_pool_excluding_padding():
+    return PadThenPool("avg", count_include_pad=False)
+
+
+def pad_then_avg_pool_control():
+    return PadThenPool("avg", count_include_pad=True)
+
+
 S7 = (1, 7, 7)
 
 S8, S9 = (1, 8, 8), (1, 9, 9)
@@ -694,6 +768,14 @@ FALSE_CERTIFICATES = [
     ("hidden_state", hidden_state, S8, "translation-equivariant", False),
     ("stale_same_padding", stale_same_padding, S8, "rot90-equivariant", False),
     ("stale_same_padding", stale_same_padding, S8, "flip-equivariant", False),
+    # round 4
+    ("pad_value_same", pad_value_same, (1, 8), "flip-equivariant", False),
+    ("pad_value_same_2d", pad_value_same_2d, S8, "rot90-equivariant", False),
+    ("pad_value_same_2d", pad_value_same_2d, S8, "flip-equivariant", False),
+    ("constant_pad_module_same", constant_pad_module_same, S8, "rot90-equivariant", False),
+    ("pad_then_max_pool", pad_then_max_pool, (1, 7), "flip-equivariant", False),
+    ("pad_then_avg_pool_excluding_padding", pad_then_avg_pool_excluding_padding, (1, 7), "flip-equivariant",
+     False),
 ]
 
 CONTROLS = [
@@ -731,6 +813,9 @@ CONTROLS = [
     ("conv2d_on_signal_control", conv2d_on_signal_control, (3, 8), "translation-equivariant", True),
     ("hidden_state_control", hidden_state_control, S8, "rot90-equivariant", True),
     ("stale_same_padding_control", stale_same_padding_control, S8, "rot90-equivariant", True),
+    # round 4
+    ("pad_value_same_control", pad_value_same_control, (1, 8), "flip-equivariant", True),
+    ("pad_then_avg_pool_control", pad_then_avg_pool_control, (1, 7), "flip-equivariant", True),
 ]
 
 #: (name, factory, input shape, claim): modules on which certify_static must give a verdict, not a traceback
