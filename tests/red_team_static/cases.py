@@ -719,6 +719,29 @@ def pad_then_avg_pool_control():
     return PadThenPool("avg", count_include_pad=True)
 
 
+# ----------------------------------------------------------------------------- 14. a global function a table layer calls
+
+
+def _position_weighted(x, *args, **kwargs):
+    """A stand-in for a patched library function: weights every column by its index (breaks every symmetry)."""
+    return x * torch.arange(1, x.shape[-1] + 1, dtype=x.dtype, device=x.device)
+
+
+#: (name, object, attribute, factory, input shape, claim): while ``object.attribute`` is replaced by
+#: ``_position_weighted``, a table layer's library code calls it.  ``declined`` (props/_static_ops.py) compares
+#: only the ``torch.nn.functional`` names in ``_FUNCTIONAL`` with their originals: ``nn.ReLU`` → ``F.relu`` (checked)
+#: → ``torch.relu`` (not); ``nn.ReLU6`` → ``F.hardtanh``, ``nn.ELU`` → ``F.elu`` (not in the list).  Control: the
+#: same layers unpatched (certified, true).
+PATCHED_FUNCTIONS = [
+    ("patched_torch_relu", torch, "relu", lambda: torch.nn.Sequential(torch.nn.ReLU()), (1, 8, 8),
+     "translation-equivariant"),
+    ("patched_torch_relu", torch, "relu", lambda: torch.nn.Sequential(torch.nn.ReLU()), (1, 8, 8),
+     "flip-equivariant"),
+    ("patched_hardtanh", F, "hardtanh", lambda: torch.nn.Sequential(torch.nn.ReLU6()), (1, 8, 8),
+     "rot90-equivariant"),
+    ("patched_elu", F, "elu", lambda: torch.nn.Sequential(torch.nn.ELU()), (1, 8, 8), "translation-equivariant"),
+]
+
 S7 = (1, 7, 7)
 
 S8, S9 = (1, 8, 8), (1, 9, 9)
