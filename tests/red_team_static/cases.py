@@ -742,6 +742,60 @@ PATCHED_FUNCTIONS = [
     ("patched_elu", F, "elu", lambda: torch.nn.Sequential(torch.nn.ELU()), (1, 8, 8), "translation-equivariant"),
 ]
 
+# ----------------------------------------------------------------------------- 15. state outside the module
+
+_CALLS: collections.Counter = collections.Counter()  # calls per model, kept outside the model (a global cache)
+_KEYS = iter(range(10**9))
+_CLASS_CALLS: list = []
+
+
+class OutsideState(torch.nn.Module):
+    """The first call runs a circular D4-symmetric convolution, every later call a zero-padded lopsided one — the
+    choice is kept in a global ``Counter`` (``where="global"``) or in a list on the class (``where="class"``),
+    updated by a method call (``_CALLS[k] += 1`` would be an augmented assignment; ``.update``/``.append`` is a
+    CALL).  ``trace`` (props/_static_trace.py) compares the module's own state (``_state``) before and after the
+    trace, and ``_writes_in`` looks for store instructions only: neither sees a container outside the module.  The
+    traced twin makes its first call, so the graph shows the circular branch; the module computes the other one
+    from its second call on.  Control: ``where=""`` (always the circular branch)."""
+
+    def __init__(self, where="global"):
+        super().__init__()
+        self.where, self.key = where, next(_KEYS)  # the key survives the deep copy: the twin shares the count
+        self.first = torch.nn.Conv2d(1, 2, 3, padding=1, padding_mode="circular", bias=False).double()
+        self.later = torch.nn.Conv2d(1, 2, 3, padding=1, bias=False).double()
+        with torch.no_grad():
+            self.first.weight.copy_(_symmetric_kernel())
+            self.later.weight.copy_(_lopsided_kernel())
+
+    def forward(self, x):
+        if self.where == "global":
+            _CALLS.update([self.key])
+            calls = _CALLS[self.key]
+        elif self.where == "class":
+            type(self)._calls_of(self.key).append(None)
+            calls = len(type(self)._calls_of(self.key))
+        else:
+            calls = 1
+        return self.first(x) if calls == 1 else self.later(x)
+
+    @staticmethod
+    def _calls_of(key):
+        while len(_CLASS_CALLS) <= key:
+            _CLASS_CALLS.append([])
+        return _CLASS_CALLS[key]
+
+
+def outside_state_global():
+    return OutsideState("global")
+
+
+def outside_state_class():
+    return OutsideState("class")
+
+
+def outside_state_control():
+    return OutsideState("")
+
 S7 = (1, 7, 7)
 
 S8, S9 = (1, 8, 8), (1, 9, 9)
@@ -799,6 +853,9 @@ FALSE_CERTIFICATES = [
     ("pad_then_max_pool", pad_then_max_pool, (1, 7), "flip-equivariant", False),
     ("pad_then_avg_pool_excluding_padding", pad_then_avg_pool_excluding_padding, (1, 7), "flip-equivariant",
      False),
+    ("outside_state_global", outside_state_global, S8, "translation-equivariant", False),
+    ("outside_state_global", outside_state_global, S8, "rot90-equivariant", False),
+    ("outside_state_class", outside_state_class, S8, "flip-equivariant", False),
 ]
 
 CONTROLS = [
@@ -839,6 +896,8 @@ CONTROLS = [
     # round 4
     ("pad_value_same_control", pad_value_same_control, (1, 8), "flip-equivariant", True),
     ("pad_then_avg_pool_control", pad_then_avg_pool_control, (1, 7), "flip-equivariant", True),
+    ("outside_state_control", outside_state_control, S8, "translation-equivariant", True),
+    ("outside_state_control", outside_state_control, S8, "rot90-equivariant", True),
 ]
 
 #: (name, factory, input shape, claim): modules on which certify_static must give a verdict, not a traceback
