@@ -7,6 +7,7 @@ check in ``test_red_team_static.py`` (every group element, on several inputs), n
 """
 
 import collections
+import copy
 
 import torch
 import torch.nn.functional as F
@@ -796,6 +797,54 @@ def outside_state_class():
 def outside_state_control():
     return OutsideState("")
 
+# ----------------------------------------------------------------------------- 16. a copy that is not the module
+
+
+class CopiedOtherwise(torch.nn.Module):
+    """A D4-symmetric zero-padded convolution whose copy is circular: ``__setstate__`` (which ``copy.deepcopy``
+    runs, as torch's own layers use it for backward compatibility) or ``__deepcopy__`` changes the padding.
+    ``trace`` (props/_static_trace.py) analyses ``copy.deepcopy(module)`` and never compares the copy with the
+    module: the twin is circular and translation-equivariant everywhere, the module is not.  Control: a
+    ``__setstate__`` that keeps the state."""
+
+    def __init__(self, how="setstate"):
+        super().__init__()
+        self.how = how
+        self.conv = torch.nn.Conv2d(1, 2, 3, padding=1, bias=False).double()
+        with torch.no_grad():
+            self.conv.weight.copy_(_symmetric_kernel())
+
+    def forward(self, x):
+        return self.conv(x)
+
+    def _circular(self):
+        self.conv.padding_mode = "circular"
+        self.conv._reversed_padding_repeated_twice = [1, 1, 1, 1]
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        if self.how == "setstate":
+            self._circular()
+
+    def __deepcopy__(self, memo):
+        twin = CopiedOtherwise.__new__(CopiedOtherwise)
+        twin.__setstate__(copy.deepcopy(self.__dict__, memo))
+        if self.how == "deepcopy":
+            twin._circular()
+        return twin
+
+
+def copied_otherwise_setstate():
+    return CopiedOtherwise("setstate")
+
+
+def copied_otherwise_deepcopy():
+    return CopiedOtherwise("deepcopy")
+
+
+def copied_otherwise_control():
+    return CopiedOtherwise("")
+
 S7 = (1, 7, 7)
 
 S8, S9 = (1, 8, 8), (1, 9, 9)
@@ -856,6 +905,8 @@ FALSE_CERTIFICATES = [
     ("outside_state_global", outside_state_global, S8, "translation-equivariant", False),
     ("outside_state_global", outside_state_global, S8, "rot90-equivariant", False),
     ("outside_state_class", outside_state_class, S8, "flip-equivariant", False),
+    ("copied_otherwise_setstate", copied_otherwise_setstate, S8, "translation-equivariant", False),
+    ("copied_otherwise_deepcopy", copied_otherwise_deepcopy, S8, "translation-equivariant", False),
 ]
 
 CONTROLS = [
@@ -898,6 +949,7 @@ CONTROLS = [
     ("pad_then_avg_pool_control", pad_then_avg_pool_control, (1, 7), "flip-equivariant", True),
     ("outside_state_control", outside_state_control, S8, "translation-equivariant", True),
     ("outside_state_control", outside_state_control, S8, "rot90-equivariant", True),
+    ("copied_otherwise_control", copied_otherwise_control, S8, "rot90-equivariant", True),
 ]
 
 #: (name, factory, input shape, claim): modules on which certify_static must give a verdict, not a traceback
