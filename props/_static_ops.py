@@ -150,6 +150,49 @@ def declined(m) -> str:
     return ""
 
 
+#: what a pool's own padding holds: for a max, nothing it can pick; for an average with count_include_pad=False,
+#: nothing at all.  Joined with an explicit padding of zeros, the border is filled two ways ("mixed").
+MAX_FILL, EXCLUDED_FILL = "max-ignored", "excluded"
+
+
+def _constant_fill(value) -> str:
+    """The name of a padding filled with a non-zero constant: joined only with the same constant."""
+    return f"constant {float(value)!r}"
+
+
+#: torch's namespaces whose functions its layers call, as they were when this module was imported: a later
+#: global replacement (``torch.relu = ...``, which every ``nn.ReLU`` then calls) makes every verdict unknown
+_TORCH_NAMESPACES = ((torch, "torch"), (F, "torch.nn.functional"), (torch._C._nn, "torch._C._nn"),
+                     (torch.Tensor, "torch.Tensor"))
+_TORCH_AT_IMPORT = {label: dict(vars(namespace)) for namespace, label in _TORCH_NAMESPACES}
+
+
+_TORCH_FILES = __import__("os").path.dirname(torch.__file__)
+
+
+def _torch_own(value) -> bool:
+    """Whether a replacement comes from torch itself (torch.compile wraps ``torch.manual_seed``, for one)."""
+    try:
+        code = getattr(getattr(value, "__func__", value), "__code__", None)
+    except Exception:  # an object whose attribute lookup raises (torch's custom-class proxies)
+        return False
+    return code is not None and code.co_filename.startswith(_TORCH_FILES)
+
+
+def patched_torch() -> str:
+    """Which of torch's functions was replaced since this library was imported, or ""."""
+    for namespace, label in _TORCH_NAMESPACES:
+        before = _TORCH_AT_IMPORT[label]
+        for name, value in vars(namespace).items():
+            if name in before and value is not before[name] and callable(before[name]) and not _torch_own(value):
+                return f"{label}.{name} was replaced after import (patched): every layer calling it computes " \
+                       f"something else"
+    for name, original in _FUNCTIONAL.items():
+        if getattr(F, name) is not original:
+            return f"torch.nn.functional.{name} is not torch's own (patched)"
+    return ""
+
+
 def _uniform_over_positions(v: Value, shape) -> bool:
     """Whether a constant or invariant operand is the same at every flattened position it meets.
 
@@ -728,18 +771,23 @@ class Interpreter:
         kernel = weight.tensor if weight.tensor is not None else COMPUTED_WEIGHTS
         return self._window_op(inputs[0], windows, shape, name, "conv", kernel)
 
-    def _pool_windows(self, kernel, stride, padding, dilation):
+    def _pool_windows(self, kernel, stride, padding, dilation, fill="zeros"):
+        """``fill``: what the pool's own padding holds — zeros (an average counting it), nothing a max can pick
+        (``MAX_FILL``), or nothing at all (``EXCLUDED_FILL``: an average over the window's inside only)."""
         k = _pair(kernel, self.d)
         s = _pair(stride if stride not in (None, [], ()) else kernel, self.d)
         p = _pair(padding, self.d)
         dil = _pair(dilation, self.d)
-        return tuple(Window(kk, ss, dd, pp, pp, "zeros") for kk, ss, dd, pp in zip(k, s, dil, p))
+        return tuple(Window(kk, ss, dd, pp, pp, fill) for kk, ss, dd, pp in zip(k, s, dil, p))
 
     def _pool_module(self, node, inputs, shape, name):
         m = self.modules[node.target]
         if getattr(m, "return_indices", False):
             return unknown(f"`{name}` returns indices", name)
-        windows = self._pool_windows(m.kernel_size, m.stride, getattr(m, "padding", 0), getattr(m, "dilation", 1))
+        fill = MAX_FILL if isinstance(m, _MAXPOOLS) else \
+            EXCLUDED_FILL if not getattr(m, "count_include_pad", True) else "zeros"
+        windows = self._pool_windows(m.kernel_size, m.stride, getattr(m, "padding", 0), getattr(m, "dilation", 1),
+                                     fill)
         return self._window_op(inputs[0], windows, shape, name, type(m).__name__)
 
     def _pool_function(self, node, inputs, shape, name):
@@ -752,8 +800,10 @@ class Interpreter:
         given = dict(zip(names, node.args)) | dict(node.kwargs)
         if given.get("return_indices"):
             return unknown(f"`{name}` returns indices", name)
+        fill = MAX_FILL if target in (F.max_pool1d, F.max_pool2d) else \
+            EXCLUDED_FILL if given.get("count_include_pad", True) is False else "zeros"
         windows = self._pool_windows(given["kernel_size"], given.get("stride"), given.get("padding", 0),
-                                     given.get("dilation", 1))
+                                     given.get("dilation", 1), fill)
         return self._window_op(inputs[0], windows, shape, name, getattr(target, "__name__", "pool"))
 
     def _adaptive(self, v, output_size, shape, name, what):
@@ -837,15 +887,22 @@ class Interpreter:
 
     def _pad_module(self, node, inputs, shape, name):
         m = self.modules[node.target]
-        return self._pad(inputs[0], m.padding, _PADS[type(m)], shape, name)
+        mode = _PADS[type(m)]
+        if mode == "zeros" and float(getattr(m, "value", 0.0)) != 0.0:
+            mode = _constant_fill(m.value)
+        return self._pad(inputs[0], m.padding, mode, shape, name)
 
     def _pad_function(self, node, inputs, shape, name):
         pad = node.kwargs.get("pad", node.args[1] if len(node.args) > 1 else None)
         mode = node.kwargs.get("mode", node.args[2] if len(node.args) > 2 else "constant")
         if not isinstance(pad, (tuple, list)) or any(not isinstance(p, int) for p in pad):
             return unknown(f"`{name}` pads by amounts computed in forward", name)
-        mode = {"constant": "zeros"}.get(mode, mode)
-        if mode not in ("zeros", "circular", "reflect", "replicate"):
+        value = node.kwargs.get("value", node.args[3] if len(node.args) > 3 else None)
+        if mode == "constant":
+            if value is not None and not isinstance(value, (int, float)):
+                return unknown(f"`{name}` pads with a value computed in forward", name)
+            mode = "zeros" if not value else _constant_fill(value)
+        elif mode not in ("circular", "reflect", "replicate"):
             return unknown(f"`{name}` pads in mode {mode!r}", name)
         return self._pad(inputs[0], pad, mode, shape, name)
 

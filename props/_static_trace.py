@@ -97,6 +97,11 @@ def trace(module: torch.nn.Module, is_known, declined) -> tuple[torch.fx.GraphMo
             why = declined(m)
             if why:
                 return None, f"`{name or type(m).__name__}`: {why}"
+    for name, m in module.named_modules():
+        hook = _own_copying(type(m))
+        if hook:
+            return None, (f"`{name or type(m).__name__}` defines its own {hook}: the copy the certifier reads may not "
+                          f"be the module")
     try:
         twin = copy.deepcopy(module).eval()  # the audit's semantics: a copy in eval mode
     except Exception as exc:
@@ -105,6 +110,7 @@ def trace(module: torch.nn.Module, is_known, declined) -> tuple[torch.fx.GraphMo
     before = _state(twin)
     python_rng, numpy_rng, torch_rng = random.getstate(), numpy.random.get_state(), torch.get_rng_state()
     executed: dict = {}
+    reached: dict = {}  # what the user's code reads besides the module: globals and class attributes
 
     def record(frame, event, arg):
         if event == "call":
@@ -112,6 +118,7 @@ def trace(module: torch.nn.Module, is_known, declined) -> tuple[torch.fx.GraphMo
             path = os.path.abspath(code.co_filename)
             if not (path.startswith(_TRUSTED) or code.co_filename.startswith("<frozen")):
                 executed.setdefault(code, frame.f_code.co_qualname if hasattr(code, "co_qualname") else code.co_name)
+                _note_reached(frame, reached)
         return None
 
     # the code forward runs is collected while tracing; under a profiler (which owns the hook) the forwards of
@@ -145,12 +152,89 @@ def trace(module: torch.nn.Module, is_known, declined) -> tuple[torch.fx.GraphMo
     changed = _changed(before, _state(twin))
     if changed:
         return None, f"forward changes the module's state ({changed}): one traced call does not describe the next"
+    if reached:  # state outside the module: a second call must find it as the first left it
+        after_first = _outside_picture(reached)
+        try:
+            with _rng_kept():
+                _Tracer(is_known).trace(root)
+        except Exception:
+            pass
+        moved = _changed(after_first, _outside_picture(reached))
+        if moved:
+            return None, (f"forward changes state outside the module ({moved}): one traced call does not describe "
+                          f"the next")
     for code, name in executed.items():
         write = _writes_in(code)
         if write:
             return None, (f"{name} ({os.path.basename(code.co_filename)}) contains {write}: torch.fx records it as an "
                           f"out-of-place operation, so the graph may not show what a call writes")
     return torch.fx.GraphModule(root, graph, type(twin).__name__), ""
+
+
+#: how Python copies an object; a module class of the user's that defines one may copy into something else
+_COPYING = ("__deepcopy__", "__copy__", "__setstate__", "__getstate__", "__reduce__", "__reduce_ex__")
+
+
+def _own_copying(cls) -> str:
+    """The copy hook ``cls`` defines outside torch, this library and Python itself, or ""."""
+    for name in _COPYING:
+        for klass in cls.__mro__:
+            if name in vars(klass):
+                where = getattr(sys.modules.get(klass.__module__), "__file__", None) or ""
+                if klass is not object and not os.path.abspath(where).startswith(_TRUSTED):
+                    return f"{name} ({klass.__qualname__})"
+                break
+    return ""
+
+
+def _note_reached(frame, reached: dict) -> None:
+    """Remember the globals a user frame names and the class of its ``self``: state a call may change."""
+    names = frame.f_code.co_names
+    namespace = frame.f_globals
+    for name in names:
+        if name in namespace:
+            reached.setdefault(("global", frame.f_code.co_filename, name), (namespace, name))
+    owner = frame.f_locals.get("self")
+    if owner is not None:
+        for klass in type(owner).__mro__:
+            if klass is torch.nn.Module or klass is object:
+                break
+            reached.setdefault(("class", klass.__module__, klass.__qualname__), (klass, None))
+
+
+def _outside_picture(reached: dict) -> list:
+    """A comparable picture of the mutable state in ``reached`` (modules, functions and classes themselves are
+    skipped; a class's own data attributes are pictured)."""
+    import types
+
+    from ._certificate import _picture
+
+    skip = (types.ModuleType, types.FunctionType, types.BuiltinFunctionType, types.MethodType, type,
+            torch.nn.Module)
+    pictures = []
+    for key, (holder, name) in sorted(reached.items(), key=lambda item: repr(item[0])):
+        if name is not None:
+            value = holder.get(name)
+            if not isinstance(value, skip) and not callable(value):
+                pictures.append((".".join(map(str, key[2:])), _picture(value)))
+        else:
+            data = {k: v for k, v in vars(holder).items() if not k.startswith("__") and not isinstance(v, skip)
+                    and not callable(v) and not isinstance(v, (property, staticmethod, classmethod))}
+            pictures.append((key[2], _picture(data)))
+    return pictures
+
+
+class _rng_kept:
+    """Python's, NumPy's and torch's random states restored on exit (a second trace must not draw for real)."""
+
+    def __enter__(self):
+        self.states = random.getstate(), numpy.random.get_state(), torch.get_rng_state()
+
+    def __exit__(self, *exc):
+        random.setstate(self.states[0])
+        numpy.random.set_state(self.states[1])
+        torch.set_rng_state(self.states[2])
+        return False
 
 
 class _Root(torch.nn.Module):

@@ -161,6 +161,8 @@ def pad_window(window: Window, before: int, after: int, mode: str) -> Window:
     if before == after == 0:
         return window
     alone = window.before == window.after == 0
+    # two paddings join into one only with the same fill (zeros and zeros): a constant, a pool's own padding
+    # (nothing a max picks, or nothing averaged) or any other pair fills the border two ways
     combined = mode if (alone or (window.mode == mode and mode in ("zeros", "replicate"))) else "mixed"
     return replace(window, before=window.before + before, after=window.after + after, mode=combined)
 

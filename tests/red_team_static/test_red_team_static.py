@@ -211,9 +211,7 @@ def _id(case):
 
 
 #: the false certificates the certifier still gives (strict xfail); the others are fixed and must stay fixed
-OPEN: set = {"pad_value_same", "pad_value_same_2d", "constant_pad_module_same", "pad_then_max_pool",
-             "pad_then_avg_pool_excluding_padding", "outside_state_global", "outside_state_class",
-             "copied_otherwise_setstate", "copied_otherwise_deepcopy"}
+OPEN: set = set()
 #: the tracebacks certify_static still raises (strict xfail)
 OPEN_CRASHES: set = set()
 
@@ -323,7 +321,7 @@ def test_size_rule_lists_only_certified_sizes(case):
 
 
 #: round 4: patched global functions a table layer calls that ``declined`` does not compare (strict xfail)
-OPEN_PATCHED: set = {"patched_torch_relu", "patched_hardtanh", "patched_elu"}
+OPEN_PATCHED: set = set()
 
 
 @pytest.mark.parametrize("case", [pytest.param(c, id=f"{c[0]}-{c[5]}", marks=[pytest.mark.xfail(
