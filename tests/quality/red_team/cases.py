@@ -410,3 +410,11 @@ from red_team.cases_round4 import ROUND4  # noqa: E402
 CASES.extend(ROUND4)
 BY_ID = {case.id: case for case in CASES}
 assert len(BY_ID) == len(CASES), "duplicate case ids"
+
+
+# ----------------------------------------------------------------------------- round 5 (cases_round5.py)
+from red_team.cases_round5 import ROUND5  # noqa: E402
+
+CASES.extend(ROUND5)
+BY_ID = {case.id: case for case in CASES}
+assert len(BY_ID) == len(CASES), "duplicate case ids"
