@@ -203,6 +203,17 @@ def _certify(twin, graph, shape, value_range, draws, seed):
             return call_layer(twin, x, "f(x)")
 
     zero = f(torch.zeros((1,) + shape, dtype=torch.float64))
+    # the draws below are single samples: the layer must act on each sample of a batch on its own (a batch
+    # mean subtracted, x − x.mean(0), is zero on one sample and not linear-equivariant on two).  A linear map
+    # that mixes samples passes this on random integers with chance at most 1/R (Schwartz–Zippel), like the
+    # commutation checks.
+    first, second = draw(), draw()
+    together = f(torch.cat([first, second]))
+    alone = torch.cat([f(first), f(second)])
+    if together.shape != alone.shape or not torch.equal(together, alone):
+        return LinearCertificate(False, "the layer does not act on each sample of a batch on its own (two samples "
+                                        "together give other outputs than each alone); the search checks it",
+                                 forwards=forwards)
     spatial = len(shape) - 1
     if zero.dim() < 3 or tuple(zero.shape[2:]) != tuple(shape[1:]):
         return LinearCertificate(False, f"the output shape {tuple(zero.shape)} is not the input's spatial shape; "

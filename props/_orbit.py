@@ -50,7 +50,8 @@ from ._orbit_inputs import apply_all, apply_each
 from ._output_actions import OutputAction, Trivial
 from ._reproduction import reproduction
 from ._safety import evaluation_mode
-from ._tolerance import exact_mode_obstacle, precision_regime, resolve_mode, shrink_factor, unit_roundoff
+from ._tolerance import (PrecisionRegime, exact_mode_obstacle, precision_regime, resolve_mode, shrink_factor,
+                         unit_roundoff)
 
 #: called as ``progress(done, total)`` after each chunk of work: the library never prints, the caller draws
 ProgressCallback = Callable[[int, int], None]
@@ -356,6 +357,16 @@ class _BatchCoupled(Exception):
 # ----------------------------------------------------------------------------- one evaluation
 
 
+@contextmanager
+def _tf32_off():
+    saved = torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32
+    torch.backends.cudnn.allow_tf32 = torch.backends.cuda.matmul.allow_tf32 = False
+    try:
+        yield
+    finally:
+        torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32 = saved
+
+
 class _Evaluation:
     """One check of one input batch against a list of (element, ρ(element)) pairs."""
 
@@ -367,6 +378,16 @@ class _Evaluation:
         self.masked = not bool(self.mask.all())
         self.exact = mode == "exact" or not (self.y0.is_floating_point() or self.y0.is_complex())
         self.regime = precision_regime(_computation_dtype(f, x, self.y0), x.device)
+        if self.regime.reason.startswith("TF32"):
+            # TF32 rounds only convolutions and matrix products: a layer without them computes in float32's own
+            # precision, and TF32's wider bound would hide a float32-sized defect.  Its output with TF32 off
+            # must then be bitwise the same.
+            with _tf32_off():
+                plain = self.layer(x, "f(x) with TF32 off")
+            if plain.shape == self.y0.shape and torch.equal(plain, self.y0):
+                self.regime = PrecisionRegime(torch.float32, unit_roundoff(torch.float32),
+                                              "float32 on cuda (TF32 is allowed, but this layer's result is the "
+                                              "same without it)")
         if _stored_roundoff(self.y0.dtype, self.regime.unit_roundoff):
             stored = str(self.y0.dtype).replace("torch.", "")
             self.regime = dataclasses.replace(self.regime, reason=f"{self.regime.reason}, output stored in {stored} "
@@ -937,7 +958,7 @@ def _run(f, x, elements, rho, sources, output_action, claim, group, margin, mode
     if not arbiter:
         evaluation.twin = _Twin(None, torch.float64, 0.0, True, "switched off (arbiter=False)")
     y0 = evaluation.y0
-    if y0.dim() >= 3 and y0.dim() != x.dim() and not all(isinstance(r, Trivial) for r in rho):
+    if y0.dim() >= 3 and y0.dim() != x.dim() and not isinstance(output_action, Trivial):  # invariance: any rank
         raise InvalidArgument(
             f"f(x) has shape {tuple(y0.shape)}, x {tuple(x.shape)}: an output action compares them axis by axis "
             f"as (N, C, *spatial), so the output needs a channel axis and as many spatial axes as the input; if "

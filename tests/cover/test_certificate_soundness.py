@@ -50,7 +50,7 @@ class Residual(nn.Module):
      "casts to torch.int64"),
     (lambda x: x.mean(dim=1, keepdim=True, dtype=torch.float16),
      lambda x: x.mean(dim=1, keepdim=True, dtype=torch.float64), "casts to torch.float16"),
-    (lambda x: x.expand(1, 1, 8, 8, implicit=True), lambda x: x.expand(1, 1, 8, 8),
+    (lambda x: x.expand(-1, 1, 8, 8, implicit=True), lambda x: x.expand(-1, 1, 8, 8),
      "passes the keyword implicit=True"),
 ])
 def test_arguments_that_round_or_are_unknown_are_not_affine(g, twin, reason):

@@ -50,16 +50,13 @@ ROUND5 = [
     Case("r5-cert-batch-centred-zero-pad", "1 certificate: batch of one", R5.BatchCentredConv, (1, 8, 8), TE,
          "violated", "x − x.mean(0) is affine and 0 on a batch of one: the certificate proves commutation on one "
          "sample (the output is constant there) and certifies without any search; on a batch of several the "
-         "zero padding breaks equivariance", kind="certificate", also_ok=BATCH,
-         known_limit="the certificate probes one sample only and its allowlist lets a reduction over the batch "
-                     "axis through (sum/mean with dim=0): it certifies, and the audit returns without a search"),
+         "zero padding breaks equivariance", kind="certificate", also_ok=BATCH),
     Case("r5-control-cert-batch-centred-circular", "control", lambda: R5.BatchCentredConv("circular"), (1, 8, 8),
          TE, "holds", "the batch centring before a circular conv: equivariant when the whole batch is shifted",
          kind="certificate"),
     Case("r5-cert-batch-mix-position", "1 certificate: batch of one", R5.BatchMixPosition, (1, 8, 8), TE,
          "violated", "a position-weighted sum of the other samples of the batch, P·(Σ_j x_j − x_i): zero on a "
-         "batch of one, so the certificate certifies", kind="certificate", also_ok=BATCH,
-         known_limit="the certificate probes one sample only; reductions over the batch axis pass its allowlist"),
+         "batch of one, so the certificate certifies", kind="certificate", also_ok=BATCH),
     Case("r5-control-cert-batch-mix-uniform", "control", lambda: R5.BatchMixPosition(coupled=False), (1, 8, 8), TE,
          "holds", "the same context term with a uniform weight: equivariant", kind="certificate"),
     # ================================================================== 2. the precision regime (simulated CUDA)
@@ -67,10 +64,7 @@ ROUND5 = [
          R5.Float32FastPathGain, (1, 8, 8), TE, "violated",
          "no conv, no matmul, yet on CUDA with cuDNN's default TF32 flag the bound uses u = 2⁻¹¹: a 1% float32-only "
          "gain lies inside it, the float64 twin (reference path) is accepted and calls it rounding",
-         judge="own", kind="measure", measure=audit_on_simulated_cuda,
-         known_limit="precision_regime applies TF32's unit roundoff to every float32 layer on CUDA when "
-                     "torch.backends.cudnn.allow_tf32 is set (its default), whether or not the layer runs a "
-                     "convolution or matrix product; the twin is then validated against a bound 8000× too wide"),
+         judge="own", kind="measure", measure=audit_on_simulated_cuda),
     Case("r5-control-tf32-regime-real-gain", "control", lambda: R5.Float32FastPathGain(everywhere=True), (1, 8, 8),
          TE, "violated", "the 1% gain in every dtype under the same simulated regime: the twin must catch it",
          judge="own", kind="measure", measure=audit_on_simulated_cuda),
@@ -83,17 +77,11 @@ ROUND5 = [
     # ================================================================== 3. ordinary user bugs
     Case("r5-mean-over-one-axis", "3 user bugs / output rank", R5.MeanOverOneAxis, (2, 8, 8), TI, "violated",
          "a global pool written as x.mean(-1): the rows survive; the (N, C, H) output is refused as a usage error "
-         "for an INVARIANT claim, which compares outputs element by element whatever their rank",
-         known_limit="props/_orbit.py _run: the rank check tests isinstance(r, Trivial) on the ρ(g) group "
-                     "elements, which are Identity() for invariant claims, so every invariant claim on an output "
-                     "of another rank (≥ 3) raises InvalidArgument"),
+         "for an INVARIANT claim, which compares outputs element by element whatever their rank"),
     Case("r5-sorted-values-invariant", "3 output rank", R5.SortedValues, (2, 8, 8), TI, "holds",
-         "a sorting pool (N, C, H·W): exactly invariant; refused as a usage error",
-         known_limit="the rank check of _orbit._run reads the ρ(g) elements as output actions (Identity is "
-                     "not Trivial): a true invariant claim is refused"),
+         "a sorting pool (N, C, H·W): exactly invariant; refused as a usage error"),
     Case("r5-sorted-values-rot90-invariant", "3 output rank", R5.SortedValues, (2, 8, 8), "rot90-invariant",
-         "holds", "the sorting pool under rot90-invariant",
-         known_limit="the rank check of _orbit._run refuses invariant claims on rank-3 outputs of rank-4 inputs"),
+         "holds", "the sorting pool under rot90-invariant"),
     Case("r5-control-mean-over-both-axes", "control", lambda: R5.MeanOverOneAxis(fixed=True), (2, 8, 8), TI,
          "holds", "the global mean over both axes"),
     Case("r5-transposed-output", "3 user bugs", R5.TransposedOutput, (1, 8, 8), TE, "violated",
