@@ -73,27 +73,24 @@ class _Call:
     arguments: tuple = ((), {})  # (args, kwargs) as passed, tensors copied: for a float64 replay
 
 
-def _copied(value):
-    """``value`` with every tensor in it (in tuples, lists and dicts) detached and copied."""
+def _map_tensors(value, fn):
+    """``value`` with ``fn`` applied to every tensor in it (in plain tuples, lists and dicts)."""
     if isinstance(value, torch.Tensor):
-        return value.detach().clone()
-    if isinstance(value, (tuple, list)):
-        return type(value)(_copied(v) for v in value) if isinstance(value, list) or type(value) is tuple \
-            else value
+        return fn(value)
+    if isinstance(value, list) or type(value) is tuple:
+        return type(value)(_map_tensors(v, fn) for v in value)
     if isinstance(value, dict):
-        return {k: _copied(v) for k, v in value.items()}
+        return {k: _map_tensors(v, fn) for k, v in value.items()}
     return value
+
+
+def _copied(value):
+    """``value`` with every tensor in it detached and copied."""
+    return _map_tensors(value, lambda t: t.detach().clone())
 
 
 def _in_float64(value):
-    if isinstance(value, torch.Tensor):
-        return value.double() if value.is_floating_point() else value
-    if isinstance(value, (tuple, list)):
-        return type(value)(_in_float64(v) for v in value) if isinstance(value, list) or type(value) is tuple \
-            else value
-    if isinstance(value, dict):
-        return {k: _in_float64(v) for k, v in value.items()}
-    return value
+    return _map_tensors(value, lambda t: t.double() if t.is_floating_point() else t)
 
 
 def _record(module, x) -> list[_Call]:
@@ -129,6 +126,13 @@ def _record(module, x) -> list[_Call]:
     return calls
 
 
+def whole_resampling(sizes, input_sizes) -> bool:
+    """Whether a grid of ``sizes`` is a whole resampling of the input's (each axis the same size, or a whole
+    multiple or divisor of it): only then does a translation of the input move it by a known amount.  A padded
+    or cropped map (12 → 16) moves by none."""
+    return all(big % n == 0 or n % big == 0 for n, big in zip(sizes, input_sizes))
+
+
 #: why ``acted`` gives no tensor: the element's action on this grid is not a grid action (a shift by 1 after a
 #: stride 2: the grid cannot follow — a break), or this activation's geometry is not known (a padded or
 #: cropped map, another number of axes, a non-square map under rot90: no verdict here)
@@ -146,8 +150,8 @@ def acted(element, a, input_spatial):
     if len(spatial) != len(input_spatial):
         return UNKNOWN
     if type(element) in (CircularShift, ZeroShift):
-        if any(big % n and n % big for n, big in zip(spatial, input_spatial)):
-            return UNKNOWN  # not a whole resampling of the input's grid: padded or cropped
+        if not whole_resampling(spatial, input_spatial):
+            return UNKNOWN  # padded or cropped: it moves by no fixed amount
         shifts = []
         for t, n, big in zip(element.shifts, spatial, input_spatial):
             if (t * n) % big:

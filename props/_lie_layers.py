@@ -34,6 +34,7 @@ from dataclasses import dataclass
 
 import torch
 
+from ._attribution import whole_resampling
 from ._errors import InvalidArgument, describe_value
 from ._layer_calls import ProtectedLayer
 from ._lie import Generator, OutputActionLike, _check_input, _jvp, _resolve_output_action, flow_tangent
@@ -78,7 +79,7 @@ def _moves_with_the_input(activation: torch.Tensor, generator: str, input_spatia
     """
     if not generator.startswith("translation") or activation.dim() != len(input_spatial) + 2:
         return True
-    return all(big % n == 0 or n % big == 0 for n, big in zip(activation.shape[2:], input_spatial))
+    return whole_resampling(activation.shape[2:], input_spatial)
 
 
 @dataclass

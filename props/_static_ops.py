@@ -26,6 +26,7 @@ One :class:`Interpreter` runs over the traced graph for one symmetry
 from __future__ import annotations
 
 import operator
+import os
 from dataclasses import replace
 from fractions import Fraction
 
@@ -132,10 +133,8 @@ def is_known(m) -> bool:
 
 
 def declined(m) -> str:
-    """Why a table module cannot be trusted to run its library code, or ""."""
-    for name, original in _FUNCTIONAL.items():
-        if getattr(F, name) is not original:
-            return f"torch.nn.functional.{name} is not torch's own (patched)"
+    """Why a table module cannot be trusted to run its library code, or "" (a patched torch function is found
+    once per analysis, by :func:`patched_torch`)."""
     cls = type(m)
     for name, original in _METHODS.get(cls, {}).items():
         if getattr(cls, name) is not original:
@@ -167,7 +166,7 @@ _TORCH_NAMESPACES = ((torch, "torch"), (F, "torch.nn.functional"), (torch._C._nn
 _TORCH_AT_IMPORT = {label: dict(vars(namespace)) for namespace, label in _TORCH_NAMESPACES}
 
 
-_TORCH_FILES = __import__("os").path.dirname(torch.__file__)
+_TORCH_FILES = os.path.dirname(torch.__file__)
 
 
 def _torch_own(value) -> bool:

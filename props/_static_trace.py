@@ -38,6 +38,7 @@ import numpy
 import torch
 
 from ._linearity import untraced_code
+from ._safety import rng_preserved
 
 _TORCH_DIR = os.path.dirname(torch.__file__)
 _OWN_DIR = os.path.dirname(os.path.abspath(__file__))
@@ -155,7 +156,7 @@ def trace(module: torch.nn.Module, is_known, declined) -> tuple[torch.fx.GraphMo
     if reached:  # state outside the module: a second call must find it as the first left it
         after_first = _outside_picture(reached)
         try:
-            with _rng_kept():
+            with rng_preserved():  # the second trace must not draw for real
                 _Tracer(is_known).trace(root)
         except Exception:
             pass
@@ -222,19 +223,6 @@ def _outside_picture(reached: dict) -> list:
                     and not callable(v) and not isinstance(v, (property, staticmethod, classmethod))}
             pictures.append((key[2], _picture(data)))
     return pictures
-
-
-class _rng_kept:
-    """Python's, NumPy's and torch's random states restored on exit (a second trace must not draw for real)."""
-
-    def __enter__(self):
-        self.states = random.getstate(), numpy.random.get_state(), torch.get_rng_state()
-
-    def __exit__(self, *exc):
-        random.setstate(self.states[0])
-        numpy.random.set_state(self.states[1])
-        torch.set_rng_state(self.states[2])
-        return False
 
 
 class _Root(torch.nn.Module):
