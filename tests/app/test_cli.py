@@ -106,10 +106,26 @@ def test_a_layer_that_raises_exits_1_with_its_message():
     (("audit", f"{DATA}:ShiftInvariantPool", "--input-shape", "1,8,8", "--examples"), "argument --examples: expected one argument"),
     (("frobnicate",), "invalid choice: 'frobnicate'"),
 ])
-def test_user_mistakes_exit_2_with_a_message_and_no_traceback(args, message):
-    out = run(*args, cwd=Path(__file__).resolve().parent.parent)
+def test_user_mistakes_exit_2_with_a_message_and_no_traceback(args, message, monkeypatch, capsys):
+    # in-process, as `main` is what the console script runs (a subprocess costs ~2 s of torch import per
+    # case); an exception escaping `main` fails the test with its traceback.  The process itself is
+    # checked by the test below and by test_the_console_script_and_python_m_are_the_same_command.
+    from convnet_invariances.app import main
+
+    monkeypatch.chdir(Path(__file__).resolve().parent.parent)
+    try:
+        status = main(list(args))
+    except SystemExit as exc:  # argparse's own usage errors
+        status = exc.code
+    out, err = capsys.readouterr()
+    assert status == 2, (out, err)
+    assert message in err and "Traceback" not in err
+
+
+def test_a_usage_error_exits_2_from_the_process_without_a_traceback():
+    out = run("audit", f"{DATA}:ShiftInvariantPool", "--input-shape", "8x8", cwd=Path(__file__).resolve().parent.parent)
     assert out.returncode == 2, (out.stdout, out.stderr)
-    assert message in out.stderr and "Traceback" not in out.stderr
+    assert "--input-shape='8x8' must be C,H,W" in out.stderr and "Traceback" not in out.stderr
 
 
 def test_wrong_input_shape_for_the_layer_is_reported():
