@@ -412,7 +412,8 @@ def _violated(f, claim, outcome, settings, base, shrink_counterexample, uniform)
     measurement = violation.result.measurement(violation.result.elements.index(g))
     if claim.symmetry == "rotation" and measurement.relative_error < APPROXIMATE_BELOW:
         return ClaimResult(name, "approximate", **(base | {"relative_error": measurement.relative_error}))
-    small = shrink(f, violation.x, check, claim, g, label=settings.label, assume=settings.assume) \
+    small = shrink(f, violation.x, check, claim, g, label=settings.label, assume=settings.assume,
+                   relative_at_least=APPROXIMATE_BELOW if claim.symmetry == "rotation" else None) \
         if shrink_counterexample and at_batch is None else violation.x  # copies: the batch size is the defect
     final = run_check(f, small, check, claim, elements=(g,), label=settings.label).measurement(0)
     acted_on = small if check.masks is None else \

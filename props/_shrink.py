@@ -20,18 +20,24 @@ from ._vocabulary import Claim
 SHRINK_BUDGET = 200  # evaluations of one element spent shrinking one counterexample
 
 
-def confirms(f, x, check: Check, claim: Claim, g, mode="auto", label="the layer") -> bool:
-    """Whether a fresh evaluation of ``g`` on ``x`` still finds the violation."""
+def confirms(f, x, check: Check, claim: Claim, g, mode="auto", label="the layer", relative_at_least=None) -> bool:
+    """Whether a fresh evaluation of ``g`` on ``x`` still finds the violation; with ``relative_at_least``, one
+    whose relative error is at least that (a continuous symmetry is reported ``violated`` only from there on,
+    so a smaller error would not show the verdict it is offered for)."""
     try:
-        return not run_check(f, x, check, claim, mode=mode, elements=(g,), label=label).holds
+        result = run_check(f, x, check, claim, mode=mode, elements=(g,), label=label)
     except LayerError:
         return False
+    if result.holds:
+        return False
+    return relative_at_least is None or result.measurement(0).relative_error >= relative_at_least
 
 
 def shrink(f, x, check: Check, claim: Claim, g, *, mode="auto", budget=SHRINK_BUDGET, label="the layer",
-           assume=None):
+           assume=None, relative_at_least=None):
     """A smaller input on which ``claim`` still fails at ``g``: one sample, few and simple non-zero values
-    (each within the stated assumption ``assume(x) -> bool``, if any)."""
+    (each within the stated assumption ``assume(x) -> bool``, if any; each with a relative error of at least
+    ``relative_at_least``, if given)."""
     spent = 0
 
     def fails(candidate):
@@ -39,7 +45,7 @@ def shrink(f, x, check: Check, claim: Claim, g, *, mode="auto", budget=SHRINK_BU
         spent += 1
         if assume is not None and not assume(candidate):
             return False
-        return confirms(f, candidate, check, claim, g, mode, label)
+        return confirms(f, candidate, check, claim, g, mode, label, relative_at_least)
 
     best = x
     for n in range(x.shape[0]):  # one sample is enough when the layer treats samples alone

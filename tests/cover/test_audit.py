@@ -28,6 +28,20 @@ def test_the_reproduction_raises_the_violation_in_its_own_namespace():
         exec(result.counterexample["reproduce"], {})  # imports, the layer rebuilt with its weights, the input
 
 
+def test_a_violated_rotation_claims_counterexample_shows_an_error_above_the_approximate_convention():
+    # rotations are `violated` only from a relative error of APPROXIMATE_BELOW on; the shrinker keeps the
+    # counterexample there, so the report never offers a merely "approximate" input as proof of a violation
+    from convnet_invariances._audit import APPROXIMATE_BELOW
+
+    torch.manual_seed(0)
+    layer = torch.nn.Sequential(torch.nn.Conv2d(1, 4, 3, padding=1), torch.nn.ReLU(), torch.nn.AdaptiveAvgPool2d(1))
+    result = audit(layer, (1, 16, 16), ["rotation-invariant"]).results[0]
+    assert result.verdict == "violated"
+    assert result.counterexample["relative_error"] >= APPROXIMATE_BELOW, result.message
+    with pytest.raises(ci.EquivarianceViolation):
+        exec(result.counterexample["reproduce"], {})
+
+
 def test_inference_finds_subgroups_margins_and_regular_channels():
     found = {r.claim: r for r in audit(torch.nn.Conv2d(1, 1, 3, stride=2, padding=1, padding_mode="circular"),
                                        (1, 8, 8)).results}
