@@ -634,10 +634,30 @@ def _validate(module, examples, seed, seconds, assume):
         raise InvalidArgument(f"seconds={seconds!r} must be a positive number of seconds or None")
 
 
+def _parsed_claims(claims) -> list[Claim] | None:
+    """The stated claims, or None (infer the profile); a lone string or an empty list is a usage error, never
+    read as its characters or as "infer"."""
+    if claims is None:
+        return None
+    example = "['translation-equivariant', 'rot90-invariant']"
+    if isinstance(claims, (str, Claim)):
+        raise InvalidArgument(f"claims={claims!r} must be a list of claims, e.g. [{str(claims)!r}]")
+    try:
+        items = list(claims)
+    except TypeError:
+        raise InvalidArgument(f"claims={describe_value(claims)} must be a list of claims such as {example}, "
+                              f"or None to infer the profile") from None
+    if not items:
+        raise InvalidArgument(f"claims={claims!r} is empty: state at least one claim, such as {example}, or pass "
+                              f"None to infer the profile")
+    return [Claim.parse(c) for c in items]
+
+
 def audit(module, input_shape, claims=None, *, layout=None, examples=DEFAULT_EXAMPLES, seconds=None, seed=0,
           dtype=None, device=None, assume=None, progress: ProgressCallback | None = None, name=None,
           target=None, target_path=None, classifier: bool = False) -> AuditReport:
-    """Verify ``claims`` (names such as ``"translation-equivariant[stride=2]"``) on ``module``, or infer its profile.
+    """Verify ``claims`` (a list of names such as ``"translation-equivariant[stride=2]"``) on ``module``, or, with
+    ``claims=None``, infer its profile.
 
     ``input_shape`` excludes the batch axis: (C, H, W), or two numbers with ``layout="CL"`` (1-D signals) or
     ``layout="HW"`` (images without a channel axis).  Each claim gets a falsification search of ``examples``
@@ -660,7 +680,7 @@ def audit(module, input_shape, claims=None, *, layout=None, examples=DEFAULT_EXA
     if not isinstance(classifier, bool):
         raise InvalidArgument(f"classifier={classifier!r} must be True or False")
     shape, layout = _shape_and_layout(input_shape, layout)
-    parsed = [Claim.parse(c) for c in claims] if claims else None
+    parsed = _parsed_claims(claims)
     parameters = list(module.parameters()) + list(module.buffers())
     home = next((t.device for t in parameters if not torch.nn.parameter.is_lazy(t)),
                 torch.device("cpu"))

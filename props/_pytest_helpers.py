@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ._audit import audit
-from ._errors import EquivarianceViolation
+from ._errors import EquivarianceViolation, InvalidArgument
 
 
 class ClaimsViolated(EquivarianceViolation):
@@ -27,6 +27,9 @@ def assert_claims(module, input_shape, claims, **options):
     True
     """
     __tracebackhide__ = True
+    if claims is None:  # audit() would infer a profile, and a profile asserts nothing
+        raise InvalidArgument("claims=None: assert_claims needs the claims to assert, e.g. ['translation-invariant'] "
+                              "(audit(module, input_shape) infers a profile instead)")
     report = audit(module, input_shape, claims, **options)
     if not report.ok:
         raise ClaimsViolated(report)

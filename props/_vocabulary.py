@@ -81,6 +81,7 @@ Symmetry = Literal["translation", "rot90", "flip", "scale", "rotation"]
 Relation = Literal["equivariant", "invariant"]
 Boundary = Literal["circular", "zero"]
 
+_DIGITS = re.compile(r"[0-9]+")
 _PATTERN = re.compile(r"^\s*([a-z0-9]+)-(equivariant|invariant)\s*(?:\[(.*)\])?\s*$")
 
 
@@ -121,6 +122,9 @@ class Claim:
             raise InvalidArgument(f"{name}: channels={self.channels!r} must be 'regular' or absent")
         if self.channels and self.symmetry != "rot90":
             raise InvalidArgument(f"{name}: channels=regular applies to rot90 claims only")
+        if self.channels and self.relation != "equivariant":
+            raise InvalidArgument(f"{name}: channels=regular says how the output's channels move, and an invariant "
+                                  f"output does not move; use rot90-equivariant[channels=regular]")
         if (self.stride > 1 or self.boundary != "circular") and self.symmetry != "translation":
             raise InvalidArgument(f"{name}: stride and boundary qualify translation claims only")
         if self.border and self.boundary != "zero":
@@ -144,14 +148,16 @@ class Claim:
         symmetry, relation, qualifiers = match.groups()
         options: dict[str, str | int] = {}
         for item in filter(None, (q.strip() for q in (qualifiers or "").split(","))):
-            key, _, value = (part.strip() for part in item.partition("="))
+            key, equals, value = (part.strip() for part in item.partition("="))
             if key not in QUALIFIERS:
                 raise InvalidArgument(
                     f"claim={text!r}: unknown qualifier {key!r}; valid qualifiers are {', '.join(QUALIFIERS)}")
             if key in options:
                 raise InvalidArgument(f"claim={text!r}: qualifier {key!r} is given twice")
+            if not equals or not value:  # `[channels]` or `[channels=]` must not read as the plain claim
+                raise InvalidArgument(f"claim={text!r}: qualifier {key!r} needs a value, {key}={QUALIFIERS[key]}")
             if key in ("stride", "margin", "border"):
-                if not value.isdigit():
+                if not _DIGITS.fullmatch(value):  # ASCII digits only: str.isdigit() also accepts '²'
                     raise InvalidArgument(f"claim={text!r}: {key}={value!r} must be {QUALIFIERS[key]}")
                 options[key] = int(value)
             else:
