@@ -25,9 +25,9 @@ pytest-benchmark tests in ``tests/benchmarks`` time the same cases.
 from __future__ import annotations
 
 import io
-import json
 import statistics
 import time
+from pathlib import Path
 
 import torch
 from rich.console import Console
@@ -41,6 +41,7 @@ from .._orbit import DEFAULT_MEMORY_BUDGET, apply_all, chunk_limit, evaluate
 from .._output_actions import Trivial
 from .._errors import InvalidArgument
 from ..models import ResNet18Like, ResNet50Like
+from ._json import dumps
 
 
 def _integer_weights_(module, generator):
@@ -459,7 +460,6 @@ def main(quick=False, json_path=None, devices=None, stream=False, max_seconds=No
         print(format_table(rows, device))
         print()
     if json_path:
-        with open(json_path, "w", encoding="utf-8") as handle:
-            json.dump(results, handle, indent=2)
+        Path(json_path).write_text(dumps(results, indent=2), encoding="utf-8")
         print(f"wrote {json_path}")
     return 0

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from .._static import certify_static
 from .._vocabulary import Claim
+from ._json import dumps
 
 
 def parse_sizes(text: str) -> range:
@@ -31,7 +31,7 @@ def explain(module, shape, claims, *, name, sizes=None, json_path=None) -> tuple
     report = certify_static(module, shape, parsed, sizes=sizes, name=name)
     written = []
     if json_path:
-        Path(json_path).write_text(json.dumps(report.to_dict(), indent=2, ensure_ascii=False) + "\n")
+        Path(json_path).write_text(dumps(report.to_dict(), indent=2, ensure_ascii=False) + "\n")
         written.append(str(json_path))
     ok = not parsed or all(v.certified for v in report.verdicts)
     return report.text() + "\n", 0 if ok else 1, written

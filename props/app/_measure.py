@@ -11,7 +11,6 @@ and EQ-R.  Output: the terminal, ``--json`` and ``--markdown`` (with a bar chart
 from __future__ import annotations
 
 import argparse
-import json
 import math
 from pathlib import Path
 
@@ -27,6 +26,7 @@ from .._flip_shrink import shrink_flipping_input
 from .._worst_case import worst_case_accuracy
 from .._audit import consistency
 from ._plots import _png, _pyplot
+from ._json import dumps
 
 #: smooth random images made when no --data is given (as for consistency): enough for a stable mean
 DEFAULT_IMAGES = 32
@@ -241,7 +241,7 @@ def run(args: argparse.Namespace, resolve, progress_bar, parse_shape) -> int:
     result = {"target": args.target, "input_shape": list(shape), "data": description} | result
     print(to_text(result), end="")
     if args.json:
-        Path(args.json).write_text(json.dumps(result, indent=1), encoding="utf-8")
+        Path(args.json).write_text(dumps(result, indent=1), encoding="utf-8")
         print(f"wrote {args.json}")
     if args.markdown:
         for path in to_markdown(result, Path(args.markdown)):

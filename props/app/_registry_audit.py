@@ -11,7 +11,6 @@ comparison), ``figures/`` and ``registry.json``.
 from __future__ import annotations
 
 import base64
-import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -30,6 +29,7 @@ from ._registry_check import (
     write_downsampling_plot,
 )
 from ._report import FIGURES_LEFT_OUT, TEMPLATES, to_html, to_markdown
+from ._json import dumps
 
 #: how a line is judged to agree, per status (said once in the index)
 AGREEMENT = {
@@ -101,7 +101,7 @@ def audit_registry(registry: dict, out: Path, *, seed: int = 0,
     html = context | {"images": {path: _inline(out / path) for _, _, path, _ in rates} |
                       ({"rates/resnet18-blurpool-vs-baselines.png": _inline(blurpool)} if blurpool else {})}
     (out / "index.html").write_text(TEMPLATES.get_template("registry.html.j2").render(**html), encoding="utf-8")
-    (out / "registry.json").write_text(json.dumps([{"entry": row.name, "description": row.description,
+    (out / "registry.json").write_text(dumps([{"entry": row.name, "description": row.description,
                                                     "seconds": round(row.seconds, 2), "lines": row.lines}
                                                    for row in rows], indent=2), encoding="utf-8")
     return agreeing, total

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import base64
 import io
-import json
 import os
 from pathlib import Path
 
@@ -38,6 +37,7 @@ from .._audit import AuditReport
 from .._reproduction import reproduction_heading
 from ._plots import figure_for, plots_available
 from ._view import number, report_view
+from ._json import dumps
 
 #: what a report says when matplotlib is missing
 FIGURES_LEFT_OUT = ("The figures of this report were left out: matplotlib is not installed. Install the plots "
@@ -58,7 +58,7 @@ def to_json(report: AuditReport) -> str:
     >>> json.loads(to_json(report))["claims"][0]["verdict"]
     'certified'
     """
-    return json.dumps(report.to_dict(), indent=2)
+    return dumps(report.to_dict(), indent=2)
 
 
 def to_markdown(report: AuditReport, figure_prefix: str | os.PathLike | None = None,

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from ._stats import INTERVAL_METHOD, fmt
+from .._json import dumps
 
 PERCENT = ("accuracy", "worst_case", "consistency", "orbit_consistency", "claim")
 
@@ -72,7 +72,7 @@ def write(out: Path, results: dict, markdown: str, figures: dict[str, bytes]) ->
         path.write_bytes(png)
         written.append(path)
     path = out / "results.json"
-    path.write_text(json.dumps(results, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    path.write_text(dumps(results, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     written.append(path)
     path = out / "report.md"
     path.write_text(markdown, encoding="utf-8")
