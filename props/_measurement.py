@@ -100,6 +100,9 @@ class Measurement:
         verdict = "holds" if self.holds else "VIOLATED"
         if self.mode == "exact":
             tol = "0 (exact mode: bitwise equality)"
+        elif self.tolerance == float("inf"):
+            tol = ("none (float mode: n·u ≥ 1 in this precision, so γ_n bounds nothing; the twin's comparison "
+                   "decides)")
         else:
             tol = f"{self.tolerance:.3g} (float mode: 2·γ_n·max|output| of that sample and channel)"
         lines = [

@@ -188,8 +188,10 @@ def _bound(scale, terms, u, smallest_normal, stored=None, floor=None):
     computed = scale if floor is None else torch.maximum(scale, floor.to(scale.device))
     cast_underflow = 2.0 * u_stored * _smallest_normal(stored) if u_stored else 0.0
     # the cast rounds the computed value, which may be off by γ_n·computed: hence (1 + γ_n)·scale + γ_n·computed
-    return (2.0 * g * computed + 2.0 * u_stored * (scale + g * computed) + underflow.reshape(shape)
-            + cast_underflow)
+    bound = (2.0 * g * computed + 2.0 * u_stored * (scale + g * computed) + underflow.reshape(shape)
+             + cast_underflow)
+    # a vacuous γ_n stays vacuous on a zero scale: inf·0 would be NaN, a tolerance no report can state
+    return torch.where(torch.isinf(g), torch.full_like(bound, float("inf")), bound)
 
 
 def _stored_roundoff(stored, u):
