@@ -290,6 +290,13 @@ def _searched_verdict(f, claim, checks, settings, examples, shrink_counterexampl
                 f"no input met the stated assumption: {outcome.searched.assumption_failed} input batches of every "
                 f"kind the search draws were tried and set aside, so nothing was checked; state an assumption "
                 f"some input can meet, or check with your own inputs (ci.assert_equivariant)"), **base)
+        if outcome.searched.inputs == 0 and not outcome.searched.skipped:
+            spent = (f"the search's time budget (seconds={settings.seconds}) ran out before its first input, so "
+                     f"nothing was searched")
+            if proof:
+                return ClaimResult(name, "certified", **(base | {"message": proof, "notes": base["notes"] + (
+                    spent + "; the verdict rests on the proof alone",)}))
+            return ClaimResult(name, "error", message=spent + "; give the search more seconds", **base)
         if outcome.searched.inputs == 0:
             return ClaimResult(name, "error", message="the layer rejected every input the search tried: "
                                + "; ".join(f"{d}: {why}" for d, why in outcome.searched.skipped.items()), **base)
