@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 import torch
 
 from ._certificate import certify_translation_equivariance
-from ._claims import Check, claim_checks, run_check
+from ._claims import Check, claim_checks, run_check, validate_output
 from ._domains import InputCase
 from ._errors import InvalidArgument, LayerError, NotAFunction, OutputShapeMismatch, describe_value
 from ._layer_calls import call_layer
@@ -192,26 +192,7 @@ class _Settings:
 def _usage(claim: Claim, settings: _Settings) -> list[Check]:
     """The claim's checks, or InvalidArgument when the shapes cannot carry the claim."""
     checks = claim_checks(claim, settings.sample_shape, settings.output_shape)
-    spatial_out = len(settings.output_shape) >= 2
-    if claim.relation == "equivariant" and not spatial_out:
-        raise InvalidArgument(
-            f"claim={str(claim)!r}: the layer's output has shape {settings.output_shape} per sample, a flat vector "
-            f"on which {claim.symmetry} cannot act; did you mean {claim.symmetry}-invariant?")
-    if claim.relation == "equivariant" and len(settings.output_shape) != len(settings.sample_shape):
-        raise InvalidArgument(
-            f"claim={str(claim)!r}: the layer's output has shape {settings.output_shape} per sample, the input "
-            f"{settings.sample_shape}: equivariance compares them axis by axis as (C, *spatial), so both need a "
-            f"channel axis and the same number of spatial axes; if the output drops the channel axis, wrap the "
-            f"layer so that it returns y.unsqueeze(1)")
-    if claim.margin:
-        if not spatial_out or len(settings.output_shape) != len(settings.sample_shape):
-            raise InvalidArgument(
-                f"claim={str(claim)!r}: margin={claim.margin} needs a spatial output, but the output has shape "
-                f"{settings.output_shape} per sample, which has no border; drop the margin")
-        if any(2 * claim.margin >= n for n in settings.output_shape[1:]):
-            raise InvalidArgument(
-                f"claim={str(claim)!r}: margin={claim.margin} leaves no interior on an output of spatial shape "
-                f"{settings.output_shape[1:]}; use a margin smaller than half the output size")
+    validate_output(claim, settings.sample_shape, settings.output_shape)
     return checks
 
 

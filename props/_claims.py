@@ -34,7 +34,7 @@ from ._orbit import DEFAULT_MEMORY_BUDGET, describe_claim, evaluate
 from ._output_actions import OutputAction, RegularC4, Same, Strided, Trivial
 from ._vocabulary import CLAIM_NAMES, Claim
 
-__all__ = ["CLAIM_NAMES", "Check", "Claim", "check_claim", "claim_checks", "validate_claim"]
+__all__ = ["CLAIM_NAMES", "Check", "Claim", "check_claim", "claim_checks", "validate_claim", "validate_output"]
 
 #: continuous rotations a rotation claim tries, and the upscaling factors a scale claim always tries
 ROTATION_ANGLES = (30.0, 45.0)
@@ -73,12 +73,7 @@ def _zero_fill_mask(shape, shift, border):
 
 def _zero_fill_check(claim, sample_shape, rho):
     spatial = tuple(sample_shape[1:])
-    reach = [n - 1 - 2 * claim.border for n in spatial]
-    if any(r < 0 for r in reach):
-        raise InvalidArgument(
-            f"claim={str(claim)!r}: border={claim.border} leaves no room for content in an input of spatial "
-            f"shape {spatial}; give a border smaller than half the input size"
-        )
+    reach = [n - 1 - 2 * claim.border for n in spatial]  # ≥ 0: validate_claim checked the border
     ranges = [range(-r, r + 1) for r in reach]
     shifts = [tuple(t) for t in (torch.cartesian_prod(*[torch.tensor(list(r)) for r in ranges]).reshape(-1, len(spatial))
                                  .tolist())]
@@ -147,6 +142,36 @@ def validate_claim(claim: Claim, sample_shape: tuple) -> None:
         if all(n == claim.stride for n in spatial):
             raise InvalidArgument(f"{shown}: {claim} quantifies over the shifts in {claim.stride}Z^{len(spatial)}, "
                                   f"and on this size that is the identity alone; use a smaller stride")
+    if claim.border and any(n - 1 - 2 * claim.border < 0 for n in spatial):
+        raise InvalidArgument(
+            f"claim={str(claim)!r}: border={claim.border} leaves no room for content in an input of spatial "
+            f"shape {spatial}; give a border smaller than half the input size")
+
+
+def validate_output(claim: Claim, sample_shape: tuple, output_shape: tuple) -> None:
+    """Raise :class:`InvalidArgument` when ``claim`` cannot compare outputs of per-sample shape ``output_shape``
+    (equivariance of a flat output, a margin that leaves no interior).  The audit and the static certifier
+    both ask, so a claim one refuses is never certified by the other."""
+    spatial_out = len(output_shape) >= 2
+    if claim.relation == "equivariant" and not spatial_out:
+        raise InvalidArgument(
+            f"claim={str(claim)!r}: the layer's output has shape {output_shape} per sample, a flat vector "
+            f"on which {claim.symmetry} cannot act; did you mean {claim.symmetry}-invariant?")
+    if claim.relation == "equivariant" and len(output_shape) != len(sample_shape):
+        raise InvalidArgument(
+            f"claim={str(claim)!r}: the layer's output has shape {output_shape} per sample, the input "
+            f"{sample_shape}: equivariance compares them axis by axis as (C, *spatial), so both need a "
+            f"channel axis and the same number of spatial axes; if the output drops the channel axis, wrap the "
+            f"layer so that it returns y.unsqueeze(1)")
+    if claim.margin:
+        if not spatial_out or len(output_shape) != len(sample_shape):
+            raise InvalidArgument(
+                f"claim={str(claim)!r}: margin={claim.margin} needs a spatial output, but the output has shape "
+                f"{output_shape} per sample, which has no border; drop the margin")
+        if any(2 * claim.margin >= n for n in output_shape[1:]):
+            raise InvalidArgument(
+                f"claim={str(claim)!r}: margin={claim.margin} leaves no interior on an output of spatial shape "
+                f"{output_shape[1:]}; use a margin smaller than half the output size")
 
 
 def _output_action(claim, sample_shape, output_shape):

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 
 import torch
 
-from ._claims import validate_claim
+from ._claims import validate_claim, validate_output
 from ._errors import InvalidArgument, describe_value
 from ._static_ops import Interpreter, Unreadable, declined, is_known, patched_torch
 from ._static_trace import shapes, trace
@@ -156,16 +156,19 @@ class StaticAnalysis:
         input_shape = tuple(int(n) for n in input_shape)
         validate_claim(claim, input_shape)
         name = str(claim)
+        symmetry = claim.symmetry if claim.symmetry in ("rot90", "flip") else "translation"
+        try:  # an operation the table's rules cannot read (an argument computed in the graph) is not known
+            value, out_shape = self.output_value(input_shape, symmetry)
+        except Unreadable as exc:
+            return StaticVerdict(name, "unknown", reasons=(f"the certifier cannot read an operation: {exc}",))
+        if out_shape is not None:  # what the audit refuses as usage is refused here too, never certified
+            validate_output(claim, input_shape, out_shape)
         if claim.symmetry in ("scale", "rotation"):
             return StaticVerdict(name, "unknown", reasons=(
                 f"the static certifier composes translations, rot90 and flips; {claim.symmetry} claims are left to "
                 f"the search",))
-        try:  # an operation the table's rules cannot read (an argument computed in the graph) is not known
-            if claim.symmetry == "translation" and claim.boundary == "zero":
-                return self._zero_fill(input_shape, claim)
-            value, out_shape = self.output_value(input_shape, claim.symmetry)
-        except Unreadable as exc:
-            return StaticVerdict(name, "unknown", reasons=(f"the certifier cannot read an operation: {exc}",))
+        if claim.symmetry == "translation" and claim.boundary == "zero":
+            return self._zero_fill(input_shape, claim)
         return _judge(claim, value, input_shape, out_shape, self)
 
     def _zero_fill(self, input_shape, claim):
