@@ -82,6 +82,7 @@ def check_culprit_arguments(module, x, element) -> None:
     if not isinstance(element, Action):
         raise InvalidArgument(f"element={describe_value(element)} must be an Action (a group element such as "
                               f"CircularShift((0, 1)) or rot90())")
+    element.validate(tuple(x.shape), "x")  # an element that cannot act on x is a usage error, not "no culprit"
 
 
 @contextlib.contextmanager
