@@ -165,10 +165,13 @@ def to_terminal(report: AuditReport, *, verbose: bool = False, width: int = 100)
         # claim names carry brackets ("[stride=2]"): no markup, no highlighting, plain text out
         table = Table(show_edge=False, pad_edge=False, header_style="bold")
         for header in ("claim", "verdict", "largest error", "relative", "where", "tolerance"):
-            table.add_column(header, overflow="fold")
+            table.add_column(header, no_wrap=True)
         for claim in tabled:
             table.add_row(claim.claim, claim.verdict, claim.error, claim.relative, claim.where, claim.tolerance)
+        # one line per claim, never folded (grep finds a claim with its verdict): wider than ``width`` if need be
+        console.width = max(width, console.measure(table, options=console.options.update(max_width=10_000)).maximum)
         console.print(table, soft_wrap=False)
+        console.width = width
     if hidden:
         console.print(f"not kept (violated): {', '.join(c.claim for c in hidden)}")
     for verdict, meaning in view.legend:
