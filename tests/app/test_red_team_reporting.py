@@ -1,0 +1,294 @@
+"""Red team of the user-facing verdict paths: claim strings, the pytest helper, the CLI's exit codes and reports,
+``invariances explain``, ``ci.find_culprit``, and their agreement with ``ci.audit``.
+
+Every layer's truth is computed here by hand (``test_truths``), never taken from the engine.  A test where the
+current code is wrong is ``xfail(strict=True)``: the fix flips it.  Each has a control (the same path with a right
+input must behave).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+import convnet_invariances as ci
+from convnet_invariances.app._cli import main
+
+DATA = Path(__file__).resolve().parent / "data" / "red_team_reporting_layers.py"
+sys.path.insert(0, str(DATA.parent))
+import red_team_reporting_layers as L  # noqa: E402
+
+EXAMPLES = "2"  # the verdicts below do not depend on the depth of the search
+
+
+def cli(*args):
+    """``invariances ARGS`` in-process: (exit status, stdout, stderr); a traceback is re-raised."""
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        status = main([str(a) for a in args])
+    return status, out.getvalue(), err.getvalue()
+
+
+def strict_json(text):
+    """json.loads that rejects NaN/Infinity (not JSON: RFC 8259; JavaScript's JSON.parse and jq refuse them)."""
+    def refuse(constant):
+        raise ValueError(f"not JSON: {constant}")
+    return json.loads(text, parse_constant=refuse)
+
+
+def _x(shape, seed=0):
+    return torch.randint(-3, 4, shape, generator=torch.Generator().manual_seed(seed)).float()
+
+
+# ----------------------------------------------------------------------------- the truths, by hand
+
+
+def test_truths():
+    x = _x((2, 1, 6, 6))
+    sym = L.SymConv().eval()
+    with torch.no_grad():
+        y, y_rot = sym(x), sym(torch.rot90(x, 1, (-2, -1)))
+        # plain rot90-equivariance holds exactly (integer inputs and weights: bitwise)
+        assert torch.equal(y_rot, torch.rot90(y, 1, (-2, -1)))
+        # the regular representation (output channels cycle, either way round) does not
+        for k in (1, 2, 3):
+            assert not torch.equal(y_rot, torch.roll(torch.rot90(y, 1, (-2, -1)), k, 1))
+
+        leaky, circular = L.Leaky().eval(), L.Circular().eval()
+        x8 = torch.zeros(1, 1, 6, 6)
+        x8[0, 0, 0, 0] = 1.0  # an impulse in the corner and in the middle: the zero padding sees a difference
+        moved = torch.roll(x8, (2, 2), (-2, -1))
+        assert (leaky(x8) - leaky(moved)).abs().max() > 1e-3
+        assert torch.equal(circular(x8), circular(moved))
+
+        # tanh(1 / (x - x[0,0])): finite out, inf inside, not translation-equivariant
+        net = L.recip_tanh()
+        out, out_shifted = net(x), net(torch.roll(x, (0, 1), (-2, -1)))
+        assert torch.isfinite(out).all()
+        assert torch.isinf(net[0](x)).any()
+        assert (out_shifted - torch.roll(out, (0, 1), (-2, -1))).abs().max() > 0.1
+
+        # the global average keeps the channels in place: a 4-channel output does not cycle under rot90
+        gap = L.GlobalAverage()
+        xc = torch.arange(4.0).reshape(1, 4, 1, 1).expand(1, 4, 6, 6)
+        assert torch.equal(gap(torch.rot90(xc, 1, (-2, -1))), gap(xc))
+        for k in (1, 2, 3):
+            assert not torch.equal(gap(xc), torch.roll(gap(xc), k, 1))
+
+
+# ----------------------------------------------------------------------------- claim strings
+
+
+def test_control_channels_regular_is_checked_as_the_regular_representation():
+    """Control: `[channels=regular]` is false for SymConv and the CLI says so (exit 1); plain holds (exit 0)."""
+    status, out, _ = cli("audit", f"{DATA}:SymConv", "--input-shape", "1,6,6", "--claim",
+                         "rot90-equivariant[channels=regular]", "--examples", EXAMPLES)
+    assert status == 1 and "violated" in out
+    status, out, _ = cli("audit", f"{DATA}:SymConv", "--input-shape", "1,6,6", "--claim", "rot90-equivariant",
+                         "--examples", EXAMPLES)
+    assert status == 0
+
+
+@pytest.mark.xfail(strict=True, reason="`[channels]` / `[channels=]` parse silently as the plain claim (channels=''), "
+                                       "so a false regular-representation claim exits 0, certified")
+@pytest.mark.parametrize("text", ["rot90-equivariant[channels]", "rot90-equivariant[channels=]"])
+def test_a_qualifier_without_its_value_is_a_usage_error(text):
+    # truth: SymConv is not regular-equivariant (test_truths); the user asked for the regular representation
+    status, out, err = cli("audit", f"{DATA}:SymConv", "--input-shape", "1,6,6", "--claim", text,
+                           "--examples", EXAMPLES)
+    assert status == 2 and "channels" in err, (status, out)
+
+
+@pytest.mark.xfail(strict=True, reason="rot90-invariant[channels=regular] is accepted and checked as plain invariance "
+                                       "(_output_action ignores channels for invariant claims): a false claim certified")
+def test_regular_channels_on_an_invariant_claim_is_not_silently_dropped():
+    # truth: the global average is rot90-invariant with channels in place, so "its channels cycle" is false
+    with pytest.raises(ci.InvalidArgument, match="channels"):
+        report = ci.audit(L.GlobalAverage(), (4, 6, 6), ["rot90-invariant[channels=regular]"], examples=2)
+        assert report.results[0].verdict == "violated"  # the other right answer: checked and refuted
+        raise ci.InvalidArgument("channels: refuted, fine")
+
+
+def test_control_invariant_claim_without_channels_is_certified():
+    report = ci.audit(L.GlobalAverage(), (4, 6, 6), ["rot90-invariant"], examples=2)
+    assert report.ok and report.results[0].verdict in ("certified", "holds")
+
+
+@pytest.mark.xfail(strict=True, reason="Claim.parse checks value.isdigit() then int(value): '²' passes isdigit and "
+                                       "int() raises ValueError, a traceback out of the CLI instead of exit 2")
+@pytest.mark.parametrize("command", ["audit", "explain"])
+def test_a_superscript_digit_in_a_qualifier_is_a_usage_error(command):
+    status, _, err = cli(command, f"{DATA}:SameConv", "--input-shape", "1,6,6", "--claim",
+                         "translation-equivariant[stride=²]", *(["--examples", EXAMPLES] if command == "audit" else []))
+    assert status == 2 and "stride" in err
+
+
+def test_control_bad_qualifier_values_are_usage_errors():
+    for text in ("translation-equivariant[stride=x]", "translation-equivariant[stride=+2]",
+                 "Translation-Invariant", "translation-invariant[BOUNDARY=zero]", "translation-invariant[stride=2,stride=2]"):
+        status, _, err = cli("audit", f"{DATA}:SameConv", "--input-shape", "1,6,6", "--claim", text)
+        assert status == 2 and "Traceback" not in err and text in err, (text, err)
+
+
+# ----------------------------------------------------------------------------- the pytest helper
+
+
+@pytest.mark.xfail(strict=True, reason="assert_claims(m, shape, []) falls into profile inference (claims falsy) and "
+                                       "passes although the layer breaks every catalogue claim but one")
+def test_assert_claims_with_no_claims_does_not_pass_silently():
+    # truth: Leaky is not translation-invariant (test_truths); an assertion that states nothing cannot vouch for it
+    with pytest.raises((ci.InvalidArgument, AssertionError)):
+        ci.assert_claims(L.Leaky(), (1, 6, 6), [], examples=2)
+
+
+@pytest.mark.xfail(strict=True, reason="a single claim string is iterated character by character: the error names "
+                                       "claim='t', not the `claims` argument (nor is the string taken as one claim)")
+def test_assert_claims_with_one_string_names_the_argument_or_checks_the_claim():
+    try:
+        ci.assert_claims(L.Leaky(), (1, 6, 6), "translation-invariant", examples=2)
+    except ci.InvalidArgument as exc:
+        assert "claims" in str(exc) and "claim='t'" not in str(exc), str(exc)
+    except AssertionError as exc:  # checked as one claim: the right verdict (Leaky breaks it)
+        assert "translation-invariant" in str(exc)
+    else:
+        pytest.fail("a violated claim passed")
+
+
+def test_control_assert_claims_with_a_list():
+    with pytest.raises(ci.EquivarianceViolation, match="translation-invariant"):
+        ci.assert_claims(L.Leaky(), (1, 6, 6), ["translation-invariant"], examples=2)
+    assert ci.assert_claims(L.Circular(), (1, 6, 6), ["translation-invariant"], examples=2).ok
+
+
+def test_a_pytest_run_fails_on_a_broken_claim_and_shows_the_bug_report(tmp_path):
+    """The plugin path end to end: a user's test file with a false and a true claim (control)."""
+    (tmp_path / "test_user.py").write_text(
+        "import sys\n"
+        f"sys.path.insert(0, {str(DATA.parent)!r})\n"
+        "import convnet_invariances as ci\n"
+        "import red_team_reporting_layers as L\n"
+        "def test_false_claim():\n"
+        "    ci.assert_claims(L.Leaky(), (1, 6, 6), ['translation-invariant'], examples=2)\n"
+        "def test_true_claim():\n"
+        "    ci.assert_claims(L.Circular(), (1, 6, 6), ['translation-invariant'], examples=2)\n")
+    environment = {k: v for k, v in os.environ.items() if k not in ("HYPOTHESIS_PROFILE", "INVARIANCES_PROFILE")}
+    out = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", "--invariances-profile=ci",
+                          str(tmp_path)], capture_output=True, text=True, cwd=tmp_path, env=environment, timeout=240)
+    assert out.returncode == 1, out.stdout[-3000:]
+    assert "1 failed, 1 passed" in out.stdout
+    assert "ClaimsViolated" in out.stdout and "translation-invariant" in out.stdout
+    assert "VIOLATED" in out.stdout and "reproduce" in out.stdout
+
+
+# ----------------------------------------------------------------------------- the CLI and its reports
+
+
+def test_control_cli_reports_agree_with_the_api(tmp_path):
+    """Exit 1; JSON, Markdown and HTML carry every stated claim with the API's verdict; both claims listed."""
+    claims = ["translation-invariant", "translation-invariant[boundary=zero,border=1]"]
+    status, out, _ = cli("audit", f"{DATA}:Leaky", "--input-shape", "1,6,6", *sum((["--claim", c] for c in claims), []),
+                         "--examples", EXAMPLES, "--json", tmp_path / "r.json", "--markdown", tmp_path / "r.md",
+                         "--html", tmp_path / "r.html")
+    api = ci.audit(L.Leaky(), (1, 6, 6), claims, examples=2)
+    verdicts = [r.verdict for r in api.results]
+    assert verdicts[0] == "violated"  # the truth (test_truths)
+    assert status == 1
+    data = strict_json((tmp_path / "r.json").read_text())
+    assert [c["claim"] for c in data["claims"]] == claims
+    assert [c["verdict"] for c in data["claims"]] == verdicts
+    markdown, html = (tmp_path / "r.md").read_text(), (tmp_path / "r.html").read_text()
+    for claim, verdict in zip(claims, verdicts):
+        assert f"## `{claim}`: {verdict}" in markdown
+        assert f"<code>{claim}</code>" in html and verdict in html
+
+
+@pytest.mark.xfail(strict=True, reason="culprit max_error is float('inf') (_attribution._error) and to_json uses "
+                                       "json.dumps with allow_nan: the report holds `Infinity`, which is not JSON")
+def test_the_json_report_is_json_when_a_culprit_activation_is_infinite(tmp_path):
+    # truth: tanh(1/(x - x[0,0])) is finite, not translation-equivariant, with inf in its first activation
+    path = tmp_path / "r.json"
+    status, _, _ = cli("audit", f"{DATA}:recip_tanh", "--input-shape", "1,6,6", "--claim", "translation-equivariant",
+                       "--examples", EXAMPLES, "--json", path)
+    assert status == 1
+    data = strict_json(path.read_text())
+    assert data["claims"][0]["verdict"] == "violated"
+
+
+@pytest.mark.xfail(strict=True, reason="in bfloat16 the reported tolerance is NaN; to_json writes `NaN`, not JSON "
+                                       "(and the table prints tolerance nan)")
+def test_the_json_report_is_json_for_a_bfloat16_layer():
+    from convnet_invariances.app._report import to_json
+
+    torch.manual_seed(0)
+    net = torch.nn.Sequential(torch.nn.Conv2d(16, 1, 5, padding=2), torch.nn.AdaptiveAvgPool2d(1)).to(torch.bfloat16)
+    report = ci.audit(net, (16, 8, 8), ["translation-invariant"], examples=2)
+    data = strict_json(to_json(report))
+    assert data["claims"][0]["tolerance"] is not None
+
+
+@pytest.mark.xfail(strict=True, reason="a --seconds budget spent before the first input gives verdict error with "
+                                       "'the layer rejected every input the search tried: ' (empty): it rejected none")
+def test_a_spent_time_budget_is_not_reported_as_the_layer_rejecting_inputs():
+    # truth: the layer accepts the input shape (it runs below); nothing was searched because time ran out
+    with torch.no_grad():
+        L.Leaky()(torch.zeros(1, 1, 6, 6))
+    report = ci.audit(L.Leaky(), (1, 6, 6), ["translation-invariant"], seconds=1e-9)
+    result = report.results[0]
+    assert not report.ok  # nothing searched: never a pass (this part is right today)
+    assert "rejected" not in result.message and "time" in result.message, result.message
+
+
+# ----------------------------------------------------------------------------- explain
+
+
+def test_control_explain_and_audit_agree_on_a_margin_with_an_interior():
+    status, out, _ = cli("explain", f"{DATA}:SameConv", "--input-shape", "1,6,6", "--claim",
+                         "translation-equivariant[margin=1]")
+    assert status == 0 and "certified" in out
+
+
+@pytest.mark.xfail(strict=True, reason="explain certifies (exit 0) a margin that leaves no interior, which audit "
+                                       "refuses as a usage error (exit 2): explain skips the audit's _usage checks")
+def test_explain_refuses_a_margin_that_leaves_nothing_to_compare():
+    # truth: the output is 6×6 (same padding); margin 3 leaves no element at distance ≥ 3 from the border
+    with torch.no_grad():
+        assert L.SameConv()(torch.zeros(1, 1, 6, 6)).shape[-2:] == (6, 6)
+    audit_status, _, audit_err = cli("audit", f"{DATA}:SameConv", "--input-shape", "1,6,6", "--claim",
+                                     "translation-equivariant[margin=3]")
+    assert audit_status == 2 and "margin" in audit_err  # right today
+    status, out, err = cli("explain", f"{DATA}:SameConv", "--input-shape", "1,6,6", "--claim",
+                           "translation-equivariant[margin=3]")
+    assert status == 2 and "margin" in err, out
+
+
+# ----------------------------------------------------------------------------- find_culprit
+
+
+def test_control_find_culprit_names_the_zero_padded_conv():
+    torch.manual_seed(0)
+    net = torch.nn.Sequential(torch.nn.Conv2d(1, 2, 3, padding=1, padding_mode="circular"),
+                              torch.nn.Conv2d(2, 2, 3, padding=1), torch.nn.ReLU())
+    x = _x((1, 1, 6, 6))
+    g = ci.CircularShift((0, 1))
+    with torch.no_grad():  # truth: layer 1 (zero padding) breaks it on this x, layer 0 (circular) does not
+        h = net[0](x)
+        assert torch.allclose(net[0](g(x)), g(h), atol=1e-5)
+        assert (net[1](g(h)) - g(net[1](h))).abs().max() > 1e-3
+    assert ci.find_culprit(net, x, g).layer == "1"
+
+
+@pytest.mark.xfail(strict=True, reason="find_culprit swallows the InvalidArgument of an element that cannot act on x "
+                                       "(`except Exception: return None`) and answers None, read as 'no layer breaks it'")
+def test_find_culprit_with_an_element_of_the_wrong_rank_is_an_error():
+    torch.manual_seed(0)
+    net = torch.nn.Sequential(torch.nn.Conv2d(1, 2, 3, padding=1), torch.nn.ReLU())
+    with pytest.raises(ci.InvalidArgument, match="shift"):
+        ci.find_culprit(net, _x((1, 1, 6, 6)), ci.CircularShift((0, 0, 1)))
