@@ -73,3 +73,16 @@ class SameConv(torch.nn.Module):
 
     def forward(self, x):
         return self.conv(x)
+
+
+class ImageWithoutChannels(torch.nn.Module):
+    """(N, H, W) -> (N, H, W): a circular conv then a zero-padded one (`body.1`, which breaks translation)."""
+
+    def __init__(self):
+        super().__init__()
+        torch.manual_seed(0)
+        self.body = torch.nn.Sequential(torch.nn.Conv2d(1, 2, 3, padding=1, padding_mode="circular"),
+                                        torch.nn.Conv2d(2, 1, 3, padding=1))
+
+    def forward(self, x):
+        return self.body(x[:, None])[:, 0]
