@@ -270,18 +270,25 @@ def test_control_explain_and_audit_agree_on_a_margin_with_an_interior():
     assert status == 0 and "certified" in out
 
 
-@pytest.mark.xfail(strict=True, reason="explain certifies (exit 0) a margin that leaves no interior, which audit "
-                                       "refuses as a usage error (exit 2): explain skips the audit's _usage checks")
-def test_explain_refuses_a_margin_that_leaves_nothing_to_compare():
-    # truth: the output is 6×6 (same padding); margin 3 leaves no element at distance ≥ 3 from the border
+@pytest.mark.xfail(strict=True, reason="explain skips the audit's usage checks (_audit._usage): a margin leaving no "
+                                       "interior is certified (exit 0); a flat-output equivariance or a zero-fill border "
+                                       "leaving no room gets exit 1 where audit says exit 2")
+@pytest.mark.parametrize("target, claim, word", [
+    # truth: SameConv's output is 6×6 (asserted below); margin 3 leaves no element at distance ≥ 3 from the border
+    ("SameConv", "translation-equivariant[margin=3]", "margin"),
+    # Leaky's output is a flat (4,) vector: translation cannot act on it
+    ("Leaky", "translation-equivariant", "flat"),
+    # a border of 3 on a 6×6 input leaves no pixel for content
+    ("SameConv", "translation-equivariant[boundary=zero,border=3]", "border"),
+])
+def test_explain_refuses_what_audit_refuses_as_usage(target, claim, word):
     with torch.no_grad():
         assert L.SameConv()(torch.zeros(1, 1, 6, 6)).shape[-2:] == (6, 6)
-    audit_status, _, audit_err = cli("audit", f"{DATA}:SameConv", "--input-shape", "1,6,6", "--claim",
-                                     "translation-equivariant[margin=3]")
-    assert audit_status == 2 and "margin" in audit_err  # right today
-    status, out, err = cli("explain", f"{DATA}:SameConv", "--input-shape", "1,6,6", "--claim",
-                           "translation-equivariant[margin=3]")
-    assert status == 2 and "margin" in err, out
+        assert L.Leaky()(torch.zeros(1, 1, 6, 6)).shape == (1, 4)
+    audit_status, _, audit_err = cli("audit", f"{DATA}:{target}", "--input-shape", "1,6,6", "--claim", claim)
+    assert audit_status == 2 and word in audit_err  # right today
+    status, out, err = cli("explain", f"{DATA}:{target}", "--input-shape", "1,6,6", "--claim", claim)
+    assert status == 2 and word in err, (status, out)
 
 
 # ----------------------------------------------------------------------------- find_culprit
