@@ -86,3 +86,10 @@ class ImageWithoutChannels(torch.nn.Module):
 
     def forward(self, x):
         return self.body(x[:, None])[:, 0]
+
+
+class RaisesWithUndecodableBytes(torch.nn.Module):
+    """Raises an error whose message holds bytes that are not UTF-8 (a surrogate-escaped file name, say)."""
+
+    def forward(self, x):
+        raise RuntimeError("cannot open " + b"data-\xff.bin".decode("utf-8", "surrogateescape"))
