@@ -483,3 +483,24 @@ def test_reports_are_written_when_an_error_message_holds_undecodable_bytes(tmp_p
     assert status == 1 and "error" in out
     assert "## `translation-invariant`: error" in (tmp_path / "r.md").read_text(encoding="utf-8")
     assert strict_json((tmp_path / "r.json").read_text())["claims"][0]["verdict"] == "error"
+
+
+@pytest.mark.xfail(strict=True, reason="find_culprit does not validate output_action: a string gives TypeError \"'str' "
+                                       "object is not callable\"; same_action() on a flat output blames `x` of shape (1, 2)")
+@pytest.mark.parametrize("output_action", ["invariant", ci.same_action()])
+def test_find_culprit_names_a_wrong_output_action(output_action):
+    torch.manual_seed(0)
+    net = torch.nn.Sequential(torch.nn.Conv2d(1, 2, 3, padding=1), torch.nn.AdaptiveMaxPool2d(1), torch.nn.Flatten())
+    with pytest.raises(ci.InvalidArgument, match="output_action"):
+        ci.find_culprit(net, _x((1, 1, 6, 6)), ci.CircularShift((0, 1)), output_action)
+
+
+def test_control_find_culprit_with_the_trivial_action_names_the_zero_padded_conv():
+    torch.manual_seed(0)
+    net = torch.nn.Sequential(torch.nn.Conv2d(1, 2, 3, padding=1), torch.nn.AdaptiveMaxPool2d(1), torch.nn.Flatten())
+    x = _x((1, 1, 6, 6))
+    g = ci.CircularShift((1, 0))
+    with torch.no_grad():  # truth: the pooled output changes, and the zero-padded conv is the first to break
+        assert (net(g(x)) - net(x)).abs().max() > 1e-3
+        assert (net[0](g(x)) - g(net[0](x))).abs().max() > 1e-3
+    assert ci.find_culprit(net, x, g, ci.trivial_action()).layer == "0"
