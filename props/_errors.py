@@ -45,7 +45,10 @@ class OutputShapeMismatch(LayerError):
 
 
 class EquivarianceViolation(InvarianceError, AssertionError):
-    """A claimed symmetry does not hold; ``.measurement`` holds the evidence.
+    """A claimed symmetry does not hold; ``.measurement`` holds the evidence of the one check that failed
+    (:class:`ClaimsViolated`, raised by ``assert_claims``, holds a whole audit as ``.report`` instead, and its
+    ``.measurement`` is None).  A violation sent through pickle (a process pool) keeps its message, with the
+    reproduction; its ``.measurement`` is None on the other side.
 
     >>> import torch
     >>> from convnet_invariances import assert_invariant, CircularShift
@@ -61,12 +64,26 @@ class EquivarianceViolation(InvarianceError, AssertionError):
         super().__init__()
         self._message: str | None = None
 
+    def __reduce__(self):
+        # a process pool sends exceptions back pickled; the measurement holds the layer and a closure that
+        # re-runs it, which need not pickle, so the message (with its reproduction) travels alone
+        return _violation_from_message, (type(self), str(self))
+
     def __str__(self) -> str:
         # built when shown, not when raised: the report carries a reproduction that is run once to check it,
         # and a search (Hypothesis shrinking) raises and catches many violations it never shows
         if self._message is None:
             self._message = self.measurement.report()
         return self._message
+
+
+def _violation_from_message(cls, message: str) -> EquivarianceViolation:
+    """An unpickled :class:`EquivarianceViolation`: its message, without the measurement (None)."""
+    violation = cls.__new__(cls)
+    AssertionError.__init__(violation)
+    violation.measurement = None
+    violation._message = message
+    return violation
 
 
 def describe_value(value):

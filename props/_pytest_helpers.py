@@ -7,12 +7,17 @@ from ._errors import EquivarianceViolation, InvalidArgument
 
 
 class ClaimsViolated(EquivarianceViolation):
-    """Some stated claims do not hold; the message is the audit report."""
+    """Some stated claims do not hold; the message is the audit report, ``.report`` the report itself (the
+    evidence of every claim; ``.measurement``, the evidence of a single check, is None)."""
 
     def __init__(self, report):
         self.report = report
+        self.measurement = None
         AssertionError.__init__(self)
         self._message = report.report()
+
+    def __reduce__(self):
+        return type(self), (self.report,)
 
 
 def assert_claims(module, input_shape, claims, **options):

