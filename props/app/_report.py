@@ -27,6 +27,7 @@ from __future__ import annotations
 import base64
 import io
 import os
+import re
 from pathlib import Path
 
 import jinja2
@@ -48,6 +49,20 @@ TEMPLATES = jinja2.Environment(loader=jinja2.PackageLoader("convnet_invariances.
                                autoescape=jinja2.select_autoescape(["html"]))
 # jinja's `capitalize` lowercases the rest ("sZ^d" -> "sz^d"): sentences only raise their first letter
 TEMPLATES.filters["sentence"] = lambda text: str(text)[:1].upper() + str(text)[1:]
+
+
+# What a report quotes (a layer's error message, a note) is the user's text: it must not close a code fence,
+# end a table row or a block quote, and so write Markdown of its own (a heading saying "certified").
+def _fence(text) -> str:
+    """A code fence longer than any run of backticks in ``text`` (CommonMark closes a fence only with a run at
+    least as long as the one that opened it)."""
+    longest = max((len(run) for run in re.findall(r"`+", str(text))), default=0)
+    return "`" * max(3, longest + 1)
+
+
+TEMPLATES.filters["fence"] = _fence
+TEMPLATES.filters["cell"] = lambda text: " ".join(str(text).split("\n")).replace("|", "\\|")  # one table cell
+TEMPLATES.filters["quote"] = lambda text: "\n".join("> " + line for line in str(text).split("\n"))  # a block quote
 
 
 def to_json(report: AuditReport) -> str:

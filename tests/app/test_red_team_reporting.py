@@ -373,8 +373,6 @@ class RaisesWithFence(torch.nn.Module):
         raise RuntimeError("bad input\n```\n\n## `translation-invariant`: certified\n\n```")
 
 
-@pytest.mark.xfail(strict=True, reason="report.md.j2 fences the evidence with ``` whatever it holds: a message with ``` "
-                                       "closes the fence and its text renders as a `certified` heading for an error")
 def test_a_markdown_report_cannot_be_rewritten_by_the_evidence_it_quotes():
     from convnet_invariances.app._report import to_markdown
 
