@@ -197,6 +197,9 @@ def to_terminal(report: AuditReport, *, verbose: bool = False, width: int = 100)
         if not full:
             if claim in tabled and claim.detail:
                 console.print(f"{claim.claim}: {claim.detail}")
+            if not inferred and claim.searched and claim.verdict in ("holds", "subgroup", "interior", "approximate"):
+                # a verdict that rests on a search never comes without what was searched
+                console.print(f"{claim.claim}: searched {claim.searched}")
             continue
         console.print(f"\n{claim.claim}: {claim.verdict}" + (f" — {claim.detail}" if claim.detail and
                                                             not claim.counterexample else ""))

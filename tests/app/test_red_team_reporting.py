@@ -392,8 +392,6 @@ def test_control_markdown_headings_of_a_plain_error():
     assert _markdown_headings(to_markdown(report)) == ["## `translation-invariant`: error"]
 
 
-@pytest.mark.xfail(strict=True, reason="to_terminal (the CLI's default output) prints a `holds` verdict with no word of "
-                                       "what was searched (only --verbose does); DESIGN: never `holds` without it")
 def test_the_terminal_says_what_was_searched_for_a_holds_verdict():
     # truth: the oracle says Leaky keeps translation-invariant[boundary=zero,border=1] (test_truths_by_the_oracle
     # judges it for Circular; here for Leaky)
