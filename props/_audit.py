@@ -429,6 +429,9 @@ def _violated(f, claim, outcome, settings, base, shrink_counterexample, uniform)
         culprit = find_culprit(f, acted_on, g, check.output_action)
     except Exception:
         culprit = None
+    if culprit is not None and isinstance(f, _WithoutChannelAxis):  # named as in the user's model, not our wrapper
+        inside = culprit.layer.removeprefix("inner.") if culprit.layer.startswith("inner.") else ""
+        culprit = dataclasses.replace(culprit, layer=inside or type(f.inner).__name__)
     return ClaimResult(name, "violated", counterexample=counterexample, message=message, **base,
                        culprit=culprit.to_dict() if culprit is not None else None)
 

@@ -412,8 +412,6 @@ def test_control_verbose_terminal_says_what_was_searched():
 # ----------------------------------------------------------------------------- culprits in the report
 
 
-@pytest.mark.xfail(strict=True, reason="with layout='HW' the audit wraps the module (_WithoutChannelAxis) and reports "
-                                       "the culprit as `inner.body.1`, a name the user's model does not have")
 def test_the_culprit_of_an_hw_layer_is_named_as_in_the_users_model():
     module = L.ImageWithoutChannels().eval()
     x = _x((1, 6, 6))
