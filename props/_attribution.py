@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 import torch
 
 from ._actions import CircularShift, Dihedral, Identity, ZeroShift
+from ._errors import InvalidArgument
 from ._measuring import check_culprit_arguments
 from ._safety import rng_preserved
 from ._tolerance import float_tolerance
@@ -243,7 +244,7 @@ def find_culprit(module: torch.nn.Module, x: torch.Tensor, element, output_actio
     >>> ci.find_culprit(net, torch.randn(1, 1, 8, 8), ci.CircularShift((0, 1))).layer
     '1'
     """
-    check_culprit_arguments(module, x, element)
+    check_culprit_arguments(module, x, element, output_action)
     try:
         with rng_preserved():
             twin = copy.deepcopy(module)
@@ -255,6 +256,16 @@ def find_culprit(module: torch.nn.Module, x: torch.Tensor, element, output_actio
             on_x, on_gx = _record(twin, x.clone()), _record(twin, element(x.clone()))
         except Exception:
             return None
+    if output_action is not None:  # ρ(g) must act on the module's own output: else it is a usage error
+        rho = output_action(element)
+        for call in on_x:
+            if call.name == "":
+                for out in call.outputs:
+                    if isinstance(out, torch.Tensor):
+                        try:
+                            rho.validate(tuple(out.shape), "the module's output")
+                        except InvalidArgument as exc:
+                            raise InvalidArgument(f"output_action={output_action!r}: {exc}") from None
     moved = {(c.name, c.index): c for c in on_gx}
     breaking: list[tuple[_Call, Culprit]] = []
     for call in on_x:

@@ -19,6 +19,7 @@ import torch
 from ._actions import Action
 from ._errors import InvalidArgument, describe_value, require_spatial
 from ._layer_calls import ProtectedLayer
+from ._output_actions import OutputAction
 from ._safety import audited_copy, rng_preserved
 
 
@@ -74,15 +75,18 @@ def require_seed(seed) -> None:
         raise InvalidArgument(f"seed={seed!r} must be an int in [0, 2**63)")
 
 
-def check_culprit_arguments(module, x, element) -> None:
+def check_culprit_arguments(module, x, element, output_action=None) -> None:
     """The arguments of :func:`find_culprit`: a module (its submodules are what is blamed), an (N, C, H, W) or
-    (N, C, L) input with at least one sample, and a group element."""
+    (N, C, L) input with at least one sample, a group element, and an output action (or None)."""
     require_model(module, "module", module_only=True)
     require_samples(x, "x", ranks=(3, 4))
     if not isinstance(element, Action):
         raise InvalidArgument(f"element={describe_value(element)} must be an Action (a group element such as "
                               f"CircularShift((0, 1)) or rot90())")
     element.validate(tuple(x.shape), "x")  # an element that cannot act on x is a usage error, not "no culprit"
+    if output_action is not None and not isinstance(output_action, OutputAction):
+        raise InvalidArgument(f"output_action={describe_value(output_action)} must be None or an output action: "
+                              f"same_action(), trivial_action(), strided_action(s) or regular_c4_action()")
 
 
 @contextlib.contextmanager

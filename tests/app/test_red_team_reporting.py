@@ -465,8 +465,6 @@ def test_reports_are_written_when_an_error_message_holds_undecodable_bytes(tmp_p
     assert strict_json((tmp_path / "r.json").read_text())["claims"][0]["verdict"] == "error"
 
 
-@pytest.mark.xfail(strict=True, reason="find_culprit does not validate output_action: a string gives TypeError \"'str' "
-                                       "object is not callable\"; same_action() on a flat output blames `x` of shape (1, 2)")
 @pytest.mark.parametrize("output_action", ["invariant", ci.same_action()])
 def test_find_culprit_names_a_wrong_output_action(output_action):
     torch.manual_seed(0)
