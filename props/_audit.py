@@ -121,7 +121,8 @@ class AuditReport:
 
     def to_dict(self) -> dict:
         data = {"target": self.target, "input_shape": list(self.input_shape), "seed": self.seed,
-                "claims": [r.to_dict() for r in self.results], "layout": self.layout, "notes": list(self.notes)}
+                "claims": [r.to_dict() for r in self.results], "layout": self.layout, "notes": list(self.notes),
+                "stated": self.stated}
         if self.metrics:
             data["metrics"] = self.metrics
         return data

@@ -18,8 +18,12 @@ JSON schema (stable: keys are only ever added; documented in the README)::
                  "notes": [str, ...],
                  "culprit": {"layer": str, "verdict": str, "max_error": float} | null}],
      "layout": str, "notes": [str, ...],
+     "stated": bool,  # false: no claims were given, the profile was inferred from the catalogue
      "metrics": {"consistency": float, "consistency_ci": [float, float], "mean_relative_error": float,
                  "inputs": int}  # only with classifier=True (consistency_ci: 95% Clopper–Pearson interval)}
+
+A non-finite float (an error or tolerance that is infinite) is written as the string "inf", "-inf" or "nan":
+the file is always valid JSON.
 """
 
 from __future__ import annotations
@@ -173,7 +177,7 @@ def to_terminal(report: AuditReport, *, verbose: bool = False, width: int = 100)
                       highlight=False, soft_wrap=True)
     inferred = not report.stated
     heading = f"{view.target} — input {view.input_shape} ({view.layout}), seed {view.seed}: "
-    console.print(heading + (f"profile inferred from the catalogue, {view.summary}" if inferred else view.summary))
+    console.print(heading + view.summary)
     tabled = view.claims if (verbose or not inferred) else [c for c in view.claims if c.kind != "violated"]
     hidden = [c for c in view.claims if c not in tabled]
     if tabled:

@@ -132,6 +132,8 @@ def report_view(report: AuditReport) -> ReportView:
     summary = f"{len(claims)} claim(s): " + ", ".join(parts) if claims else "no claims"
     if report.stated:
         summary += " — every stated claim is kept" if report.ok else " — some stated claims are not kept"
+    else:  # nothing was claimed: a violated line is a finding about the layer, not a failed claim
+        summary = "profile inferred from the catalogue, " + summary
     return ReportView(report.target, " × ".join(map(str, report.input_shape)), report.seed, report.layout, claims,
                       summary, [(v, VERDICT_MEANINGS[v]) for v in present], dict(report.metrics), list(report.notes),
                       metrics_sentences(report.metrics))

@@ -435,8 +435,6 @@ def test_control_the_culprit_of_a_chw_layer_is_named_as_in_the_users_model():
 # ----------------------------------------------------------------------------- profile runs in the written reports
 
 
-@pytest.mark.xfail(strict=True, reason="a profile run (no --claim, exit 0) writes Markdown/HTML that read '6 claim(s): "
-                                       "2 kept, 4 violated.' with no word that they were inferred, and JSON without `stated`")
 def test_written_reports_of_a_profile_run_say_the_claims_were_inferred(tmp_path):
     status, out, _ = cli("audit", f"{DATA}:Circular", "--input-shape", "1,4,4", "--examples", "1",
                          "--json", tmp_path / "p.json", "--markdown", tmp_path / "p.md", "--html", tmp_path / "p.html")
