@@ -64,6 +64,12 @@ def _fence(text) -> str:
     return "`" * max(3, longest + 1)
 
 
+def _printable(text: str) -> str:
+    """``text`` with what UTF-8 cannot encode (a lone surrogate: a layer's message quoting a file name that was
+    not UTF-8) written as a backslash escape, so that printing or writing a report never fails on it."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 TEMPLATES.filters["fence"] = _fence
 TEMPLATES.filters["cell"] = lambda text: " ".join(str(text).split("\n")).replace("|", "\\|")  # one table cell
 TEMPLATES.filters["quote"] = lambda text: "\n".join("> " + line for line in str(text).split("\n"))  # a block quote
@@ -148,12 +154,12 @@ def write_reports(report: AuditReport, *, json_path=None, markdown_path=None, ht
     if markdown_path:
         path = Path(markdown_path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(to_markdown(report, figure_prefix=path.with_suffix(""), relative_to=path.parent),
+        path.write_text(_printable(to_markdown(report, figure_prefix=path.with_suffix(""), relative_to=path.parent)),
                         encoding="utf-8")
         written.append(str(path))
     if html_path:
         Path(html_path).parent.mkdir(parents=True, exist_ok=True)
-        Path(html_path).write_text(to_html(report), encoding="utf-8")
+        Path(html_path).write_text(_printable(to_html(report)), encoding="utf-8")
         written.append(str(html_path))
     return written
 
@@ -233,4 +239,4 @@ def to_terminal(report: AuditReport, *, verbose: bool = False, width: int = 100)
     if not verbose:
         console.print("\n(--verbose: what was searched for every claim, counterexamples with their reproductions, "
                       "and the full evidence)")
-    return console.export_text().rstrip() + "\n"
+    return _printable(console.export_text().rstrip() + "\n")

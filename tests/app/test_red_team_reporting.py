@@ -451,8 +451,6 @@ def test_control_written_reports_of_a_stated_run_say_so(tmp_path):
     assert status == 1 and "some stated claims are not kept" in (tmp_path / "s.md").read_text()
 
 
-@pytest.mark.xfail(strict=True, reason="write_reports writes Markdown/HTML with encoding='utf-8' (strict): a lone "
-                                       "surrogate in an error message raises UnicodeEncodeError, a traceback (exit 1)")
 def test_reports_are_written_when_an_error_message_holds_undecodable_bytes(tmp_path):
     # truth: the layer raises on every input, so the claim's verdict is error and the exit status 1
     status, out, err = cli("audit", f"{DATA}:RaisesWithUndecodableBytes", "--input-shape", "1,6,6", "--claim",
