@@ -220,6 +220,7 @@ def _audit_target(args):
         raise UsageError("--input-shape is required with a TARGET (e.g. --input-shape 3,32,32)")
     shape = parse_shape(args.input_shape)
     claims = [Claim.parse(c) for c in args.claim] if args.claim else None
+    _refuse_overwriting_the_target(args)
     target, folder = _portable_target(args.target)
     torch.manual_seed(0)  # reproductions rebuild the target after the same seed (and check the weights agree)
     module = resolve_target(args.target)  # messages name the target as the user typed it
@@ -227,10 +228,35 @@ def _audit_target(args):
         report = audit(module, shape, claims, layout=args.layout, examples=args.examples, seconds=args.seconds,
                        seed=args.seed, device=args.device, progress=progress, name=args.target, target=target,
                        target_path=folder, classifier=args.classifier)
-    print(to_terminal(report, verbose=args.verbose), end="")
-    for path in write_reports(report, json_path=args.json, markdown_path=args.markdown, html_path=args.html):
-        print(f"wrote {path}")
+    # the files first: a reader that stops early (`| head`) must not cost the reports
+    written = write_reports(report, json_path=args.json, markdown_path=args.markdown, html_path=args.html)
+    _emit(to_terminal(report, verbose=args.verbose) + "".join(f"wrote {path}\n" for path in written))
     return 0 if report.ok else 1
+
+
+def _emit(text: str) -> None:
+    """Print ``text``; a reader that closed the pipe early (``| head``) is not an error: the exit status stays
+    the verdict's."""
+    try:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # Python would report the broken pipe again when it flushes stdout at exit: point stdout elsewhere
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+
+
+def _refuse_overwriting_the_target(args) -> None:
+    """A report path that is the target's own file would overwrite the user's code."""
+    where = args.target.rpartition(":")[0]
+    if not (where.endswith(".py") or "/" in where or os.sep in where):
+        return
+    source = Path(where).resolve()
+    for option in ("json", "markdown", "html"):
+        path = getattr(args, option, None)
+        if path and Path(path).resolve() == source:
+            raise UsageError(f"--{option}={path!r} is the target's own file; writing the report there would "
+                             f"overwrite it: give another path")
 
 
 def _explain_target(args):
@@ -238,6 +264,7 @@ def _explain_target(args):
 
     shape = parse_shape(args.input_shape)
     claims = [Claim.parse(c) for c in args.claim] if args.claim else None
+    _refuse_overwriting_the_target(args)
     try:
         sizes = parse_sizes(args.sizes) if args.sizes else None
     except ValueError as exc:
@@ -245,9 +272,7 @@ def _explain_target(args):
     torch.manual_seed(0)  # the target is built as the audit builds it
     module = resolve_target(args.target)
     text, status, written = explain(module, shape, claims, name=args.target, sizes=sizes, json_path=args.json)
-    print(text, end="")
-    for path in written:
-        print(f"wrote {path}")
+    _emit(text + "".join(f"wrote {path}\n" for path in written))
     return status
 
 

@@ -182,3 +182,31 @@ def test_the_readme_example_reports_what_the_readme_shows(tmp_path):
     right = run("audit", "layers.py:GlobalMaxPool", *claims, "--verbose", cwd=tmp_path)
     assert right.returncode == 0 and "translation-invariant: certified" in right.stdout  # proved, and searched
     assert "proved from the graph: invariant after `amax`" in right.stdout
+
+
+def test_a_report_path_that_is_the_targets_own_file_is_refused(tmp_path, capsys):
+    from convnet_invariances.app import main
+
+    layers = tmp_path / "layers.py"
+    layers.write_text(DATA.read_text())
+    for command, option in (("audit", "--json"), ("audit", "--markdown"), ("audit", "--html"), ("explain", "--json")):
+        status = main([command, f"{layers}:LeakyBorderPool", "--input-shape", "1,8,8", "--claim",
+                       "translation-invariant", option, str(layers)])
+        assert status == 2 and "the target's own file" in capsys.readouterr().err
+        assert layers.read_text() == DATA.read_text()  # the user's code is untouched
+    # its twin: another path next to it is written
+    assert main(["audit", f"{layers}:LeakyBorderPool", "--input-shape", "1,8,8", "--claim", "translation-invariant",
+                 "--json", str(tmp_path / "report.json")]) == 1
+    assert json.loads((tmp_path / "report.json").read_text())["claims"][0]["verdict"] == "violated"
+
+
+def test_a_reader_that_stops_early_keeps_the_verdicts_exit_status_and_the_reports(tmp_path):
+    # the read end is closed before the audit prints, as `| head` does on a long report
+    process = subprocess.Popen([sys.executable, "-m", "convnet_invariances", "audit", f"{DATA}:LeakyBorderPool",
+                                "--input-shape", "1,8,8", "--claim", "translation-invariant", "--json",
+                                str(tmp_path / "r.json")], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    process.stdout.close()
+    err = process.stderr.read().decode()
+    assert process.wait(timeout=300) == 1, err  # violated, as without the pipe; not 2 ("cannot write")
+    assert "Broken pipe" not in err and "Traceback" not in err, err
+    assert json.loads((tmp_path / "r.json").read_text())["claims"][0]["verdict"] == "violated"
