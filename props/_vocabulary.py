@@ -63,7 +63,8 @@ VERDICT_MEANINGS = {
     "holds": "searched, nothing found: every group element on every input tried, within the tolerance model",
     "subgroup": "holds on the shifts in sZ^d only (the largest such subgroup found)",
     "interior": "holds at distance ≥ margin from the output border only (the smallest margin found)",
-    "approximate": "a continuous symmetry that holds only approximately (relative error below the threshold)",
+    "approximate": "a continuous symmetry that holds only approximately (relative error below the threshold); "
+                   "not kept: a stated claim that is only approximate fails",
     "violated": "a counterexample was found (shrunk, with a reproduction)",
     "error": "the layer raised, returned NaN/inf, or is not a function of its input",
     "unknown": "the static certifier met an operation it does not know (the search still runs)",
