@@ -16,7 +16,7 @@ element (zero-fill shifts) — and every verdict is a statement about those:
 - ``scale``: upscaling by every factor 2, 3, 4, and by every divisor ``d ≥ 2``
   of the input size from an input ``d`` times smaller, so both the stated
   shape and smaller ones are covered;
-- ``rotation``: rotations by 30° and 45° (bilinear, approximate only).
+- ``rotation``: rotations by :data:`ROTATION_ANGLES` (bilinear, approximate only).
 """
 
 from __future__ import annotations
@@ -36,8 +36,11 @@ from ._vocabulary import CLAIM_NAMES, Claim
 
 __all__ = ["CLAIM_NAMES", "Check", "Claim", "check_claim", "claim_checks", "validate_claim", "validate_output"]
 
-#: continuous rotations a rotation claim tries, and the upscaling factors a scale claim always tries
-ROTATION_ANGLES = (30.0, 45.0)
+#: continuous rotations a rotation claim tries (degrees, counter-clockwise): both senses, small and large turns
+#: spread over the circle, and angles off the 15° lattice — a layer built on a 24-step angular grid (log-polar
+#: sampling, averaging over 24 turns) is exact at multiples of 15° and must not be judged there alone
+ROTATION_ANGLES = (30.0, 45.0, -30.0, 7.5, 60.0, 112.5, 150.0, -97.5)
+#: the upscaling factors a scale claim always tries
 UPSCALE_FACTORS = (2, 3, 4)
 
 

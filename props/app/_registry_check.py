@@ -225,7 +225,8 @@ def relative_error(a, b):
 
 
 def measure_rate(entry, line):
-    """Relative invariance error at each value of the line's sweep; returns (values, errors)."""
+    """Relative invariance error at each value of the line's sweep (the worst over the elements the claim tries);
+    returns (values, errors)."""
     parameter, values = line.sweep
     claim = claim_of(line)
     errors = []
@@ -239,11 +240,12 @@ def measure_rate(entry, line):
         dims = len(entry.input_shape) - 1
         x = smooth_input(claim.symmetry, side, dims, entry.input_shape[0])
         if claim.symmetry == "translation":
-            g = CircularShift((0,) * (dims - 1) + (1,))  # a one-pixel shift
-        else:
-            g = claim_checks(claim, tuple(x.shape[1:]))[0].elements[0]  # rotation by 30°, upscaling by 2
+            elements = [CircularShift((0,) * (dims - 1) + (1,))]  # a one-pixel shift
+        else:  # every rotation the claim tries, upscaling by 2: the worst of them is the error at this value
+            elements = claim_checks(claim, tuple(x.shape[1:]))[0].elements
         with torch.no_grad():
-            errors.append(relative_error(module(g(x)), module(x)))
+            reference = module(x)
+            errors.append(max(relative_error(module(g(x)), reference) for g in elements))
     return list(values), errors
 
 
