@@ -42,6 +42,17 @@ def test_a_violated_rotation_claims_counterexample_shows_an_error_above_the_appr
         exec(result.counterexample["reproduce"], {})
 
 
+def test_a_rotation_claim_tries_both_senses_and_angles_off_the_15_degree_lattice():
+    # a layer built on a 24-step angular grid is exact at multiples of 15°: judged there alone it would look
+    # rotation-invariant; quarter turns are the rot90 claim's business
+    from convnet_invariances._claims import claim_checks
+
+    angles = [g.degrees for g in claim_checks(ci.Claim.parse("rotation-invariant"), (1, 8, 8))[0].elements]
+    assert any(a < 0 for a in angles) and any(a > 90 for a in angles)
+    assert any(a % 15 for a in angles)
+    assert not any(a % 90 == 0 for a in angles)
+
+
 def test_inference_finds_subgroups_margins_and_regular_channels():
     found = {r.claim: r for r in audit(torch.nn.Conv2d(1, 1, 3, stride=2, padding=1, padding_mode="circular"),
                                        (1, 8, 8)).results}
