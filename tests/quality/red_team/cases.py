@@ -72,6 +72,7 @@ class Case:
     measure: object = None  # kind "measure": measure(ci, layer) -> (answer, message), answer "holds"/"violated"
     # ---- round 6
     memory_format: object = None  # the oracle hands every input in this memory format (torch.channels_last)
+    grad_enabled: bool = False  # the oracle calls the layer with autograd recording instead of under no_grad
 
     @property
     def expected(self):

@@ -17,6 +17,8 @@ from red_team.cases import TE, Case
 
 BATCH = ("error",)  # a layer whose output depends on the rest of its batch: "error" is a right answer too
 LAYOUT = ("error",)  # a layer whose output depends on the memory layout of equal values: not a function of x
+HOMOGENEOUS = ("the portfolio's batches mix kinds of input (vary) and no batch is homogeneous in [0, 1], grey or raw "
+               "pixels: a batch-level branch never fires")
 ZE2 = "translation-equivariant[boundary=zero,stride=2]"
 ZE2B = "translation-equivariant[boundary=zero,stride=2,border=2]"
 
@@ -47,7 +49,7 @@ ROUND6 = [
          lambda: R6.GreyscaleFastPath(per_sample=False), (3, 8, 8), TE, "violated",
          "the same path when the WHOLE batch is grey (one test per batch, as users write it): the audit's batches "
          "mix kinds of input and none is grey throughout", domains=("grayscale",), also_ok=BATCH,
-         known_limit="no batch is homogeneous in a structure (grey, raw pixels): a batch-level branch never fires"),
+         known_limit=HOMOGENEOUS),
     Case("r6-control-greyscale-fast-path-circular", "control", lambda: R6.GreyscaleFastPath(bug=False), (3, 8, 8),
          TE, "holds", "the luminance path padded circularly", domains=("grayscale",)),
     Case("r6-control-greyscale-whole-batch-circular", "control",
@@ -60,7 +62,7 @@ ROUND6 = [
          lambda: R6.Raw8BitBranch(per_sample=False), (1, 8, 8), TE, "violated",
          "the same path when the whole batch is raw pixels (one test per batch)", domains=("raw-8bit",),
          also_ok=BATCH,
-         known_limit="no batch is homogeneous in a structure (grey, raw pixels): a batch-level branch never fires"),
+         known_limit=HOMOGENEOUS),
     Case("r6-control-raw-8bit-branch-circular", "control", lambda: R6.Raw8BitBranch(bug=False), (1, 8, 8), TE,
          "holds", "the raw-pixel branch normalises and pads circularly", domains=("raw-8bit",)),
     Case("r6-control-raw-8bit-whole-batch-circular", "control",
@@ -105,4 +107,49 @@ ROUND6 += [
          known_limit="rotation claims are checked at +30° and +45° only: no clockwise angle, nothing off the 15° lattice"),
     Case("r6-control-rotation-no-detector", "control", lambda: R6.ClockwiseCornerDetector(0.0), (1, 16, 16),
          "rotation-invariant", "approximate", "the disc-mean term alone: below 2% at every angle"),
+]
+
+ROUND6 += [
+    # ================================================================== 6. more ways to notice the audit
+    Case("r6-compiled-at-construction", "1 detection: the deep copy", R6.CompiledAtConstruction, (1, 8, 8), TE,
+         "violated", "the instance finds its zero-padded 'compiled kernel' in a module-level WeakSet filled at "
+         "construction; the audit's deep copy is not in it and runs the circular reference path", judge="own",
+         known_limit="audit (certificate and search) runs a deep copy; a forward keyed by the instance's identity "
+                     "is judged on the copy's path"),
+    Case("r6-control-compiled-at-construction-circular", "control",
+         lambda: R6.CompiledAtConstruction(bug=False), (1, 8, 8), TE, "holds",
+         "the compiled kernel pads circularly too", judge="own"),
+    Case("r6-grad-mode-branch", "1 detection: grad mode", R6.GradModeBranch, (1, 8, 8), TE, "violated",
+         "a zero-padded path whenever autograd records (eval mode under autograd: saliency, attacks); the audit "
+         "and its certificate run under inference_mode/no_grad only", grad_enabled=True,
+         known_limit="audit never calls the layer with autograd enabled; a grad-mode branch is never run"),
+    Case("r6-control-grad-mode-branch-circular", "control", lambda: R6.GradModeBranch(bug=False), (1, 8, 8), TE,
+         "holds", "both paths circular, judged with autograd on", grad_enabled=True),
+]
+
+LAYERS6 = "tests/quality/red_team/layers_round6.py"
+
+ROUND6 += [
+    # ================================================================== 7. the same detections through the CI paths
+    Case("r6-inference-mode-branch-assert-claims", "1 detection: grad mode (CI)", R6.InferenceModeBranch, (1, 8, 8),
+         (TE,), "violated", "ci.assert_claims, as a CI job calls it, passes the zero-padded layer",
+         kind="assert_claims",
+         known_limit="audit calls layers only under torch.inference_mode(); the no_grad/autograd path is never run"),
+    Case("r6-inference-mode-branch-cli", "1 detection: grad mode (CLI)", R6.InferenceModeBranch, (1, 8, 8), TE,
+         "violated", "`invariances audit layers_round6.py:InferenceModeBranch`: exit 1 expected", kind="cli",
+         cli=(f"{LAYERS6}:InferenceModeBranch", "--input-shape", "1,8,8", "--claim", TE), exit_ok=(1,),
+         known_limit="audit calls layers only under torch.inference_mode(); the no_grad/autograd path is never run"),
+    Case("r6-control-inference-mode-no-branch-cli", "control", lambda: R6.InferenceModeBranch(branch=False),
+         (1, 8, 8), TE, "holds", "the circular layer from the CLI: exit 0", kind="cli",
+         cli=(f"{LAYERS6}:circular_inference_factory", "--input-shape", "1,8,8", "--claim", TE), exit_ok=(0,)),
+]
+
+ROUND6 += [
+    # ================================================================== 8. homogeneous batches: the commonest test
+    Case("r6-unit-interval-batch-stem", "2 inputs: homogeneous batches", R6.UnitIntervalStem, (1, 8, 8), TE,
+         "violated", "`if x.min() >= 0 and x.max() <= 1:` (float images) selects a zero-padded branch; every batch "
+         "of the audit mixes kinds of input, none lies in [0, 1] throughout", domains=("unit",), also_ok=BATCH,
+         known_limit=HOMOGENEOUS),
+    Case("r6-control-unit-interval-batch-stem", "control", lambda: R6.UnitIntervalStem(bug=False), (1, 8, 8), TE,
+         "holds", "the same stem, both branches circular", domains=("unit",)),
 ]

@@ -277,3 +277,80 @@ class ClockwiseCornerDetector(nn.Module):
         centre = ~empty[:, h // 2 - 3:h // 2 + 3, w // 2 - 3:w // 2 + 3].flatten(1).any(1)
         fires = ((col > row) & centre).to(x.dtype)[:, None]
         return 1 + 0.01 * torch.tanh(mean) + self.gain * fires
+
+
+# ----------------------------------------------------------------------------- 6. more ways to notice the audit
+
+
+import weakref  # noqa: E402
+
+#: round 6: instances whose "compiled kernel" was built at construction (a cache keyed by the instance)
+_COMPILED_AT_CONSTRUCTION = weakref.WeakSet()
+
+
+class CompiledAtConstruction(nn.Module):
+    """A conv that "compiles" a fast kernel when it is constructed and finds it later by looking itself up in a
+    module-level table keyed by the instance (a WeakSet).  The compiled kernel pads with zeros (the bug); an
+    instance that is not in the table — a ``copy.deepcopy`` of it — takes the reference path, padded
+    circularly.  ``bug=False``: the CONTROL (the compiled kernel pads circularly too).
+
+    The audit works on a deep copy, so it only ever runs the reference path.  The user's own instance violates.
+    Claimed translation-equivariant: violated (judge "own": the oracle calls the instance ``make()`` built,
+    without copying it).
+    """
+
+    def __init__(self, bug=True, seed=610):
+        super().__init__()
+        self.weight = nn.Parameter(integers((2, 1, 3, 3), seed).float())
+        self.bug = bug
+        _COMPILED_AT_CONSTRUCTION.add(self)
+
+    def forward(self, x):
+        if self.bug and self in _COMPILED_AT_CONSTRUCTION:
+            return F.conv2d(x, self.weight, padding=1)
+        return circular_conv(x, self.weight)
+
+
+class GradModeBranch(nn.Module):
+    """A conv with a "training path" taken whenever autograd records (``torch.is_grad_enabled()``), padded with
+    zeros, and an inference path padded circularly.  ``bug=False``: the CONTROL.  Eval mode does not switch it:
+    a model in eval mode under autograd (saliency maps, adversarial examples, the Lie derivative by backward
+    mode) takes the zero-padded path.  Claimed translation-equivariant with grad enabled (oracle
+    ``grad_enabled=True``): violated."""
+
+    def __init__(self, bug=True, seed=611):
+        super().__init__()
+        self.weight = nn.Parameter(integers((2, 1, 3, 3), seed).float())
+        self.bug = bug
+
+    def forward(self, x):
+        if self.bug and torch.is_grad_enabled():
+            return F.conv2d(x, self.weight, padding=1)
+        return circular_conv(x, self.weight)
+
+
+
+def circular_inference_factory():
+    """The CONTROL of :class:`InferenceModeBranch` for the CLI: circular padding in every grad mode."""
+    return InferenceModeBranch(branch=False)
+
+
+class UnitIntervalStem(nn.Module):
+    """A stem that recognises images in [0, 1] the way user code usually does, once per batch
+    (``if x.min() >= 0 and x.max() <= 1:``), normalises them (``(x - 0.5) / 0.25``) and in that branch runs a
+    zero-padded conv; any other batch goes through the circular conv.  ``bug=False``: the CONTROL (both
+    branches circular).  A data loader of float images gives such batches on every call; the audit's batches
+    mix kinds of input, so none lies in [0, 1] throughout.  Claimed translation-equivariant: violated (oracle
+    domain ``unit``)."""
+
+    def __init__(self, bug=True, seed=613):
+        super().__init__()
+        self.weight = nn.Parameter(integers((2, 1, 3, 3), seed).float())
+        self.bug = bug
+
+    def forward(self, x):
+        if bool(x.min() >= 0) and bool(x.max() <= 1):
+            x = (x - 0.5) / 0.25
+            if self.bug:
+                return F.conv2d(x, self.weight, padding=1)
+        return circular_conv(x, self.weight)

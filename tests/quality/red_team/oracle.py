@@ -146,7 +146,7 @@ def draw(domain, n, shape, seed, spatial_rank=2):
 #: domains a round-2 case may add to :data:`DOMAINS` (``Case.domains``): inputs the engine's portfolio lacks
 EXTRA_DOMAINS = ("negative", "checkerboard", "band", "half-integers", "hot-pixel", "tiny", "mixed-scale",
                  "nonneg-wide", "large-nonneg", "decibels",  # "decibels": round 3
-                 "grayscale", "raw-8bit")  # round 6
+                 "grayscale", "raw-8bit", "unit")  # round 6
 
 
 def _draw_round2(domain, g, n, shape, spatial, spatial_rank, full, lead, gauss):
@@ -186,6 +186,8 @@ def _draw_round2(domain, g, n, shape, spatial, spatial_rank, full, lead, gauss):
         return level + 4 * torch.rand(full, generator=g, dtype=torch.float64) - 2
     if domain == "grayscale":  # round 6: one Gaussian image copied into every channel (grey stored as RGB)
         return gauss(1.0, (n, 1) + tuple(spatial)).expand(full).clone() if len(shape) > spatial_rank else gauss(1.0)
+    if domain == "unit":  # round 6: images in [0, 1], the usual convention for float images
+        return torch.rand(full, generator=g, dtype=torch.float64)
     if domain == "raw-8bit":  # round 6: raw 8-bit pixels, integers in [0, 255], as read from an image file
         return torch.randint(0, 256, full, generator=g).double()
     raise ValueError(domain)
@@ -396,12 +398,14 @@ class LayerRaised(Exception):
 #: round 6: the memory format every input is handed to the layer in (None: as computed, mostly contiguous);
 #: set by :func:`judge` for the duration of one judgement
 _MEMORY_FORMAT = None
+#: round 6: call the layer with autograd recording (``torch.enable_grad()``) instead of under ``no_grad``
+_GRAD_ENABLED = False
 
 
 def _call(f, x):
     """f on a private copy of x; the output copied at once (in-place ops and reused buffers cannot corrupt it)."""
     try:
-        with torch.no_grad():
+        with torch.enable_grad() if _GRAD_ENABLED else torch.no_grad():
             given = x.clone()
             if _MEMORY_FORMAT is not None and given.dim() == 4:
                 given = given.contiguous(memory_format=_MEMORY_FORMAT)
@@ -462,27 +466,28 @@ def _own_dtype(module):
 
 
 def judge(make, input_shape, claim, judge="float64", *, layout="NCHW", domains=DOMAINS, batch_sizes=BATCH_SIZES,
-          dtype=None, seed=ORACLE_SEED, assume=None, memory_format=None):
+          dtype=None, seed=ORACLE_SEED, assume=None, memory_format=None, grad_enabled=False):
     """Establish the truth of ``claim`` for the module ``make()`` builds; returns a :class:`Finding`.
 
     Round 2: ``assume(x) -> bool`` restricts the inputs to a stated precondition (batches outside it are not
     used), as the claim then only quantifies over those.  Round 6: ``memory_format`` (e.g.
     ``torch.channels_last``) hands every 4-d input to the layer in that memory format, as a model converted with
-    ``.to(memory_format=torch.channels_last)`` receives it.
+    ``.to(memory_format=torch.channels_last)`` receives it; ``grad_enabled=True`` calls the layer with autograd
+    recording (as a saliency map or an adversarial attack on a model in eval mode does) instead of ``no_grad``.
     """
-    global _MEMORY_FORMAT
+    global _MEMORY_FORMAT, _GRAD_ENABLED
     claim = OracleClaim.parse(claim) if isinstance(claim, str) else claim
     threads = torch.get_num_threads()
     with warnings.catch_warnings(), torch.random.fork_rng(devices=[]):
         warnings.simplefilter("ignore")
         state = random.getstate()
         torch.set_num_threads(1)  # tiny tensors: two threads on a shared 2-core machine run 10x slower
-        _MEMORY_FORMAT = memory_format
+        _MEMORY_FORMAT, _GRAD_ENABLED = memory_format, grad_enabled
         try:
             return _judge(make, tuple(input_shape), claim, judge, layout, tuple(domains), tuple(batch_sizes), dtype,
                           seed, assume)
         finally:
-            _MEMORY_FORMAT = None
+            _MEMORY_FORMAT, _GRAD_ENABLED = None, False
             random.setstate(state)
             torch.set_num_threads(threads)
 
