@@ -73,6 +73,7 @@ class Case:
     # ---- round 6
     memory_format: object = None  # the oracle hands every input in this memory format (torch.channels_last)
     grad_enabled: bool = False  # the oracle calls the layer with autograd recording instead of under no_grad
+    angles: tuple = ()  # rotation angles the oracle judges besides oracle.ROTATION_ANGLES
 
     @property
     def expected(self):

@@ -153,3 +153,13 @@ ROUND6 += [
     Case("r6-control-unit-interval-batch-stem", "control", lambda: R6.UnitIntervalStem(bug=False), (1, 8, 8), TE,
          "holds", "the same stem, both branches circular", domains=("unit",)),
 ]
+
+ROUND6 += [
+    Case("r6-rotation-shallow-turns-only", "5 rotation angles", lambda: R6.ClockwiseCornerDetector(shallow=True),
+         (1, 16, 16), "rotation-invariant", "violated", "33% off for turns of 10°–20° in either sense; approximate "
+         "at ±30°, ±45° and ±60°: adding the other sense alone does not reach it", angles=(15.0, -15.0),
+         known_limit="rotation claims are checked at +30° and +45° only: no clockwise angle, nothing off the 15° lattice"),
+    Case("r6-control-rotation-shallow-no-detector", "control", lambda: R6.ClockwiseCornerDetector(0.0, shallow=True),
+         (1, 16, 16), "rotation-invariant", "approximate", "the disc-mean term alone, judged at ±15° too",
+         angles=(15.0, -15.0)),
+]

@@ -258,12 +258,15 @@ class ClockwiseCornerDetector(nn.Module):
     handedness, by 45° equal runs.  ``gain=0``: the CONTROL (approximate at every angle).
 
     Claimed rotation-invariant: violated (33% at ±30° one way, by the oracle, which turns both ways); the
-    audit turns by +30° and +45° only.
+    audit turns by +30° and +45° only.  ``shallow=True``: the detector fires, in either sense, for the corners a
+    SHALLOW turn leaves (10° to 20°: one zero run at least twice the other), never at 30°, 45° or 60° — violated
+    at ±15° (oracle ``angles=(15, -15)``), approximate at every angle the audit or the oracle's default tries.
     """
 
-    def __init__(self, gain=0.5):
+    def __init__(self, gain=0.5, shallow=False):
         super().__init__()
         self.gain = gain
+        self.shallow = shallow
 
     def forward(self, x):
         h, w = x.shape[-2:]
@@ -275,7 +278,11 @@ class ClockwiseCornerDetector(nn.Module):
         row = empty[:, 0, :].long().cumprod(-1).sum(-1)
         col = empty[:, :, 0].long().cumprod(-1).sum(-1)
         centre = ~empty[:, h // 2 - 3:h // 2 + 3, w // 2 - 3:w // 2 + 3].flatten(1).any(1)
-        fires = ((col > row) & centre).to(x.dtype)[:, None]
+        if self.shallow:  # either sense, a shallow turn (10°–20°): one run at least twice the other
+            low, high = torch.minimum(row, col), torch.maximum(row, col)
+            fires = ((low >= 1) & (high >= 2 * low) & centre).to(x.dtype)[:, None]
+        else:
+            fires = ((col > row) & centre).to(x.dtype)[:, None]
         return 1 + 0.01 * torch.tanh(mean) + self.gain * fires
 
 

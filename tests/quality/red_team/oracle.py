@@ -319,7 +319,7 @@ def group(claim, spatial):
         return out
     if claim.symmetry == "rotation" and not equivariant:  # round 2: continuous rotations, invariance only
         out.append(Element("identity", lambda x: x, keep, identity=True))
-        for angle in ROTATION_ANGLES:
+        for angle in ROTATION_ANGLES + tuple(_EXTRA_ANGLES):  # round 6: a case may add angles
             out.append(Element(f"rotate{angle:g}", lambda x, a=angle: _rotate(x, a), keep))
         return out
     raise ValueError(f"the oracle has no group for {claim}")
@@ -400,6 +400,8 @@ class LayerRaised(Exception):
 _MEMORY_FORMAT = None
 #: round 6: call the layer with autograd recording (``torch.enable_grad()``) instead of under ``no_grad``
 _GRAD_ENABLED = False
+#: round 6: rotation angles (degrees) judged besides :data:`ROTATION_ANGLES`
+_EXTRA_ANGLES = ()
 
 
 def _call(f, x):
@@ -466,28 +468,29 @@ def _own_dtype(module):
 
 
 def judge(make, input_shape, claim, judge="float64", *, layout="NCHW", domains=DOMAINS, batch_sizes=BATCH_SIZES,
-          dtype=None, seed=ORACLE_SEED, assume=None, memory_format=None, grad_enabled=False):
+          dtype=None, seed=ORACLE_SEED, assume=None, memory_format=None, grad_enabled=False, angles=()):
     """Establish the truth of ``claim`` for the module ``make()`` builds; returns a :class:`Finding`.
 
     Round 2: ``assume(x) -> bool`` restricts the inputs to a stated precondition (batches outside it are not
     used), as the claim then only quantifies over those.  Round 6: ``memory_format`` (e.g.
     ``torch.channels_last``) hands every 4-d input to the layer in that memory format, as a model converted with
     ``.to(memory_format=torch.channels_last)`` receives it; ``grad_enabled=True`` calls the layer with autograd
-    recording (as a saliency map or an adversarial attack on a model in eval mode does) instead of ``no_grad``.
+    recording (as a saliency map or an adversarial attack on a model in eval mode does) instead of ``no_grad``;
+    ``angles`` adds rotation angles to :data:`ROTATION_ANGLES` for continuous-rotation claims.
     """
-    global _MEMORY_FORMAT, _GRAD_ENABLED
+    global _MEMORY_FORMAT, _GRAD_ENABLED, _EXTRA_ANGLES
     claim = OracleClaim.parse(claim) if isinstance(claim, str) else claim
     threads = torch.get_num_threads()
     with warnings.catch_warnings(), torch.random.fork_rng(devices=[]):
         warnings.simplefilter("ignore")
         state = random.getstate()
         torch.set_num_threads(1)  # tiny tensors: two threads on a shared 2-core machine run 10x slower
-        _MEMORY_FORMAT, _GRAD_ENABLED = memory_format, grad_enabled
+        _MEMORY_FORMAT, _GRAD_ENABLED, _EXTRA_ANGLES = memory_format, grad_enabled, tuple(angles)
         try:
             return _judge(make, tuple(input_shape), claim, judge, layout, tuple(domains), tuple(batch_sizes), dtype,
                           seed, assume)
         finally:
-            _MEMORY_FORMAT, _GRAD_ENABLED = None, False
+            _MEMORY_FORMAT, _GRAD_ENABLED, _EXTRA_ANGLES = None, False, ()
             random.setstate(state)
             torch.set_num_threads(threads)
 
