@@ -70,6 +70,10 @@ class Case:
     known_limit: str = ""  # a wrong answer the engine is known to give, and why: the test expects it to fail
     # ---- round 4
     measure: object = None  # kind "measure": measure(ci, layer) -> (answer, message), answer "holds"/"violated"
+    # ---- round 6
+    memory_format: object = None  # the oracle hands every input in this memory format (torch.channels_last)
+    grad_enabled: bool = False  # the oracle calls the layer with autograd recording instead of under no_grad
+    angles: tuple = ()  # rotation angles the oracle judges besides oracle.ROTATION_ANGLES
 
     @property
     def expected(self):
@@ -416,5 +420,9 @@ assert len(BY_ID) == len(CASES), "duplicate case ids"
 from red_team.cases_round5 import ROUND5  # noqa: E402
 
 CASES.extend(ROUND5)
+
+from red_team.cases_round6 import ROUND6  # noqa: E402
+
+CASES.extend(ROUND6)
 BY_ID = {case.id: case for case in CASES}
 assert len(BY_ID) == len(CASES), "duplicate case ids"

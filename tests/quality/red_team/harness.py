@@ -44,7 +44,9 @@ HOLDS_LIKE = ("holds", "certified")
 def _oracle_options(case):
     """Round 2: the domains, batch sizes and precondition a case asks the oracle for."""
     return dict(layout=case.layout, domains=oracle.DOMAINS + tuple(case.domains),
-                batch_sizes=tuple(case.batches) or oracle.BATCH_SIZES, assume=case.assume)
+                batch_sizes=tuple(case.batches) or oracle.BATCH_SIZES, assume=case.assume,
+                memory_format=getattr(case, "memory_format", None), grad_enabled=getattr(case, "grad_enabled", False),
+                angles=getattr(case, "angles", ()))
 
 
 @lru_cache(maxsize=None)

@@ -145,7 +145,8 @@ def draw(domain, n, shape, seed, spatial_rank=2):
 
 #: domains a round-2 case may add to :data:`DOMAINS` (``Case.domains``): inputs the engine's portfolio lacks
 EXTRA_DOMAINS = ("negative", "checkerboard", "band", "half-integers", "hot-pixel", "tiny", "mixed-scale",
-                 "nonneg-wide", "large-nonneg", "decibels")  # "decibels": round 3
+                 "nonneg-wide", "large-nonneg", "decibels",  # "decibels": round 3
+                 "grayscale", "raw-8bit", "unit")  # round 6
 
 
 def _draw_round2(domain, g, n, shape, spatial, spatial_rank, full, lead, gauss):
@@ -183,6 +184,12 @@ def _draw_round2(domain, g, n, shape, spatial, spatial_rank, full, lead, gauss):
     if domain == "decibels":  # round 3: a log-power image in dB: all negative, large, low contrast, non-integer
         level = -(40 + 60 * torch.rand(lead, generator=g, dtype=torch.float64))
         return level + 4 * torch.rand(full, generator=g, dtype=torch.float64) - 2
+    if domain == "grayscale":  # round 6: one Gaussian image copied into every channel (grey stored as RGB)
+        return gauss(1.0, (n, 1) + tuple(spatial)).expand(full).clone() if len(shape) > spatial_rank else gauss(1.0)
+    if domain == "unit":  # round 6: images in [0, 1], the usual convention for float images
+        return torch.rand(full, generator=g, dtype=torch.float64)
+    if domain == "raw-8bit":  # round 6: raw 8-bit pixels, integers in [0, 255], as read from an image file
+        return torch.randint(0, 256, full, generator=g).double()
     raise ValueError(domain)
 
 
@@ -280,8 +287,9 @@ def group(claim, spatial):
         for t in shifts:
             if claim.stride > 1 and any(v % claim.stride for v in t):
                 continue
+            out_t = tuple(v // claim.stride for v in t)  # round 6: the output moves by t/s, as for circular shifts
             out.append(Element(f"zero-shift{t}", lambda x, t=t: _zero_shift(x, t, dims),
-                               (lambda y, t=t: _zero_shift(y, t, dims)) if equivariant else keep,
+                               (lambda y, t=out_t: _zero_shift(y, t, dims)) if equivariant else keep,
                                restrict=(lambda x, t=t: _keep_inside(x, t, dims)) if not claim.border else
                                (lambda x, t=t: _keep_inside_border(x, t, dims, claim.border)),
                                identity=not any(t)))
@@ -311,7 +319,7 @@ def group(claim, spatial):
         return out
     if claim.symmetry == "rotation" and not equivariant:  # round 2: continuous rotations, invariance only
         out.append(Element("identity", lambda x: x, keep, identity=True))
-        for angle in ROTATION_ANGLES:
+        for angle in ROTATION_ANGLES + tuple(_EXTRA_ANGLES):  # round 6: a case may add angles
             out.append(Element(f"rotate{angle:g}", lambda x, a=angle: _rotate(x, a), keep))
         return out
     raise ValueError(f"the oracle has no group for {claim}")
@@ -387,11 +395,23 @@ class LayerRaised(Exception):
     pass
 
 
+#: round 6: the memory format every input is handed to the layer in (None: as computed, mostly contiguous);
+#: set by :func:`judge` for the duration of one judgement
+_MEMORY_FORMAT = None
+#: round 6: call the layer with autograd recording (``torch.enable_grad()``) instead of under ``no_grad``
+_GRAD_ENABLED = False
+#: round 6: rotation angles (degrees) judged besides :data:`ROTATION_ANGLES`
+_EXTRA_ANGLES = ()
+
+
 def _call(f, x):
     """f on a private copy of x; the output copied at once (in-place ops and reused buffers cannot corrupt it)."""
     try:
-        with torch.no_grad():
-            y = f(x.clone())
+        with torch.enable_grad() if _GRAD_ENABLED else torch.no_grad():
+            given = x.clone()
+            if _MEMORY_FORMAT is not None and given.dim() == 4:
+                given = given.contiguous(memory_format=_MEMORY_FORMAT)
+            y = f(given)
     except Exception as exc:  # the layer may raise anything
         raise LayerRaised(f"{type(exc).__name__}: {exc}") from exc
     if not isinstance(y, torch.Tensor):
@@ -448,22 +468,29 @@ def _own_dtype(module):
 
 
 def judge(make, input_shape, claim, judge="float64", *, layout="NCHW", domains=DOMAINS, batch_sizes=BATCH_SIZES,
-          dtype=None, seed=ORACLE_SEED, assume=None):
+          dtype=None, seed=ORACLE_SEED, assume=None, memory_format=None, grad_enabled=False, angles=()):
     """Establish the truth of ``claim`` for the module ``make()`` builds; returns a :class:`Finding`.
 
     Round 2: ``assume(x) -> bool`` restricts the inputs to a stated precondition (batches outside it are not
-    used), as the claim then only quantifies over those.
+    used), as the claim then only quantifies over those.  Round 6: ``memory_format`` (e.g.
+    ``torch.channels_last``) hands every 4-d input to the layer in that memory format, as a model converted with
+    ``.to(memory_format=torch.channels_last)`` receives it; ``grad_enabled=True`` calls the layer with autograd
+    recording (as a saliency map or an adversarial attack on a model in eval mode does) instead of ``no_grad``;
+    ``angles`` adds rotation angles to :data:`ROTATION_ANGLES` for continuous-rotation claims.
     """
+    global _MEMORY_FORMAT, _GRAD_ENABLED, _EXTRA_ANGLES
     claim = OracleClaim.parse(claim) if isinstance(claim, str) else claim
     threads = torch.get_num_threads()
     with warnings.catch_warnings(), torch.random.fork_rng(devices=[]):
         warnings.simplefilter("ignore")
         state = random.getstate()
         torch.set_num_threads(1)  # tiny tensors: two threads on a shared 2-core machine run 10x slower
+        _MEMORY_FORMAT, _GRAD_ENABLED, _EXTRA_ANGLES = memory_format, grad_enabled, tuple(angles)
         try:
             return _judge(make, tuple(input_shape), claim, judge, layout, tuple(domains), tuple(batch_sizes), dtype,
                           seed, assume)
         finally:
+            _MEMORY_FORMAT, _GRAD_ENABLED, _EXTRA_ANGLES = None, False, ()
             random.setstate(state)
             torch.set_num_threads(threads)
 
