@@ -240,7 +240,7 @@ def measure_rate(entry, line):
         dims = len(entry.input_shape) - 1
         x = smooth_input(claim.symmetry, side, dims, entry.input_shape[0])
         if claim.symmetry == "translation":
-            elements = [CircularShift((0,) * (dims - 1) + (1,))]  # a one-pixel shift
+            elements: tuple = (CircularShift((0,) * (dims - 1) + (1,)),)  # a one-pixel shift
         else:  # every rotation the claim tries, upscaling by 2: the worst of them is the error at this value
             elements = claim_checks(claim, tuple(x.shape[1:]))[0].elements
         with torch.no_grad():
