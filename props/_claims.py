@@ -36,10 +36,12 @@ from ._vocabulary import CLAIM_NAMES, Claim
 
 __all__ = ["CLAIM_NAMES", "Check", "Claim", "check_claim", "claim_checks", "validate_claim", "validate_output"]
 
-#: continuous rotations a rotation claim tries (degrees, counter-clockwise): both senses, small and large turns
-#: spread over the circle, and angles off the 15° lattice — a layer built on a 24-step angular grid (log-polar
-#: sampling, averaging over 24 turns) is exact at multiples of 15° and must not be judged there alone
-ROTATION_ANGLES = (30.0, 45.0, -30.0, 7.5, 60.0, 112.5, 150.0, -97.5)
+#: continuous rotations a rotation claim tries (degrees, counter-clockwise): every 5° of the circle in both senses
+#: (quarter turns are the rot90 claim's), 30° and 45° first.  A few fixed angles would let a layer be judged where
+#: it happens to be good: one built on a 24-step angular grid (log-polar sampling, averaging over 24 turns) is
+#: exact at multiples of 15°, and one that errs only on shallow or only on clockwise turns exists too
+ROTATION_ANGLES = (30.0, 45.0) + tuple(sorted((float(a) for a in range(-175, 181, 5) if a % 90 and a not in (30, 45)),
+                                              key=lambda a: (abs(a), a)))
 #: the upscaling factors a scale claim always tries
 UPSCALE_FACTORS = (2, 3, 4)
 
