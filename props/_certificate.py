@@ -37,7 +37,7 @@ from ._actions import CircularShift
 from ._errors import InvalidArgument, LayerError, describe_value
 from ._layer_calls import call_layer
 from ._linearity import traced_affine, untraced_code
-from ._safety import rng_preserved
+from ._safety import restored, rng_preserved
 from ._tolerance import is_integer_valued
 
 DEFAULT_RANGE = 2**16  # R: inputs drawn from [-R/2, R/2); float64 keeps sums exact for small integer weights
@@ -147,16 +147,16 @@ def _differs_from_the_module(module, twin, shape, seed) -> str:
     A module may choose its code path when it is cast (an overridden ``_apply``, a cached kernel): the copy is
     then another function.  On small integers both compute exactly, so they must agree bitwise; on a
     fractional input they must agree far within a different path's error (``NATIVE_AGREEMENT``)."""
-    try:
-        native = copy.deepcopy(module).eval()
-    except Exception as exc:
-        return f"the module cannot be copied to compare it with its float64 copy ({type(exc).__name__})"
+    # the module itself, not a copy of it (a forward keyed by the instance runs another path on any copy),
+    # in eval mode and restored afterwards
+    native = module
     dtypes = [t.dtype for t in list(native.parameters()) + list(native.buffers()) if t.is_floating_point()]
     dtype = dtypes[0] if dtypes else torch.float32
     generator = torch.Generator().manual_seed(seed + 1)
     integers = torch.randint(-2, 3, (1,) + shape, generator=generator).to(torch.float64)
     fractional = torch.randn((1,) + shape, generator=generator, dtype=torch.float64) + 0.25
-    with torch.no_grad():
+    with torch.no_grad(), restored(native), rng_preserved():
+        native.eval()
         for x, exact in ((integers, True), (fractional, False)):
             try:
                 own = call_layer(native, x.to(dtype), "the module in its own dtype").double()

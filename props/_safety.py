@@ -4,8 +4,9 @@ The audit works on a deep copy of the module whenever the module can be
 copied: parameters, buffers (persistent or not), attributes, caches, hooks
 and training flags of the original are then untouched by construction.  Lazy
 modules are materialised on that copy.  A module that cannot be copied (one
-holding non-leaf tensors, such as a filter cached on ``eval()``) is audited
-in place and restored afterwards: ``train(mode)`` is called as the module
+holding non-leaf tensors, such as a filter cached on ``eval()``), or whose
+copy computes otherwise than the module on a probe input (a forward keyed by
+the instance's identity), is audited in place and restored afterwards: ``train(mode)`` is called as the module
 defines it, then everything reachable from it is put back *in place* — the
 same objects, never copies, since the user's code holds references to them
 (a hook object, a shared helper module, a generator, a tied parameter):
@@ -92,29 +93,32 @@ def copy_sharing_the_uncopyable(module: torch.nn.Module) -> torch.nn.Module:
 def audited_copy(module: torch.nn.Module, probe: torch.Tensor | None = None, device=None) -> Iterator[tuple]:
     """Yields ``(target, note)``: the module to run checks on, in eval mode, and a note for the report.
 
-    ``probe`` is an input used to materialise lazy modules; ``device`` moves the copy there.
+    ``probe`` is an input used to materialise lazy modules, and to check that a deep copy computes what the
+    module computes (a forward keyed by the instance's identity does not: then the module itself is audited
+    in place, as one that cannot be copied); ``device`` moves the copy there.
     """
     with rng_preserved():
         try:
             target = copy.deepcopy(module)
-            note = ""
+            why = "" if is_lazy(module) else copy_differs(module, target, probe)
         except Exception as exc:  # e.g. non-leaf tensors cached by the module: audit in place, restore after
             if is_lazy(module):
                 raise InvalidArgument(
                     f"module={type(module).__name__} has uninitialized (lazy) parameters and cannot be copied "
                     f"({type(exc).__name__}); call it once on an input to materialise it, then audit it"
                 ) from None
+            why = f"the module cannot be deep-copied ({type(exc).__name__})"
+        if why:
             with restored(module):
                 if device is not None and torch.device(device) != _device_of(module):
                     raise InvalidArgument(
-                        f"device={device!r}: the module cannot be copied ({type(exc).__name__}: {str(exc)[:100]}), "
-                        f"so it is audited where it lives ({_device_of(module)}); leave device unset"
+                        f"device={device!r}: {why}, so it is audited where it lives ({_device_of(module)}); "
+                        f"leave device unset"
                     ) from None
                 module.eval()
                 token = _IN_PLACE.set(True)
                 try:
-                    yield module, (f"the module cannot be deep-copied ({type(exc).__name__}), so it was audited in "
-                                   f"place and restored afterwards")
+                    yield module, f"{why}, so it was audited in place and restored afterwards"
                 finally:
                     _IN_PLACE.reset(token)
             return
@@ -126,8 +130,54 @@ def audited_copy(module: torch.nn.Module, probe: torch.Tensor | None = None, dev
             with torch.no_grad():
                 target(probe.to(_device_of(target)))
             note = "the module is lazy: a copy was materialised on an input of the audited shape"
+        else:
+            note = ""
         target.eval()
         yield target, note
+
+
+def copy_differs(module: torch.nn.Module, copied: torch.nn.Module, probe: torch.Tensor | None) -> str:
+    """Why the deep copy ``copied`` does not compute what ``module`` computes, or "": both in eval mode on
+    ``probe``, its negation and a Gaussian batch of its shape, with the same random draws, compared bitwise.
+    The module itself is called inside :func:`restored`; the copy is left as it was (a second copy is called)."""
+    if probe is None:
+        return ""
+    where = _device_of(module)
+    generator = torch.Generator().manual_seed(0)
+    inputs = [probe, -probe, torch.randn(probe.shape, generator=generator, dtype=torch.float64).to(probe.dtype)]
+    try:
+        other = copy.deepcopy(copied)
+    except Exception:
+        return ""
+    other.eval()
+    with restored(module):
+        module.eval()
+        for x in inputs:
+            x = x.to(where)
+            outputs = []
+            for m in (module, other):
+                with rng_preserved(), torch.no_grad():
+                    try:
+                        outputs.append(m(x.clone()))
+                    except Exception as exc:  # a layer's own error is the audit's business: name it only if
+                        outputs.append(f"raised {type(exc).__name__}")  # one of the two raises
+            if not _same_tree(*outputs):
+                return ("a deep copy of the module computes differently from the module itself (its forward "
+                        "depends on the instance, not only on its parameters and attributes)")
+    return ""
+
+
+def _same_tree(a, b) -> bool:
+    """Bitwise equality of two outputs: tensors (NaN equal to NaN), and tuples, lists and dicts of them."""
+    if isinstance(a, torch.Tensor) and isinstance(b, torch.Tensor):
+        return a.shape == b.shape and a.dtype == b.dtype and bool(
+            torch.equal(a, b) or ((a == b) | (a.isnan() & b.isnan())).all()) if a.is_floating_point() else \
+            a.shape == b.shape and a.dtype == b.dtype and torch.equal(a, b)
+    if isinstance(a, (tuple, list)) and isinstance(b, (tuple, list)):
+        return type(a) is type(b) and len(a) == len(b) and all(_same_tree(u, v) for u, v in zip(a, b))
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(_same_tree(a[k], b[k]) for k in a)
+    return type(a) is type(b) and (a is b or a == b) if not isinstance(a, torch.Tensor) else False
 
 
 def _device_of(module):

@@ -25,12 +25,14 @@ audit checks it.
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field
 
 import torch
 
 from ._claims import validate_claim, validate_output
 from ._errors import InvalidArgument, describe_value
+from ._safety import copy_differs, rng_preserved
 from ._static_ops import Interpreter, Unreadable, declined, is_known, patched_torch
 from ._static_trace import shapes, trace
 from ._static_values import Value
@@ -130,6 +132,24 @@ class StaticAnalysis:
         patched = patched_torch()  # a global patch of torch changes what every table layer computes
         self.graph, self.why = (None, patched) if patched else trace(module, is_known, declined)
         self._values: dict = {}
+        self._module = module
+        self._faithful: dict = {}  # input shape -> why a copy (what is traced) computes otherwise, or ""
+
+    def _unfaithful_copy(self, input_shape: tuple) -> str:
+        """Why the traced copy does not compute what the module computes on inputs of ``input_shape`` (a
+        forward keyed by the instance runs another path on any copy), or ""; checked once per shape."""
+        if input_shape not in self._faithful:
+            probe = torch.randint(-3, 4, (1,) + input_shape, generator=torch.Generator().manual_seed(0))
+            dtypes = [t.dtype for t in list(self._module.parameters()) + list(self._module.buffers())
+                      if t.is_floating_point()]
+            probe = probe.to(dtypes[0] if dtypes else torch.float32)
+            try:
+                with rng_preserved():
+                    twin = copy.deepcopy(self._module)
+                self._faithful[input_shape] = copy_differs(self._module, twin, probe)
+            except Exception:  # a module that cannot be copied was not traced either (trace says why)
+                self._faithful[input_shape] = ""
+        return self._faithful[input_shape]
 
     def output_value(self, input_shape: tuple, symmetry: str) -> tuple[Value, tuple | None]:
         """The abstract value of the output for ``symmetry``, and the output's per-sample shape."""
@@ -141,6 +161,9 @@ class StaticAnalysis:
     def _analyse(self, input_shape, symmetry):
         if self.graph is None:
             return Value("unknown", reason=self.why), None
+        unfaithful = self._unfaithful_copy(input_shape)
+        if unfaithful:
+            return Value("unknown", reason=f"{unfaithful}: the traced copy is not the module"), None
         found, why = shapes(self.graph, input_shape)
         if found is None:
             return Value("unknown", reason=why), None

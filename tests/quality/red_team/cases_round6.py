@@ -112,9 +112,7 @@ ROUND6 += [
     # ================================================================== 6. more ways to notice the audit
     Case("r6-compiled-at-construction", "1 detection: the deep copy", R6.CompiledAtConstruction, (1, 8, 8), TE,
          "violated", "the instance finds its zero-padded 'compiled kernel' in a module-level WeakSet filled at "
-         "construction; the audit's deep copy is not in it and runs the circular reference path", judge="own",
-         known_limit="audit (certificate and search) runs a deep copy; a forward keyed by the instance's identity "
-                     "is judged on the copy's path"),
+         "construction; the audit's deep copy is not in it and runs the circular reference path", judge="own"),
     Case("r6-control-compiled-at-construction-circular", "control",
          lambda: R6.CompiledAtConstruction(bug=False), (1, 8, 8), TE, "holds",
          "the compiled kernel pads circularly too", judge="own"),
