@@ -37,7 +37,8 @@ from ._layer_calls import call_layer
 from ._intervals import bootstrap_interval, clopper_pearson_interval
 from ._measuring import protected_model, require_int, require_model, require_samples
 from ._orbit import ProgressCallback, one_element_per_call
-from ._safety import audited_copy, evaluation_mode, is_lazy
+from ._safety import (DEFAULT_CONTEXT, OTHER_CONTEXTS, audited_copy, current_context, evaluation_mode,
+                      execution_context, is_lazy)
 from ._reproduction import reproduction, reproduction_heading
 from ._search import SearchOutcome, search
 from ._tolerance import float_tolerance
@@ -185,6 +186,7 @@ class _Settings:
     target_path: str | None = None  # the folder packages of ``target`` are looked up in
     layout: str = "CHW"
     first_call: tuple | None = None  # (input, output) of the audit's first call of the layer, its shape probe
+    contexts: tuple = ()  # (ExecutionContext, why) where the layer computes otherwise than in the default one
 
 
 # ----------------------------------------------------------------------------- one claim
@@ -199,15 +201,35 @@ def _usage(claim: Claim, settings: _Settings) -> list[Check]:
 
 def verdict_for(f, claim: Claim, settings: _Settings, *, examples=None, shrink_counterexample=True,
                 progress: ProgressCallback | None = None) -> ClaimResult:
-    """Search for a violation of one claim and turn the outcome into a :class:`ClaimResult`."""
+    """Search for a violation of one claim and turn the outcome into a :class:`ClaimResult`; a layer that
+    computes otherwise in another execution context (``settings.contexts``) is searched there too, and the
+    claim is kept only if it is kept in every one of them."""
+    result = _verdict_in_context(f, claim, settings, examples, shrink_counterexample, progress, proofs=True)
+    if not settings.contexts or not result.ok:
+        return result
+    searched = []
+    for context, why in settings.contexts:
+        with execution_context(context):
+            other = _verdict_in_context(f, claim, settings, examples, shrink_counterexample, progress, proofs=False)
+        where = f"the layer computes otherwise {context.describe()} ({why})"
+        if not other.ok:
+            return dataclasses.replace(other, notes=other.notes + (f"{where}: this verdict was found there",))
+        searched.append(f"{where}: searched there too, {other.verdict}")
+    return dataclasses.replace(result, notes=result.notes + tuple(searched))
+
+
+def _verdict_in_context(f, claim: Claim, settings: _Settings, examples, shrink_counterexample, progress,
+                        proofs: bool) -> ClaimResult:
+    """The verdict in the current execution context; ``proofs``: the static certifier and the linear certificate
+    may decide (they read the graph the default context runs)."""
     checks = _usage(claim, settings)
     name = str(claim)
-    static = _static_verdict(f, claim, settings)
+    static = _static_verdict(f, claim, settings) if proofs else None
     # a static proof is still searched: the evidence (what was searched, the plots) stays, and a certifier bug
     # would show as a violation instead of passing unseen
     proof = "proved from the graph: " + "; ".join(static.reasons or ("every layer keeps it",)) \
         if static is not None and static.certified else ""
-    if not proof and (claim.symmetry, claim.relation, claim.boundary, claim.stride, claim.margin) == \
+    if proofs and not proof and (claim.symmetry, claim.relation, claim.boundary, claim.stride, claim.margin) == \
             ("translation", "equivariant", "circular", 1, 0) and isinstance(f, torch.nn.Module):
         certificate = certify_translation_equivariance(f, settings.sample_shape, seed=settings.seed)
         if certificate.certified:
@@ -295,7 +317,7 @@ def _depends_on_earlier_calls(f, settings) -> str:
     """A pristine copy of the module must compute what the searched copy computes now, and the layer must give
     again what its very first call gave (a copy may share class-level state, say a "warmed up" flag): a cache,
     a counter or any state carried from call to call shows up as a difference.  Returns the message, or ""."""
-    if settings.first_call is not None:
+    if settings.first_call is not None and current_context() == DEFAULT_CONTEXT:  # the first call ran there
         x, first = settings.first_call
         try:
             with evaluation_mode():
@@ -611,6 +633,50 @@ class _WithoutChannelAxis(torch.nn.Module):
         return y.unsqueeze(1) if y.dim() == 3 else y
 
 
+#: how far a layer's outputs may move between execution contexts before it counts as computing otherwise:
+#: far above the rounding a different kernel for the same function gives (channels-last convolutions), far
+#: below a different path (other padding, another branch); in units of the output's largest magnitude
+CONTEXT_AGREEMENT = 1e-3
+
+
+def _other_contexts(f, sample_shape, dtype, device, seed, label) -> tuple:
+    """The execution contexts (autograd mode, memory layout) in which ``f`` computes otherwise than in the
+    default one on probe inputs (two portfolio batches), each with why; () for most layers."""
+    probes = [InputCase("integers", seed % 2**31, 1.0, 1), InputCase("gaussian", (seed + 1) % 2**31, 1.0, 3)]
+    inputs = [case.tensor(sample_shape, dtype, device) for case in probes]
+    relative = max(CONTEXT_AGREEMENT, 8 * torch.finfo(dtype).eps) if dtype.is_floating_point else 0.0
+
+    def outputs():
+        with evaluation_mode():
+            return [call_layer(f, x.clone(), "f(x)") for x in inputs]
+
+    try:
+        reference = outputs()
+    except LayerError:
+        return ()  # the search reports the layer's own error
+    found = []
+    for context in OTHER_CONTEXTS:
+        with execution_context(context):
+            try:
+                other = outputs()
+            except LayerError:  # a layer may refuse a layout (`x.view` of a strided input): nothing to compare
+                continue
+        for x, a, b in zip(inputs, reference, other):
+            if a.shape != b.shape:
+                found.append((context, f"an output of shape {tuple(b.shape)} instead of {tuple(a.shape)}"))
+                break
+            if not (a.is_floating_point() or a.is_complex()):
+                if not torch.equal(a, b):
+                    found.append((context, "other values on a probe input"))
+                    break
+                continue
+            gap = float((a.double() - b.double()).abs().max()) if a.numel() else 0.0
+            if gap > relative * max(float(a.double().abs().max()), float(x.double().abs().max())):
+                found.append((context, f"outputs {gap:.3g} apart on a probe input"))
+                break
+    return tuple(found)
+
+
 def _validate(module, examples, seed, seconds, assume):
     if not isinstance(module, torch.nn.Module):
         raise InvalidArgument(
@@ -704,7 +770,8 @@ def audit(module, input_shape, claims=None, *, layout=None, examples=DEFAULT_EXA
                 f"{layout}")
         settings = _Settings(sample_shape, tuple(output.shape[1:]), dtype, device, seed, examples, seconds,
                              f"the layer {label}", assume, fresh, module, target, target_path, layout,
-                             (first_input, output.clone()))
+                             (first_input, output.clone()),
+                             _other_contexts(f, sample_shape, dtype, device, seed, f"the layer {label}"))
         if parsed:
             for claim in parsed:  # usage errors before any search
                 _usage(claim, settings)

@@ -15,7 +15,7 @@ from collections.abc import Callable
 import torch
 
 from ._errors import LayerError, describe_value
-from ._safety import copy_sharing_the_uncopyable, in_place_audit
+from ._safety import copy_sharing_the_uncopyable, current_context, in_place_audit, laid_out
 
 Describe = str | Callable[[], str]
 _COMPLEX = {torch.float64: torch.complex128, torch.float32: torch.complex64}
@@ -41,7 +41,7 @@ class ProtectedLayer:
         self.calls = 0
 
     def __call__(self, x: torch.Tensor, what: Describe, *, keep: bool = False) -> torch.Tensor:
-        given = x.clone()
+        given = laid_out(x.clone())  # the values of x, laid out in memory as the execution context says
         try:
             y = self.f(given)
         except Exception as exc:  # the user's layer may raise anything; we report it, never hide it
@@ -55,6 +55,8 @@ class ProtectedLayer:
         if not isinstance(y, torch.Tensor):
             raise LayerError(f"{self.label} returned {describe_value(y)} for {_text(what)}; it must return a "
                              f"torch.Tensor")
+        if current_context().grad == "grad" and y.requires_grad:
+            y = y.detach()  # called with autograd recording (an execution context): the engine only reads values
         if y.dim() == 0 or y.shape[0] != x.shape[0]:
             raise LayerError(
                 f"{self.label} returned an output of shape {tuple(y.shape)} for a batch of {x.shape[0]} input(s) "

@@ -27,6 +27,7 @@ import copy
 import random
 import types
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 import numpy
 import torch
@@ -60,11 +61,66 @@ def is_lazy(module: torch.nn.Module) -> bool:
 _IN_PLACE: contextvars.ContextVar[bool] = contextvars.ContextVar("convnet_invariances_in_place", default=False)
 
 
+@dataclass(frozen=True)
+class ExecutionContext:
+    """How the audit calls a layer: under which autograd mode, with inputs laid out how in memory.
+
+    A layer that computes differently in another context (a path taken only when autograd records, or only for
+    channels-last or strided inputs) is judged in each context where it differs (see ``_audit``).
+    """
+
+    grad: str = "inference"  # "inference" (torch.inference_mode), "no_grad", or "grad" (autograd recording)
+    layout: str = "contiguous"  # "contiguous", "channels_last" (4-D inputs), or "strided" (a transposed view)
+
+    def describe(self) -> str:
+        grad = {"inference": "under torch.inference_mode()", "no_grad": "under torch.no_grad()",
+                "grad": "with autograd recording (torch.enable_grad())"}[self.grad]
+        layout = {"contiguous": "", "channels_last": ", inputs in torch.channels_last",
+                  "strided": ", inputs as non-contiguous (strided) views"}[self.layout]
+        return grad + layout
+
+
+DEFAULT_CONTEXT = ExecutionContext()
+#: the other contexts every audited layer is probed in
+OTHER_CONTEXTS = (ExecutionContext("no_grad"), ExecutionContext("grad"), ExecutionContext(layout="channels_last"),
+                  ExecutionContext(layout="strided"))
+_CONTEXT: contextvars.ContextVar[ExecutionContext] = contextvars.ContextVar("convnet_invariances_context",
+                                                                           default=DEFAULT_CONTEXT)
+
+
+@contextlib.contextmanager
+def execution_context(context: ExecutionContext) -> Iterator[None]:
+    """Inside: layers are called in ``context`` (by :func:`evaluation_mode` and ``ProtectedLayer``)."""
+    token = _CONTEXT.set(context)
+    try:
+        yield
+    finally:
+        _CONTEXT.reset(token)
+
+
+def current_context() -> ExecutionContext:
+    return _CONTEXT.get()
+
+
+def laid_out(x: torch.Tensor) -> torch.Tensor:
+    """``x``, the same values, laid out in memory as the current context says."""
+    layout = _CONTEXT.get().layout
+    if layout == "channels_last" and x.dim() == 4:
+        return x.contiguous(memory_format=torch.channels_last)
+    if layout == "strided" and x.dim() >= 2:
+        return x.transpose(-1, -2).contiguous().transpose(-1, -2)  # same values, transposed strides
+    return x
+
+
 def evaluation_mode():
-    """The grad mode the audit calls layers in: ``torch.inference_mode()``, or ``torch.no_grad()`` while the
-    user's own module is audited in place (inference tensors it kept could not be used for autograd later,
-    nor written back outside inference mode)."""
-    return torch.no_grad() if _IN_PLACE.get() else torch.inference_mode()
+    """The grad mode the audit calls layers in: the current context's (``torch.inference_mode()`` by default,
+    ``torch.no_grad()`` or ``torch.enable_grad()``), and ``torch.no_grad()`` for inference while the user's own
+    module is audited in place (inference tensors it kept could not be used for autograd later, nor written
+    back outside inference mode)."""
+    grad = _CONTEXT.get().grad
+    if grad == "grad":
+        return torch.enable_grad()
+    return torch.no_grad() if grad == "no_grad" or _IN_PLACE.get() else torch.inference_mode()
 
 
 def in_place_audit() -> bool:

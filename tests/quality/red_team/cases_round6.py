@@ -26,20 +26,17 @@ ROUND6 = [
     # ================================================================== 1. how the layer is called
     Case("r6-inference-mode-branch", "1 detection: grad mode", R6.InferenceModeBranch, (1, 8, 8), TE, "violated",
          "circular padding only under torch.inference_mode(), zero padding under no_grad and with autograd: the "
-         "audit calls every layer under inference_mode and sees the circular path only",
-         known_limit="audit calls layers only under torch.inference_mode(); the no_grad/autograd path is never run"),
+         "audit calls every layer under inference_mode and sees the circular path only"),
     Case("r6-control-inference-mode-no-branch", "control", lambda: R6.InferenceModeBranch(branch=False),
          (1, 8, 8), TE, "holds", "circular padding in every grad mode"),
     Case("r6-channels-last-zero-pad", "1 detection: memory format", R6.ChannelsLastBranch, (2, 8, 8), TE,
          "violated", "an NHWC path padded with zeros: a model in channels_last gets it on every call; the audit "
-         "hands contiguous NCHW batches only", memory_format=torch.channels_last, also_ok=LAYOUT,
-         known_limit="audit never hands the layer channels_last (or other non-NCHW-contiguous) inputs"),
+         "hands contiguous NCHW batches only", memory_format=torch.channels_last, also_ok=LAYOUT),
     Case("r6-control-channels-last-circular", "control", lambda: R6.ChannelsLastBranch(bug=False), (2, 8, 8), TE,
          "holds", "both paths circular, judged on channels_last inputs", memory_format=torch.channels_last),
     Case("r6-assumes-contiguous-rot90", "1 detection: contiguity", R6.AssumesContiguous, (1, 8, 8),
          "rot90-equivariant", "violated", "as_strided with contiguous strides: torch.rot90's transposed view is "
-         "read as its transpose; the audit hands contiguous batches only", also_ok=LAYOUT,
-         known_limit="audit hands only contiguous inputs; a layer that misreads strided views (torch.rot90's) passes"),
+         "read as its transpose; the audit hands contiguous batches only", also_ok=LAYOUT),
     Case("r6-control-contiguous-first-rot90", "control", lambda: R6.AssumesContiguous(fixed=True), (1, 8, 8),
          "rot90-equivariant", "holds", "x.contiguous() before the raw read"),
     # ================================================================== 2. input structure
@@ -118,8 +115,7 @@ ROUND6 += [
          "the compiled kernel pads circularly too", judge="own"),
     Case("r6-grad-mode-branch", "1 detection: grad mode", R6.GradModeBranch, (1, 8, 8), TE, "violated",
          "a zero-padded path whenever autograd records (eval mode under autograd: saliency, attacks); the audit "
-         "and its certificate run under inference_mode/no_grad only", grad_enabled=True,
-         known_limit="audit never calls the layer with autograd enabled; a grad-mode branch is never run"),
+         "and its certificate run under inference_mode/no_grad only", grad_enabled=True),
     Case("r6-control-grad-mode-branch-circular", "control", lambda: R6.GradModeBranch(bug=False), (1, 8, 8), TE,
          "holds", "both paths circular, judged with autograd on", grad_enabled=True),
 ]
@@ -130,12 +126,10 @@ ROUND6 += [
     # ================================================================== 7. the same detections through the CI paths
     Case("r6-inference-mode-branch-assert-claims", "1 detection: grad mode (CI)", R6.InferenceModeBranch, (1, 8, 8),
          (TE,), "violated", "ci.assert_claims, as a CI job calls it, passes the zero-padded layer",
-         kind="assert_claims",
-         known_limit="audit calls layers only under torch.inference_mode(); the no_grad/autograd path is never run"),
+         kind="assert_claims"),
     Case("r6-inference-mode-branch-cli", "1 detection: grad mode (CLI)", R6.InferenceModeBranch, (1, 8, 8), TE,
          "violated", "`invariances audit layers_round6.py:InferenceModeBranch`: exit 1 expected", kind="cli",
-         cli=(f"{LAYERS6}:InferenceModeBranch", "--input-shape", "1,8,8", "--claim", TE), exit_ok=(1,),
-         known_limit="audit calls layers only under torch.inference_mode(); the no_grad/autograd path is never run"),
+         cli=(f"{LAYERS6}:InferenceModeBranch", "--input-shape", "1,8,8", "--claim", TE), exit_ok=(1,)),
     Case("r6-control-inference-mode-no-branch-cli", "control", lambda: R6.InferenceModeBranch(branch=False),
          (1, 8, 8), TE, "holds", "the circular layer from the CLI: exit 0", kind="cli",
          cli=(f"{LAYERS6}:circular_inference_factory", "--input-shape", "1,8,8", "--claim", TE), exit_ok=(0,)),
