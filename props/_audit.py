@@ -51,7 +51,7 @@ from ._vocabulary import KEPT, Claim
 #: reporting, documented in the README; it never makes a claim hold)
 APPROXIMATE_BELOW = 0.10
 #: input batches the search draws per claim by default: the whole portfolio of domains, then generated ones
-DEFAULT_EXAMPLES = 16
+DEFAULT_EXAMPLES = 19
 #: the quick scans of profile inference (which subgroup, which margin) before the full search confirms one
 SCAN_EXAMPLES = 4
 LAYOUTS = ("CHW", "CL", "HW")

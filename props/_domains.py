@@ -126,6 +126,22 @@ def _narrow_band(generator, shape, scale):
     return offset + (torch.rand(shape, generator=generator, dtype=torch.float64) - 0.5) * width
 
 
+def _unit(generator, shape, scale):
+    """Values in [0, 1): a float image as data loaders give it (``ToTensor``)."""
+    return torch.rand(shape, generator=generator, dtype=torch.float64) * scale
+
+
+def _pixels(generator, shape, scale):
+    """Raw 8-bit pixel values, integers 0 … 255."""
+    return torch.randint(0, 256, shape, generator=generator, dtype=torch.float64)
+
+
+def _grey(generator, shape, scale):
+    """A grey image stored with every channel equal (grey as RGB), values in [0, 1)."""
+    one = torch.rand((shape[0], 1) + tuple(shape[2:]), generator=generator, dtype=torch.float64) * scale
+    return one.expand(shape).clone()
+
+
 def _border(generator, shape, scale):
     """Content on the outer ring only (rows and columns 0 and n − 1)."""
     x = torch.randn(shape, generator=generator, dtype=torch.float64) * scale
@@ -143,6 +159,9 @@ class Domain:
     scales: tuple
     integer: bool = False  # integer-valued: exact mode is available for integer weights
     together: bool = False  # the batch's samples are drawn as a design (strata): the portfolio keeps them all
+    # a kind of whole batch (what a data loader gives): its portfolio case is uniform, and it is not a row of
+    # RECIPES — a test a layer makes once per batch ("is every value in [0, 1]?") sees such batches only
+    whole_batch: bool = False
 
     def sample(self, shape, seed, scale, dtype, device) -> torch.Tensor:
         generator = torch.Generator().manual_seed(seed)
@@ -164,8 +183,13 @@ DOMAINS = (
     Domain("large", _large, (1.0,)),
     Domain("wide-integers", _wide_integers, (50.0, 1000.0), integer=True),
     Domain("border", _border, (1.0,)),
+    Domain("unit", _unit, (1.0,), together=True, whole_batch=True),
+    Domain("pixels", _pixels, (1.0,), integer=True, whole_batch=True),
+    Domain("grey", _grey, (1.0,), together=True, whole_batch=True),
 )
 DOMAIN_NAMES = tuple(d.name for d in DOMAINS)
+#: the domains the covering design mixes within a batch (the whole-batch ones come as whole batches)
+RECIPE_DOMAINS = tuple(d.name for d in DOMAINS if not d.whole_batch)
 BY_NAME = {d.name: d for d in DOMAINS}
 
 
@@ -234,7 +258,7 @@ def _pairwise_rows(factors: tuple[tuple[str, ...], ...]) -> tuple[tuple[str, ...
 #: rows of (domain, contrast, sign, values, magnitude): every two levels of any two factors meet in some row;
 #: the transforms apply in that order (contrast before sign, so a low-contrast band may sit on either side of 0)
 RECIPES = tuple((domain, tuple(t for t in rest if t)) for domain, *rest in
-                _pairwise_rows((DOMAIN_NAMES, CONTRASTS, SIGNS, VALUES, MAGNITUDES)))
+                _pairwise_rows((RECIPE_DOMAINS, CONTRASTS, SIGNS, VALUES, MAGNITUDES)))
 
 
 def _transformed(x, transforms, generator):

@@ -8,7 +8,7 @@ from convnet_invariances import _domains as D
 
 
 def test_recipes_cover_every_pair_of_levels():
-    factors = (D.DOMAIN_NAMES, D.CONTRASTS, D.SIGNS, D.VALUES, D.MAGNITUDES)
+    factors = (D.RECIPE_DOMAINS, D.CONTRASTS, D.SIGNS, D.VALUES, D.MAGNITUDES)
     rows = D._pairwise_rows(factors)
     for (i, a), (j, b) in itertools.combinations(enumerate(factors), 2):
         for u, v in itertools.product(a, b):
@@ -16,7 +16,7 @@ def test_recipes_cover_every_pair_of_levels():
 
 
 def test_a_dropped_row_breaks_the_cover():  # negative twin: the check above can fail
-    factors = (D.DOMAIN_NAMES, D.CONTRASTS, D.SIGNS, D.VALUES, D.MAGNITUDES)
+    factors = (D.RECIPE_DOMAINS, D.CONTRASTS, D.SIGNS, D.VALUES, D.MAGNITUDES)
     rows = [r for r in D._pairwise_rows(factors) if r[0] != "border"]
     missing = [(u, v) for (i, a), (j, b) in itertools.combinations(enumerate(factors), 2)
                for u, v in itertools.product(a, b) if not any(r[i] == u and r[j] == v for r in rows)]

@@ -17,8 +17,6 @@ from red_team.cases import TE, Case
 
 BATCH = ("error",)  # a layer whose output depends on the rest of its batch: "error" is a right answer too
 LAYOUT = ("error",)  # a layer whose output depends on the memory layout of equal values: not a function of x
-HOMOGENEOUS = ("the portfolio's batches mix kinds of input (vary) and no batch is homogeneous in [0, 1], grey or raw "
-               "pixels: a batch-level branch never fires")
 ZE2 = "translation-equivariant[boundary=zero,stride=2]"
 ZE2B = "translation-equivariant[boundary=zero,stride=2,border=2]"
 
@@ -45,8 +43,7 @@ ROUND6 = [
     Case("r6-greyscale-fast-path-whole-batch", "2 inputs: homogeneous batches",
          lambda: R6.GreyscaleFastPath(per_sample=False), (3, 8, 8), TE, "violated",
          "the same path when the WHOLE batch is grey (one test per batch, as users write it): the audit's batches "
-         "mix kinds of input and none is grey throughout", domains=("grayscale",), also_ok=BATCH,
-         known_limit=HOMOGENEOUS),
+         "mix kinds of input and none is grey throughout", domains=("grayscale",), also_ok=BATCH),
     Case("r6-control-greyscale-fast-path-circular", "control", lambda: R6.GreyscaleFastPath(bug=False), (3, 8, 8),
          TE, "holds", "the luminance path padded circularly", domains=("grayscale",)),
     Case("r6-control-greyscale-whole-batch-circular", "control",
@@ -58,8 +55,7 @@ ROUND6 = [
     Case("r6-raw-8bit-branch-whole-batch", "2 inputs: homogeneous batches",
          lambda: R6.Raw8BitBranch(per_sample=False), (1, 8, 8), TE, "violated",
          "the same path when the whole batch is raw pixels (one test per batch)", domains=("raw-8bit",),
-         also_ok=BATCH,
-         known_limit=HOMOGENEOUS),
+         also_ok=BATCH),
     Case("r6-control-raw-8bit-branch-circular", "control", lambda: R6.Raw8BitBranch(bug=False), (1, 8, 8), TE,
          "holds", "the raw-pixel branch normalises and pads circularly", domains=("raw-8bit",)),
     Case("r6-control-raw-8bit-whole-batch-circular", "control",
@@ -139,8 +135,7 @@ ROUND6 += [
     # ================================================================== 8. homogeneous batches: the commonest test
     Case("r6-unit-interval-batch-stem", "2 inputs: homogeneous batches", R6.UnitIntervalStem, (1, 8, 8), TE,
          "violated", "`if x.min() >= 0 and x.max() <= 1:` (float images) selects a zero-padded branch; every batch "
-         "of the audit mixes kinds of input, none lies in [0, 1] throughout", domains=("unit",), also_ok=BATCH,
-         known_limit=HOMOGENEOUS),
+         "of the audit mixes kinds of input, none lies in [0, 1] throughout", domains=("unit",), also_ok=BATCH),
     Case("r6-control-unit-interval-batch-stem", "control", lambda: R6.UnitIntervalStem(bug=False), (1, 8, 8), TE,
          "holds", "the same stem, both branches circular", domains=("unit",)),
 ]
