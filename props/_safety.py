@@ -32,7 +32,7 @@ from dataclasses import dataclass
 import numpy
 import torch
 
-from ._errors import InvalidArgument
+from ._errors import InvalidArgument, NotAFunction
 
 
 @contextlib.contextmanager
@@ -156,7 +156,6 @@ def audited_copy(module: torch.nn.Module, probe: torch.Tensor | None = None, dev
     with rng_preserved():
         try:
             target = copy.deepcopy(module)
-            why = "" if is_lazy(module) else copy_differs(module, target, probe)
         except Exception as exc:  # e.g. non-leaf tensors cached by the module: audit in place, restore after
             if is_lazy(module):
                 raise InvalidArgument(
@@ -164,6 +163,8 @@ def audited_copy(module: torch.nn.Module, probe: torch.Tensor | None = None, dev
                     f"({type(exc).__name__}); call it once on an input to materialise it, then audit it"
                 ) from None
             why = f"the module cannot be deep-copied ({type(exc).__name__})"
+        else:
+            why = "" if is_lazy(module) else copy_differs(module, target, probe)  # NotAFunction goes to the caller
         if why:
             with restored(module):
                 if device is not None and torch.device(device) != _device_of(module):
@@ -199,6 +200,7 @@ def copy_differs(module: torch.nn.Module, copied: torch.nn.Module, probe: torch.
     if probe is None:
         return ""
     where = _device_of(module)
+    probe = probe[:1]  # one sample is enough, and keeps this cheap when the probe is a whole batch of images
     generator = torch.Generator().manual_seed(0)
     inputs = [probe, -probe, torch.randn(probe.shape, generator=generator, dtype=torch.float64).to(probe.dtype)]
     try:
@@ -211,13 +213,18 @@ def copy_differs(module: torch.nn.Module, copied: torch.nn.Module, probe: torch.
         for x in inputs:
             x = x.to(where)
             outputs = []
-            for m in (module, other):
+            for m in (module, other, module, other):  # twice each: a difference may be the calls' history
                 with rng_preserved(), torch.no_grad():
                     try:
                         outputs.append(m(x.clone()))
                     except Exception as exc:  # a layer's own error is the audit's business: name it only if
                         outputs.append(f"raised {type(exc).__name__}")  # one of the two raises
-            if not _same_tree(*outputs):
+            if not (_same_tree(outputs[0], outputs[2]) and _same_tree(outputs[1], outputs[3])):
+                # these may be the first calls the layer ever gets: the evidence must not be lost
+                raise NotAFunction("the layer gave two different outputs for the same input before any check ran "
+                                   "(its first call differs from a later one: a warm-up path, a cache, a counter): "
+                                   "its output depends on earlier calls, so it is not a function of its input")
+            if not _same_tree(outputs[0], outputs[1]):
                 return ("a deep copy of the module computes differently from the module itself (its forward "
                         "depends on the instance, not only on its parameters and attributes)")
     return ""
