@@ -74,6 +74,9 @@ class Case:
     memory_format: object = None  # the oracle hands every input in this memory format (torch.channels_last)
     grad_enabled: bool = False  # the oracle calls the layer with autograd recording instead of under no_grad
     angles: tuple = ()  # rotation angles the oracle judges besides oracle.ROTATION_ANGLES
+    # ---- round 7
+    input_requires_grad: bool = False  # the oracle hands inputs that require grad (autograd recording)
+    deterministic: bool = False  # the oracle calls the layer with torch.use_deterministic_algorithms(True)
 
     @property
     def expected(self):
@@ -424,5 +427,12 @@ CASES.extend(ROUND5)
 from red_team.cases_round6 import ROUND6  # noqa: E402
 
 CASES.extend(ROUND6)
+BY_ID = {case.id: case for case in CASES}
+assert len(BY_ID) == len(CASES), "duplicate case ids"
+
+# ----------------------------------------------------------------------------- round 7 (cases_round7.py)
+from red_team.cases_round7 import ROUND7  # noqa: E402
+
+CASES.extend(ROUND7)
 BY_ID = {case.id: case for case in CASES}
 assert len(BY_ID) == len(CASES), "duplicate case ids"

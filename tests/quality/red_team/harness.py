@@ -46,7 +46,8 @@ def _oracle_options(case):
     return dict(layout=case.layout, domains=oracle.DOMAINS + tuple(case.domains),
                 batch_sizes=tuple(case.batches) or oracle.BATCH_SIZES, assume=case.assume,
                 memory_format=getattr(case, "memory_format", None), grad_enabled=getattr(case, "grad_enabled", False),
-                angles=getattr(case, "angles", ()))
+                angles=getattr(case, "angles", ()), input_requires_grad=getattr(case, "input_requires_grad", False),
+                deterministic=getattr(case, "deterministic", False))
 
 
 @lru_cache(maxsize=None)

@@ -146,7 +146,8 @@ def draw(domain, n, shape, seed, spatial_rank=2):
 #: domains a round-2 case may add to :data:`DOMAINS` (``Case.domains``): inputs the engine's portfolio lacks
 EXTRA_DOMAINS = ("negative", "checkerboard", "band", "half-integers", "hot-pixel", "tiny", "mixed-scale",
                  "nonneg-wide", "large-nonneg", "decibels",  # "decibels": round 3
-                 "grayscale", "raw-8bit", "unit")  # round 6
+                 "grayscale", "raw-8bit", "unit",  # round 6
+                 "signed-unit", "imagenet", "repeated")  # round 7
 
 
 def _draw_round2(domain, g, n, shape, spatial, spatial_rank, full, lead, gauss):
@@ -190,6 +191,17 @@ def _draw_round2(domain, g, n, shape, spatial, spatial_rank, full, lead, gauss):
         return torch.rand(full, generator=g, dtype=torch.float64)
     if domain == "raw-8bit":  # round 6: raw 8-bit pixels, integers in [0, 255], as read from an image file
         return torch.randint(0, 256, full, generator=g).double()
+    if domain == "signed-unit":  # round 7: images normalised to [-1, 1] (2u - 1)
+        return torch.rand(full, generator=g, dtype=torch.float64) * 2 - 1
+    if domain == "imagenet":  # round 7: images in [0, 1] normalised by the ImageNet mean and std (channel c % 3)
+        u = torch.rand(full, generator=g, dtype=torch.float64)
+        channels = shape[0] if len(shape) > spatial_rank else 1
+        mean = torch.tensor([(0.485, 0.456, 0.406)[c % 3] for c in range(channels)], dtype=torch.float64)
+        std = torch.tensor([(0.229, 0.224, 0.225)[c % 3] for c in range(channels)], dtype=torch.float64)
+        view = (1, channels) + (1,) * spatial_rank if len(shape) > spatial_rank else (1,) + (1,) * spatial_rank
+        return (u - mean.view(view)) / std.view(view)
+    if domain == "repeated":  # round 7: one Gaussian sample repeated through the batch (TTA, benchmark loops)
+        return gauss(1.0, (1,) + tuple(shape)).expand(full).clone()
     raise ValueError(domain)
 
 
@@ -402,15 +414,19 @@ _MEMORY_FORMAT = None
 _GRAD_ENABLED = False
 #: round 6: rotation angles (degrees) judged besides :data:`ROTATION_ANGLES`
 _EXTRA_ANGLES = ()
+#: round 7: hand every floating input with ``requires_grad=True`` (saliency maps, attacks), autograd recording
+_INPUT_REQUIRES_GRAD = False
 
 
 def _call(f, x):
     """f on a private copy of x; the output copied at once (in-place ops and reused buffers cannot corrupt it)."""
     try:
-        with torch.enable_grad() if _GRAD_ENABLED else torch.no_grad():
+        with torch.enable_grad() if _GRAD_ENABLED or _INPUT_REQUIRES_GRAD else torch.no_grad():
             given = x.clone()
             if _MEMORY_FORMAT is not None and given.dim() == 4:
                 given = given.contiguous(memory_format=_MEMORY_FORMAT)
+            if _INPUT_REQUIRES_GRAD and (given.is_floating_point() or given.is_complex()):
+                given = given.detach().requires_grad_()
             y = f(given)
     except Exception as exc:  # the layer may raise anything
         raise LayerRaised(f"{type(exc).__name__}: {exc}") from exc
@@ -468,7 +484,8 @@ def _own_dtype(module):
 
 
 def judge(make, input_shape, claim, judge="float64", *, layout="NCHW", domains=DOMAINS, batch_sizes=BATCH_SIZES,
-          dtype=None, seed=ORACLE_SEED, assume=None, memory_format=None, grad_enabled=False, angles=()):
+          dtype=None, seed=ORACLE_SEED, assume=None, memory_format=None, grad_enabled=False, angles=(),
+          input_requires_grad=False, deterministic=False):
     """Establish the truth of ``claim`` for the module ``make()`` builds; returns a :class:`Finding`.
 
     Round 2: ``assume(x) -> bool`` restricts the inputs to a stated precondition (batches outside it are not
@@ -476,9 +493,12 @@ def judge(make, input_shape, claim, judge="float64", *, layout="NCHW", domains=D
     ``torch.channels_last``) hands every 4-d input to the layer in that memory format, as a model converted with
     ``.to(memory_format=torch.channels_last)`` receives it; ``grad_enabled=True`` calls the layer with autograd
     recording (as a saliency map or an adversarial attack on a model in eval mode does) instead of ``no_grad``;
-    ``angles`` adds rotation angles to :data:`ROTATION_ANGLES` for continuous-rotation claims.
+    ``angles`` adds rotation angles to :data:`ROTATION_ANGLES` for continuous-rotation claims.  Round 7:
+    ``input_requires_grad=True`` hands every input with ``requires_grad`` set (autograd recording), as saliency
+    maps and adversarial attacks do; ``deterministic=True`` calls the layer with
+    ``torch.use_deterministic_algorithms(True)`` (restored after).
     """
-    global _MEMORY_FORMAT, _GRAD_ENABLED, _EXTRA_ANGLES
+    global _MEMORY_FORMAT, _GRAD_ENABLED, _EXTRA_ANGLES, _INPUT_REQUIRES_GRAD
     claim = OracleClaim.parse(claim) if isinstance(claim, str) else claim
     threads = torch.get_num_threads()
     with warnings.catch_warnings(), torch.random.fork_rng(devices=[]):
@@ -486,11 +506,18 @@ def judge(make, input_shape, claim, judge="float64", *, layout="NCHW", domains=D
         state = random.getstate()
         torch.set_num_threads(1)  # tiny tensors: two threads on a shared 2-core machine run 10x slower
         _MEMORY_FORMAT, _GRAD_ENABLED, _EXTRA_ANGLES = memory_format, grad_enabled, tuple(angles)
+        _INPUT_REQUIRES_GRAD = input_requires_grad
+        deterministic_before = torch.are_deterministic_algorithms_enabled()
+        warn_only_before = torch.is_deterministic_algorithms_warn_only_enabled()
+        if deterministic:
+            torch.use_deterministic_algorithms(True, warn_only=True)
         try:
             return _judge(make, tuple(input_shape), claim, judge, layout, tuple(domains), tuple(batch_sizes), dtype,
                           seed, assume)
         finally:
-            _MEMORY_FORMAT, _GRAD_ENABLED, _EXTRA_ANGLES = None, False, ()
+            _MEMORY_FORMAT, _GRAD_ENABLED, _EXTRA_ANGLES, _INPUT_REQUIRES_GRAD = None, False, (), False
+            if deterministic:
+                torch.use_deterministic_algorithms(deterministic_before, warn_only=warn_only_before)
             random.setstate(state)
             torch.set_num_threads(threads)
 

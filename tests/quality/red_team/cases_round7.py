@@ -1,0 +1,95 @@
+"""Round 7 of the red team: the execution contexts, the copy check and the whole-batch domains that round 6's
+answer added (ids ``r7-…``).
+
+Every attack has a control beside it.  The truth comes from the brute-force oracle, extended this round in
+general ways, all off by default: the domains ``signed-unit`` (images in [-1, 1]), ``imagenet`` (images
+normalised by the ImageNet mean and std) and ``repeated`` (one sample repeated through the batch)
+(``oracle.EXTRA_DOMAINS``); inputs that require grad (``Case.input_requires_grad``) and deterministic
+algorithms switched on (``Case.deterministic``) while the layer is called.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from red_team import layers_round7 as R7
+from red_team.cases import TE, Case
+
+BATCH = ("error",)  # a layer whose output depends on the rest of its batch: "error" is a right answer too
+CL = torch.channels_last
+
+ROUND7 = [
+    # ================================================================== 1. execution contexts
+    Case("r7-no-grad-branch-large-values", "1 contexts: probes agree", R7.NoGradLargeValues, (1, 8, 8), TE,
+         "violated", "a zero-padded path under no_grad for samples with |x| > 8: the context probes (small "
+         "integers, Gaussians) never wake it, so no_grad is never searched",
+         known_limit='contexts are chosen on two probe batches (|x| ≤ ~3); a no_grad-only branch on larger values is never searched'),
+    Case("r7-control-no-grad-branch-large-values", "control", lambda: R7.NoGradLargeValues(bug=False), (1, 8, 8),
+         TE, "holds", "both paths circular"),
+    Case("r7-grad-branch-batch-4", "1 contexts: probes agree", R7.GradLargeBatch, (1, 8, 8), TE, "violated",
+         "a zero-padded path with autograd on for batches ≥ 4: the context probes have batches of 1 and 3",
+         grad_enabled=True, also_ok=BATCH,
+         known_limit='the context probes have batches of 1 and 3; a grad-mode branch for batches ≥ 4 is never searched'),
+    Case("r7-control-grad-branch-batch-4", "control", lambda: R7.GradLargeBatch(bug=False), (1, 8, 8), TE,
+         "holds", "both paths circular, judged with autograd on", grad_enabled=True),
+    Case("r7-grad-and-channels-last", "1 contexts: combined", R7.GradAndChannelsLast, (2, 8, 8), TE, "violated",
+         "zero padding only with autograd on AND channels_last inputs (training a channels_last model): each "
+         "context is probed alone", grad_enabled=True, memory_format=CL,
+         known_limit='OTHER_CONTEXTS vary one factor at a time; grad mode AND channels_last together is never probed'),
+    Case("r7-control-grad-and-channels-last", "control", lambda: R7.GradAndChannelsLast(bug=False), (2, 8, 8), TE,
+         "holds", "both paths circular, judged with autograd on and channels_last inputs", grad_enabled=True,
+         memory_format=CL),
+    Case("r7-input-requires-grad", "1 contexts: not covered", R7.InputRequiresGrad, (1, 8, 8), TE, "violated",
+         "zero padding when the input requires grad (saliency maps, attacks): the 'grad' context's inputs do not",
+         input_requires_grad=True,
+         known_limit="the 'grad' context hands inputs with requires_grad=False; x.requires_grad is never True"),
+    Case("r7-control-input-requires-grad", "control", lambda: R7.InputRequiresGrad(bug=False), (1, 8, 8), TE,
+         "holds", "both paths circular, judged on inputs that require grad", input_requires_grad=True),
+    Case("r7-no-grad-drift-below-agreement", "1 contexts: below 1e-3", R7.NoGradDrift, (1, 8, 8), TE, "violated",
+         "under no_grad a position term of 9e-4·max|x|: inside the contexts' 1e-3 agreement, far above rounding",
+         known_limit='a context is searched only if it differs by > 1e-3 of max|y|,|x|; a 9e-4 position term slips under'),
+    Case("r7-control-no-grad-drift", "control", lambda: R7.NoGradDrift(bug=False), (1, 8, 8), TE, "holds",
+         "no position term"),
+    Case("r7-deterministic-algorithms-branch", "1 contexts: not covered", R7.DeterministicBranch, (1, 8, 8), TE,
+         "violated", "zero padding when torch.use_deterministic_algorithms(True) is on", deterministic=True,
+         known_limit='torch.are_deterministic_algorithms_enabled() is not an execution context the audit varies'),
+    Case("r7-control-deterministic-algorithms-branch", "control", lambda: R7.DeterministicBranch(bug=False),
+         (1, 8, 8), TE, "holds", "both paths circular, judged with deterministic algorithms on", deterministic=True),
+    # ================================================================== 2. the copy check
+    Case("r7-instance-kernel-for-batches", "2 copy check: batch of one", R7.FusedForBatches, (1, 8, 8), TE,
+         "violated", "an instance-keyed zero-padded kernel for batches ≥ 2: the copy check compares one sample",
+         judge="own", also_ok=BATCH,
+         known_limit='copy_differs compares module and copy on one sample only (probe[:1]); an instance path for batches ≥ 2 is missed'),
+    Case("r7-control-instance-kernel-for-batches", "control", lambda: R7.FusedForBatches(bug=False), (1, 8, 8), TE,
+         "holds", "the instance's kernel pads circularly too", judge="own"),
+    Case("r7-instance-kernel-for-large-values", "2 copy check: probe values", R7.FusedForLargeValues, (1, 8, 8),
+         TE, "violated", "an instance-keyed zero-padded kernel for samples with |x| > 8: the copy check's probes "
+         "stay below", judge="own",
+         known_limit='copy_differs probes small integers, their negation and a unit Gaussian; an instance path for |x| > 8 is missed'),
+    Case("r7-control-instance-kernel-for-large-values", "control", lambda: R7.FusedForLargeValues(bug=False),
+         (1, 8, 8), TE, "holds", "the instance's kernel pads circularly too", judge="own"),
+    # ================================================================== 3. whole-batch input formats
+    Case("r7-signed-unit-batch-stem", "3 whole batch: [-1, 1]", R7.SignedUnitStem, (1, 8, 8), TE, "violated",
+         "a zero-padded branch for batches normalised to [-1, 1] (min < -0.5)", domains=("signed-unit",),
+         also_ok=BATCH,
+         known_limit='no whole-batch domain in [-1, 1] (2u - 1); unit/pixels/grey are non-negative'),
+    Case("r7-control-signed-unit-batch-stem", "control", lambda: R7.SignedUnitStem(bug=False), (1, 8, 8), TE,
+         "holds", "both branches circular", domains=("signed-unit",)),
+    Case("r7-imagenet-normalised-batch-stem", "3 whole batch: ImageNet", R7.ImageNetStem, (3, 8, 8), TE,
+         "violated", "a zero-padded branch for ImageNet mean/std-normalised batches", domains=("imagenet",),
+         also_ok=BATCH,
+         known_limit='no whole-batch domain of ImageNet mean/std-normalised images'),
+    Case("r7-control-imagenet-normalised-batch-stem", "control", lambda: R7.ImageNetStem(bug=False), (3, 8, 8), TE,
+         "holds", "both branches circular", domains=("imagenet",)),
+    Case("r7-repeated-sample-batch", "3 whole batch: one image repeated", R7.RepeatedBatch, (1, 8, 8), TE,
+         "violated", "a zero-padded 'compute once, broadcast' path for a batch of one image repeated",
+         domains=("repeated",), also_ok=BATCH,
+         known_limit='no batch of ≥ 2 identical non-constant samples is ever drawn'),
+    Case("r7-control-repeated-sample-batch", "control", lambda: R7.RepeatedBatch(bug=False), (1, 8, 8), TE,
+         "holds", "the broadcast path circular", domains=("repeated",)),
+    Case("r7-batch-of-exactly-32", "3 whole batch: batch size 32", R7.BatchOf32, (1, 8, 8), TE, "violated",
+         "a zero-padded kernel captured for batch size 32 only", batches=(1, 3, 32), also_ok=BATCH,
+         known_limit='batch size 32 is never drawn by the default search (portfolio sizes ≤ 18)'),
+    Case("r7-control-batch-of-exactly-32", "control", lambda: R7.BatchOf32(bug=False), (1, 8, 8), TE, "holds",
+         "the captured kernel circular", batches=(1, 3, 32)),
+]
