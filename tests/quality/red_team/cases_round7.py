@@ -23,19 +23,22 @@ ROUND7 = [
     Case("r7-no-grad-branch-large-values", "1 contexts: probes agree", R7.NoGradLargeValues, (1, 8, 8), TE,
          "violated", "a zero-padded path under no_grad for samples with |x| > 8: the context probes (small "
          "integers, Gaussians) never wake it, so no_grad is never searched",
-         known_limit='contexts are chosen on two probe batches (|x| ≤ ~3); a no_grad-only branch on larger values is never searched'),
+         known_limit='contexts are chosen on two probe batches (|x| ≤ ~3); a no_grad-only branch on larger '
+                     'values is never searched'),
     Case("r7-control-no-grad-branch-large-values", "control", lambda: R7.NoGradLargeValues(bug=False), (1, 8, 8),
          TE, "holds", "both paths circular"),
     Case("r7-grad-branch-batch-4", "1 contexts: probes agree", R7.GradLargeBatch, (1, 8, 8), TE, "violated",
          "a zero-padded path with autograd on for batches ≥ 4: the context probes have batches of 1 and 3",
          grad_enabled=True, also_ok=BATCH,
-         known_limit='the context probes have batches of 1 and 3; a grad-mode branch for batches ≥ 4 is never searched'),
+         known_limit='the context probes have batches of 1 and 3; a grad-mode branch for batches ≥ 4 is never '
+                     'searched'),
     Case("r7-control-grad-branch-batch-4", "control", lambda: R7.GradLargeBatch(bug=False), (1, 8, 8), TE,
          "holds", "both paths circular, judged with autograd on", grad_enabled=True),
     Case("r7-grad-and-channels-last", "1 contexts: combined", R7.GradAndChannelsLast, (2, 8, 8), TE, "violated",
          "zero padding only with autograd on AND channels_last inputs (training a channels_last model): each "
          "context is probed alone", grad_enabled=True, memory_format=CL,
-         known_limit='OTHER_CONTEXTS vary one factor at a time; grad mode AND channels_last together is never probed'),
+         known_limit='OTHER_CONTEXTS vary one factor at a time; grad mode AND channels_last together is never '
+                     'probed'),
     Case("r7-control-grad-and-channels-last", "control", lambda: R7.GradAndChannelsLast(bug=False), (2, 8, 8), TE,
          "holds", "both paths circular, judged with autograd on and channels_last inputs", grad_enabled=True,
          memory_format=CL),
@@ -47,7 +50,8 @@ ROUND7 = [
          "holds", "both paths circular, judged on inputs that require grad", input_requires_grad=True),
     Case("r7-no-grad-drift-below-agreement", "1 contexts: below 1e-3", R7.NoGradDrift, (1, 8, 8), TE, "violated",
          "under no_grad a position term of 9e-4·max|x|: inside the contexts' 1e-3 agreement, far above rounding",
-         known_limit='a context is searched only if it differs by > 1e-3 of max|y|,|x|; a 9e-4 position term slips under'),
+         known_limit='a context is searched only if it differs by > 1e-3 of max|y|,|x|; a 9e-4 position term '
+                     'slips under'),
     Case("r7-control-no-grad-drift", "control", lambda: R7.NoGradDrift(bug=False), (1, 8, 8), TE, "holds",
          "no position term"),
     Case("r7-deterministic-algorithms-branch", "1 contexts: not covered", R7.DeterministicBranch, (1, 8, 8), TE,
@@ -55,19 +59,34 @@ ROUND7 = [
          known_limit='torch.are_deterministic_algorithms_enabled() is not an execution context the audit varies'),
     Case("r7-control-deterministic-algorithms-branch", "control", lambda: R7.DeterministicBranch(bug=False),
          (1, 8, 8), TE, "holds", "both paths circular, judged with deterministic algorithms on", deterministic=True),
+    Case("r7-no-grad-quiet-channel", "1 contexts: one global maximum", R7.NoGradQuietChannel, (1, 8, 8), TE,
+         "violated", "a quiet channel zero-padded under no_grad beside a loud (1e5·Σ|x|) invariant channel: the "
+         "contexts' agreement is measured against the whole output's maximum",
+         known_limit="_other_contexts compares against one global max; a loud channel hides a quiet channel's path"),
+    Case("r7-control-no-grad-quiet-channel", "control", lambda: R7.NoGradQuietChannel(bug=False), (1, 8, 8), TE,
+         "holds", "the quiet channel circular in every grad mode"),
     # ================================================================== 2. the copy check
     Case("r7-instance-kernel-for-batches", "2 copy check: batch of one", R7.FusedForBatches, (1, 8, 8), TE,
          "violated", "an instance-keyed zero-padded kernel for batches ≥ 2: the copy check compares one sample",
          judge="own", also_ok=BATCH,
-         known_limit='copy_differs compares module and copy on one sample only (probe[:1]); an instance path for batches ≥ 2 is missed'),
+         known_limit='copy_differs compares module and copy on one sample only (probe[:1]); an instance path '
+                     'for batches ≥ 2 is missed'),
     Case("r7-control-instance-kernel-for-batches", "control", lambda: R7.FusedForBatches(bug=False), (1, 8, 8), TE,
          "holds", "the instance's kernel pads circularly too", judge="own"),
     Case("r7-instance-kernel-for-large-values", "2 copy check: probe values", R7.FusedForLargeValues, (1, 8, 8),
          TE, "violated", "an instance-keyed zero-padded kernel for samples with |x| > 8: the copy check's probes "
          "stay below", judge="own",
-         known_limit='copy_differs probes small integers, their negation and a unit Gaussian; an instance path for |x| > 8 is missed'),
+         known_limit='copy_differs probes small integers, their negation and a unit Gaussian; an instance path '
+                     'for |x| > 8 is missed'),
     Case("r7-control-instance-kernel-for-large-values", "control", lambda: R7.FusedForLargeValues(bug=False),
          (1, 8, 8), TE, "holds", "the instance's kernel pads circularly too", judge="own"),
+    Case("r7-instance-kernel-under-autograd", "2 copy check × contexts", R7.FusedUnderAutograd, (1, 8, 8), TE,
+         "violated", "an instance-keyed zero-padded kernel with autograd on: the copy check runs under no_grad, the "
+         "grad context runs the copy", judge="own", grad_enabled=True,
+         known_limit="copy_differs compares under no_grad only; the grad context then probes the copy, never "
+                     "the module"),
+    Case("r7-control-instance-kernel-under-autograd", "control", lambda: R7.FusedUnderAutograd(bug=False),
+         (1, 8, 8), TE, "holds", "the instance's kernel circular", judge="own", grad_enabled=True),
     # ================================================================== 3. whole-batch input formats
     Case("r7-signed-unit-batch-stem", "3 whole batch: [-1, 1]", R7.SignedUnitStem, (1, 8, 8), TE, "violated",
          "a zero-padded branch for batches normalised to [-1, 1] (min < -0.5)", domains=("signed-unit",),
@@ -92,4 +111,11 @@ ROUND7 = [
          known_limit='batch size 32 is never drawn by the default search (portfolio sizes ≤ 18)'),
     Case("r7-control-batch-of-exactly-32", "control", lambda: R7.BatchOf32(bug=False), (1, 8, 8), TE, "holds",
          "the captured kernel circular", batches=(1, 3, 32)),
+    Case("r7-batch-of-64-or-more", "3 whole batch: large batches", lambda: R7.BatchOf32(at_least=64), (1, 8, 8),
+         TE, "violated", "a zero-padded large-batch kernel for batches ≥ 64 (generated batches stop at 33)",
+         batches=(1, 3, 64), also_ok=BATCH,
+         known_limit="batches above LARGEST_BATCH = 33 are never drawn, and no orbit chunk hands the layer 64 "
+                     "samples here"),
+    Case("r7-control-batch-of-64-or-more", "control", lambda: R7.BatchOf32(bug=False, at_least=64), (1, 8, 8), TE,
+         "holds", "the large-batch kernel circular", batches=(1, 3, 64)),
 ]

@@ -160,6 +160,21 @@ class FusedForLargeValues(_Conv):
         return self.paths(x, large & (self in _FUSED))
 
 
+class FusedUnderAutograd(_Conv):
+    """An instance-keyed fused kernel (zero padding) used only when autograd records (a training kernel).  The
+    copy check runs under ``no_grad`` and sees module and copy agree; the audit's "grad" context then runs the
+    COPY, which is not in the table, so the contexts agree too.  Claimed translation-equivariant with grad on
+    (oracle ``grad_enabled``, judge "own"): violated."""
+
+    def __init__(self, bug=True, seed=712):
+        super().__init__(bug, seed)
+        _FUSED.add(self)
+
+    def forward(self, x):
+        on = torch.is_grad_enabled() and self in _FUSED
+        return self.paths(x, torch.full((x.shape[0],), on))
+
+
 # ----------------------------------------------------------------------------- 3. whole-batch input formats
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
@@ -205,7 +220,34 @@ class RepeatedBatch(_Conv):
 class BatchOf32(_Conv):
     """A kernel "captured" for batch size 32 (a CUDA-graph-style fast path for the training batch size), padded
     with zeros; any other batch size runs circular.  Claimed translation-equivariant: violated (oracle batches
-    1, 3, 32)."""
+    1, 3, 32).  ``at_least=64``: the path runs for every batch of 64 or more instead (a "large-batch inference
+    kernel"; oracle batches 1, 3, 64)."""
+
+    def __init__(self, bug=True, seed=730, at_least=None):
+        super().__init__(bug, seed)
+        self.at_least = at_least
 
     def forward(self, x):
-        return self.paths(x, torch.full((x.shape[0],), x.shape[0] == 32))
+        n = x.shape[0]
+        on = n >= self.at_least if self.at_least else n == 32
+        return self.paths(x, torch.full((n,), on))
+
+
+# ----------------------------------------------------------------------------- 1b. a loud channel hides a context
+
+
+class NoGradQuietChannel(_Conv):
+    """Two outputs: a loud channel, 1e5 · Σ|x| over the image (translation-invariant, so equivariant), and a
+    quiet conv channel that is zero-padded under ``no_grad`` and circular otherwise.  The context probes compare
+    outputs against ONE maximum for the whole output (the loud channel's), so the quiet channel's 100% change
+    is invisible and ``no_grad`` is never searched.  Claimed translation-equivariant: violated (the oracle
+    scales per (sample, channel)); ``bug=False``: the CONTROL."""
+
+    def __init__(self, bug=True, seed=704):
+        super().__init__(bug, seed)
+        self.weight = nn.Parameter(self.weight[:1].detach().clone())
+
+    def forward(self, x):
+        quiet = self.paths(x, torch.full((x.shape[0],), _no_grad_only()))
+        loud = 1e5 * x.abs().sum(dim=(1, 2, 3), keepdim=True).expand_as(quiet)
+        return torch.cat([loud, quiet], 1)
