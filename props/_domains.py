@@ -142,6 +142,30 @@ def _grey(generator, shape, scale):
     return one.expand(shape).clone()
 
 
+def _signed_unit(generator, shape, scale):
+    """Values in [-1, 1): an image normalised to [-1, 1] (``2u - 1``)."""
+    return (torch.rand(shape, generator=generator, dtype=torch.float64) * 2 - 1) * scale
+
+
+#: ImageNet's per-channel mean and standard deviation (channel c uses entry c mod 3)
+IMAGENET_MEAN, IMAGENET_STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
+
+
+def _imagenet(generator, shape, scale):
+    """An image in [0, 1) normalised by the ImageNet mean and standard deviation, per channel."""
+    u = torch.rand(shape, generator=generator, dtype=torch.float64)
+    view = (1, shape[1]) + (1,) * (len(shape) - 2)
+    mean = torch.tensor([IMAGENET_MEAN[c % 3] for c in range(shape[1])], dtype=torch.float64).view(view)
+    std = torch.tensor([IMAGENET_STD[c % 3] for c in range(shape[1])], dtype=torch.float64).view(view)
+    return (u - mean) / std * scale
+
+
+def _repeated(generator, shape, scale):
+    """One Gaussian sample repeated through the batch (test-time augmentation, benchmark loops)."""
+    one = torch.randn((1,) + tuple(shape[1:]), generator=generator, dtype=torch.float64) * scale
+    return one.expand(shape).clone()
+
+
 def _border(generator, shape, scale):
     """Content on the outer ring only (rows and columns 0 and n − 1)."""
     x = torch.randn(shape, generator=generator, dtype=torch.float64) * scale
@@ -162,6 +186,7 @@ class Domain:
     # a kind of whole batch (what a data loader gives): its portfolio case is uniform, and it is not a row of
     # RECIPES — a test a layer makes once per batch ("is every value in [0, 1]?") sees such batches only
     whole_batch: bool = False
+    batch: int = 0  # the portfolio's batch size for this domain (0: the next of BATCH_SIZES)
 
     def sample(self, shape, seed, scale, dtype, device) -> torch.Tensor:
         generator = torch.Generator().manual_seed(seed)
@@ -186,6 +211,10 @@ DOMAINS = (
     Domain("unit", _unit, (1.0,), together=True, whole_batch=True),
     Domain("pixels", _pixels, (1.0,), integer=True, whole_batch=True),
     Domain("grey", _grey, (1.0,), together=True, whole_batch=True),
+    # whole batches at the sizes layers special-case (16, 32, 64 and above: fused large-batch kernels)
+    Domain("repeated", _repeated, (1.0,), together=True, whole_batch=True, batch=16),
+    Domain("signed-unit", _signed_unit, (1.0,), together=True, whole_batch=True, batch=32),
+    Domain("imagenet", _imagenet, (1.0,), together=True, whole_batch=True, batch=64),
 )
 DOMAIN_NAMES = tuple(d.name for d in DOMAINS)
 #: the domains the covering design mixes within a batch (the whole-batch ones come as whole batches)
@@ -338,7 +367,7 @@ def portfolio(seed: int) -> list[InputCase]:
     cases = []
     offset = 0
     for i, (name, scale) in enumerate(PORTFOLIO):
-        batch = BATCH_SIZES[i % len(BATCH_SIZES)]
+        batch = BY_NAME[name].batch or BATCH_SIZES[i % len(BATCH_SIZES)]
         vary = not (BY_NAME[name].integer or BY_NAME[name].together)
         case_seed = (seed * 7919 + i) % 2**31
         if vary:  # consecutive rows: the seed picks where this case's samples start in RECIPES

@@ -63,27 +63,33 @@ _IN_PLACE: contextvars.ContextVar[bool] = contextvars.ContextVar("convnet_invari
 
 @dataclass(frozen=True)
 class ExecutionContext:
-    """How the audit calls a layer: under which autograd mode, with inputs laid out how in memory.
+    """How the audit calls a layer: under which autograd mode, with inputs laid out how in memory, with torch's
+    deterministic algorithms on or off.
 
-    A layer that computes differently in another context (a path taken only when autograd records, or only for
-    channels-last or strided inputs) is judged in each context where it differs (see ``_audit``).
+    A layer that computes differently in another context (a path taken only when autograd records, only for
+    channels-last or strided inputs, only with deterministic algorithms) is judged in each context where it
+    differs (see ``_audit``).
     """
 
-    grad: str = "inference"  # "inference" (torch.inference_mode), "no_grad", or "grad" (autograd recording)
+    grad: str = "inference"  # "inference" (torch.inference_mode), "no_grad", or "grad" (autograd recording,
+    #                          inputs that require grad)
     layout: str = "contiguous"  # "contiguous", "channels_last" (4-D inputs), or "strided" (a transposed view)
+    deterministic: bool = False  # torch.use_deterministic_algorithms(True)
 
     def describe(self) -> str:
         grad = {"inference": "under torch.inference_mode()", "no_grad": "under torch.no_grad()",
-                "grad": "with autograd recording (torch.enable_grad())"}[self.grad]
+                "grad": "with autograd recording (torch.enable_grad(), inputs that require grad)"}[self.grad]
         layout = {"contiguous": "", "channels_last": ", inputs in torch.channels_last",
                   "strided": ", inputs as non-contiguous (strided) views"}[self.layout]
-        return grad + layout
+        return grad + layout + (", with torch.use_deterministic_algorithms(True)" if self.deterministic else "")
 
 
 DEFAULT_CONTEXT = ExecutionContext()
-#: the other contexts every audited layer is probed in
-OTHER_CONTEXTS = (ExecutionContext("no_grad"), ExecutionContext("grad"), ExecutionContext(layout="channels_last"),
-                  ExecutionContext(layout="strided"))
+#: the other contexts every audited layer is probed in: every combination of the three settings
+OTHER_CONTEXTS = tuple(ExecutionContext(grad, layout, deterministic)
+                       for deterministic in (False, True) for grad in ("inference", "no_grad", "grad")
+                       for layout in ("contiguous", "channels_last", "strided")
+                       if ExecutionContext(grad, layout, deterministic) != DEFAULT_CONTEXT)
 _CONTEXT: contextvars.ContextVar[ExecutionContext] = contextvars.ContextVar("convnet_invariances_context",
                                                                            default=DEFAULT_CONTEXT)
 
@@ -103,24 +109,41 @@ def current_context() -> ExecutionContext:
 
 
 def laid_out(x: torch.Tensor) -> torch.Tensor:
-    """``x``, the same values, laid out in memory as the current context says."""
-    layout = _CONTEXT.get().layout
-    if layout == "channels_last" and x.dim() == 4:
-        return x.contiguous(memory_format=torch.channels_last)
-    if layout == "strided" and x.dim() >= 2:
-        return x.transpose(-1, -2).contiguous().transpose(-1, -2)  # same values, transposed strides
+    """``x``, the same values, laid out in memory as the current context says (and requiring grad when the
+    context records autograd)."""
+    context = _CONTEXT.get()
+    if context.layout == "channels_last" and x.dim() == 4:
+        x = x.contiguous(memory_format=torch.channels_last)
+    elif context.layout == "strided" and x.dim() >= 2:
+        x = x.transpose(-1, -2).contiguous().transpose(-1, -2)  # same values, transposed strides
+    if context.grad == "grad" and torch.is_grad_enabled() and (x.is_floating_point() or x.is_complex()):
+        x = x.detach().requires_grad_(True)
     return x
 
 
-def evaluation_mode():
-    """The grad mode the audit calls layers in: the current context's (``torch.inference_mode()`` by default,
-    ``torch.no_grad()`` or ``torch.enable_grad()``), and ``torch.no_grad()`` for inference while the user's own
-    module is audited in place (inference tensors it kept could not be used for autograd later, nor written
-    back outside inference mode)."""
-    grad = _CONTEXT.get().grad
-    if grad == "grad":
-        return torch.enable_grad()
-    return torch.no_grad() if grad == "no_grad" or _IN_PLACE.get() else torch.inference_mode()
+@contextlib.contextmanager
+def evaluation_mode() -> Iterator[None]:
+    """The mode the audit calls layers in: the current context's grad mode (``torch.inference_mode()`` by
+    default, ``torch.no_grad()`` or ``torch.enable_grad()``) and deterministic-algorithms flag;
+    ``torch.no_grad()`` for inference while the user's own module is audited in place (inference tensors it
+    kept could not be used for autograd later, nor written back outside inference mode)."""
+    context = _CONTEXT.get()
+    if context.grad == "grad":
+        grad_mode = torch.enable_grad()
+    elif context.grad == "no_grad" or _IN_PLACE.get():
+        grad_mode = torch.no_grad()
+    else:
+        grad_mode = torch.inference_mode()
+    deterministic = torch.are_deterministic_algorithms_enabled()
+    warn_only = torch.is_deterministic_algorithms_warn_only_enabled()
+    with grad_mode:
+        if context.deterministic != deterministic:
+            torch.use_deterministic_algorithms(context.deterministic)
+        try:
+            yield
+        finally:
+            if context.deterministic != deterministic:
+                torch.use_deterministic_algorithms(deterministic, warn_only=warn_only)
 
 
 def in_place_audit() -> bool:
@@ -193,16 +216,23 @@ def audited_copy(module: torch.nn.Module, probe: torch.Tensor | None = None, dev
         yield target, note
 
 
+#: the copy check's probes: the search's portfolio batches, cut to this many samples
+COPY_PROBE_SAMPLES = 4
+
+
 def copy_differs(module: torch.nn.Module, copied: torch.nn.Module, probe: torch.Tensor | None) -> str:
-    """Why the deep copy ``copied`` does not compute what ``module`` computes, or "": both in eval mode on
-    ``probe``, its negation and a Gaussian batch of its shape, with the same random draws, compared bitwise.
-    The module itself is called inside :func:`restored`; the copy is left as it was (a second copy is called)."""
+    """Why the deep copy ``copied`` does not compute what ``module`` computes, or "": both in eval mode, on the
+    search's portfolio of inputs of ``probe``'s per-sample shape and dtype (every domain and magnitude, batches
+    of up to four), under ``torch.no_grad()`` and again with autograd recording, with the same random draws,
+    compared bitwise.  The module itself is called inside :func:`restored`; the copy is left as it was (a second
+    copy is called).  Raises :class:`NotAFunction` when one of them gives two outputs for the same input."""
     if probe is None:
         return ""
+    from ._domains import portfolio  # (imports nothing of the engine)
+
     where = _device_of(module)
-    probe = probe[:1]  # one sample is enough, and keeps this cheap when the probe is a whole batch of images
-    generator = torch.Generator().manual_seed(0)
-    inputs = [probe, -probe, torch.randn(probe.shape, generator=generator, dtype=torch.float64).to(probe.dtype)]
+    shape, dtype = tuple(probe.shape[1:]), probe.dtype
+    inputs = [probe[:1]] + [case.tensor(shape, dtype, "cpu")[:COPY_PROBE_SAMPLES] for case in portfolio(0)]
     try:
         other = copy.deepcopy(copied)
     except Exception:
@@ -210,23 +240,27 @@ def copy_differs(module: torch.nn.Module, copied: torch.nn.Module, probe: torch.
     other.eval()
     with restored(module):
         module.eval()
-        for x in inputs:
-            x = x.to(where)
-            outputs = []
-            for m in (module, other, module, other):  # twice each: a difference may be the calls' history
-                with rng_preserved(), torch.no_grad():
-                    try:
-                        outputs.append(m(x.clone()))
-                    except Exception as exc:  # a layer's own error is the audit's business: name it only if
-                        outputs.append(f"raised {type(exc).__name__}")  # one of the two raises
-            if not (_same_tree(outputs[0], outputs[2]) and _same_tree(outputs[1], outputs[3])):
-                # these may be the first calls the layer ever gets: the evidence must not be lost
-                raise NotAFunction("the layer gave two different outputs for the same input before any check ran "
-                                   "(its first call differs from a later one: a warm-up path, a cache, a counter): "
-                                   "its output depends on earlier calls, so it is not a function of its input")
-            if not _same_tree(outputs[0], outputs[1]):
-                return ("a deep copy of the module computes differently from the module itself (its forward "
-                        "depends on the instance, not only on its parameters and attributes)")
+        for recording in (False, True):
+            for x in inputs if not recording else inputs[:6]:
+                x = x.to(where)
+                outputs = []
+                for m in (module, other, module, other):  # twice each: a difference may be the calls' history
+                    given = x.clone().requires_grad_(True) if recording and x.is_floating_point() else x.clone()
+                    with rng_preserved(), torch.set_grad_enabled(recording):
+                        try:
+                            out = m(given)
+                            outputs.append(out.detach() if isinstance(out, torch.Tensor) else out)
+                        except Exception as exc:  # a layer's own error is the audit's business: name it only
+                            outputs.append(f"raised {type(exc).__name__}")  # if one of the two raises
+                if not (_same_tree(outputs[0], outputs[2]) and _same_tree(outputs[1], outputs[3])):
+                    # these may be the first calls the layer ever gets: the evidence must not be lost
+                    raise NotAFunction("the layer gave two different outputs for the same input before any check "
+                                       "ran (its first call differs from a later one: a warm-up path, a cache, a "
+                                       "counter): its output depends on earlier calls, so it is not a function of "
+                                       "its input")
+                if not _same_tree(outputs[0], outputs[1]):
+                    return ("a deep copy of the module computes differently from the module itself (its forward "
+                            "depends on the instance, not only on its parameters and attributes)")
     return ""
 
 
