@@ -32,7 +32,7 @@ import torch
 
 from ._certificate import certify_translation_equivariance
 from ._claims import Check, claim_checks, run_check, validate_output
-from ._domains import InputCase, portfolio
+from ._domains import InputCase, probe_batches
 from ._errors import InvalidArgument, LayerError, NotAFunction, OutputShapeMismatch, describe_value
 from ._layer_calls import call_layer
 from ._intervals import bootstrap_interval, clopper_pearson_interval
@@ -650,7 +650,7 @@ def _other_contexts(f, sample_shape, dtype, device, seed, label) -> tuple:
     on some inputs is met where the search would meet it; outputs are compared per sample and channel within
     the rounding bound of the tolerance model, so a different kernel for the same function (channels-last
     convolutions) agrees and a different function does not."""
-    inputs = [case.tensor(sample_shape, dtype, device)[:CONTEXT_PROBE_SAMPLES] for case in portfolio(seed)]
+    inputs = probe_batches(sample_shape, dtype, device, seed, CONTEXT_PROBE_SAMPLES)
 
     def outputs():
         with evaluation_mode():
@@ -689,7 +689,7 @@ def _disagreement(x, a, b) -> str:
     magnitude = x.reshape(rows, -1).abs().amax(dim=1).double().view(rows, 1)
     scale = torch.maximum(torch.maximum(a2.abs().amax(dim=2), b2.abs().amax(dim=2)), magnitude)
     gap = (a2 - b2).abs().amax(dim=2)
-    bound = torch.tensor([[float_tolerance(float(v), max(1, x[0].numel()), a.dtype) for v in row] for row in scale])
+    bound = float_tolerance(1.0, max(1, x[0].numel()), a.dtype) * scale  # 2·γ_n·scale, per sample and channel
     if bool((gap > bound).any()):
         return f"outputs {float(gap.max()):.3g} apart on a probe input"
     return ""

@@ -391,3 +391,15 @@ def assumption_variants(case: InputCase) -> list[InputCase]:
     variants += [InputCase(domain, case.seed + k, BY_NAME[domain].scales[-1], case.batch, transforms)
                  for k, (domain, transforms) in enumerate(RECIPES)]
     return variants
+
+
+def probe_batches(sample_shape, dtype, device, seed: int, cap: int) -> list[torch.Tensor]:
+    """The portfolio as few batches: its first case (the audit's first input), every mixed case (each cut to
+    ``cap`` samples) in one batch, and each whole-batch case alone (cut to ``cap``), so that a test a layer makes
+    once per batch still sees a homogeneous one.  For checks that compare two ways of calling a layer (other
+    execution contexts, a copy) on the search's inputs at a fraction of the calls."""
+    cases = portfolio(seed)
+    tensors = [case.tensor(sample_shape, dtype, device)[:cap] for case in cases]
+    mixed = [t for case, t in zip(cases, tensors) if not BY_NAME[case.domain].whole_batch]
+    whole = [t for case, t in zip(cases, tensors) if BY_NAME[case.domain].whole_batch]
+    return [tensors[0], torch.cat(mixed)] + whole

@@ -228,11 +228,10 @@ def copy_differs(module: torch.nn.Module, copied: torch.nn.Module, probe: torch.
     copy is called).  Raises :class:`NotAFunction` when one of them gives two outputs for the same input."""
     if probe is None:
         return ""
-    from ._domains import portfolio  # (imports nothing of the engine)
+    from ._domains import probe_batches  # (imports nothing of the engine)
 
     where = _device_of(module)
-    shape, dtype = tuple(probe.shape[1:]), probe.dtype
-    inputs = [probe[:1]] + [case.tensor(shape, dtype, "cpu")[:COPY_PROBE_SAMPLES] for case in portfolio(0)]
+    inputs = [probe[:1]] + probe_batches(tuple(probe.shape[1:]), probe.dtype, "cpu", 0, COPY_PROBE_SAMPLES)
     try:
         other = copy.deepcopy(copied)
     except Exception:
@@ -241,7 +240,7 @@ def copy_differs(module: torch.nn.Module, copied: torch.nn.Module, probe: torch.
     with restored(module):
         module.eval()
         for recording in (False, True):
-            for x in inputs if not recording else inputs[:6]:
+            for x in inputs if not recording else inputs[:3]:
                 x = x.to(where)
                 outputs = []
                 for m in (module, other, module, other):  # twice each: a difference may be the calls' history
