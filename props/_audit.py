@@ -643,7 +643,7 @@ class _WithoutChannelAxis(torch.nn.Module):
 CONTEXT_PROBE_SAMPLES = 8
 
 
-def _other_contexts(f, sample_shape, dtype, device, seed, label) -> tuple:
+def _other_contexts(f, sample_shape, dtype, device, seed) -> tuple:
     """The execution contexts (autograd mode, memory layout, deterministic algorithms) in which ``f`` computes
     otherwise than in the default one, each with why; () for most layers.  The probes are the search's own
     portfolio (every domain, magnitudes from 1e-8 to 1e6, batch sizes up to 8), so a path a context opens only
@@ -684,9 +684,10 @@ def _disagreement(x, a, b) -> str:
     if not (a.is_floating_point() or a.is_complex()):
         return "other values on a probe input"
     rows = a.shape[0]
-    a2, b2 = a.reshape(rows, a.shape[1] if a.dim() > 1 else 1, -1).double(), \
-        b.reshape(rows, b.shape[1] if b.dim() > 1 else 1, -1).double()
-    magnitude = x.reshape(rows, -1).abs().amax(dim=1).double().view(rows, 1)
+    wide = torch.complex128 if a.is_complex() else torch.float64  # never drop an imaginary part
+    a2, b2 = a.reshape(rows, a.shape[1] if a.dim() > 1 else 1, -1).to(wide), \
+        b.reshape(rows, b.shape[1] if b.dim() > 1 else 1, -1).to(wide)
+    magnitude = x.reshape(rows, -1).abs().amax(dim=1).to(torch.float64).view(rows, 1)
     scale = torch.maximum(torch.maximum(a2.abs().amax(dim=2), b2.abs().amax(dim=2)), magnitude)
     gap = (a2 - b2).abs().amax(dim=2)
     bound = float_tolerance(1.0, max(1, x[0].numel()), a.dtype) * scale  # 2·γ_n·scale, per sample and channel
@@ -797,7 +798,7 @@ def audit(module, input_shape, claims=None, *, layout=None, examples=DEFAULT_EXA
         settings = _Settings(sample_shape, tuple(output.shape[1:]), dtype, device, seed, examples, seconds,
                              f"the layer {label}", assume, fresh, module, target, target_path, layout,
                              (first_input, output.clone()),
-                             _other_contexts(f, sample_shape, dtype, device, seed, f"the layer {label}"))
+                             _other_contexts(f, sample_shape, dtype, device, seed))
         if parsed:
             for claim in parsed:  # usage errors before any search
                 _usage(claim, settings)
