@@ -128,6 +128,7 @@ def evaluation_mode() -> Iterator[None]:
     ``torch.no_grad()`` for inference while the user's own module is audited in place (inference tensors it
     kept could not be used for autograd later, nor written back outside inference mode)."""
     context = _CONTEXT.get()
+    grad_mode: contextlib.AbstractContextManager
     if context.grad == "grad":
         grad_mode = torch.enable_grad()
     elif context.grad == "no_grad" or _IN_PLACE.get():
