@@ -221,18 +221,22 @@ def audited_copy(module: torch.nn.Module, probe: torch.Tensor | None = None, dev
 COPY_PROBE_SAMPLES = 4
 
 
-def copy_differs(module: torch.nn.Module, copied: torch.nn.Module, probe: torch.Tensor | None) -> str:
+def copy_differs(module: torch.nn.Module, copied: torch.nn.Module, probe: torch.Tensor | None, *,
+                 thorough: bool = True) -> str:
     """Why the deep copy ``copied`` does not compute what ``module`` computes, or "": both in eval mode, on the
     search's portfolio of inputs of ``probe``'s per-sample shape and dtype (every domain and magnitude, batches
     of up to four), under ``torch.no_grad()`` and again with autograd recording, with the same random draws,
     compared bitwise.  The module itself is called inside :func:`restored`; the copy is left as it was (a second
-    copy is called).  Raises :class:`NotAFunction` when one of them gives two outputs for the same input."""
+    copy is called).  Raises :class:`NotAFunction` when one of them gives two outputs for the same input.
+    ``thorough=False`` (the static certifier, which must stay fast on large models): the probe and one sample of
+    every mixed portfolio case, without autograd."""
     if probe is None:
         return ""
     from ._domains import probe_batches  # (imports nothing of the engine)
 
     where = _device_of(module)
-    inputs = [probe[:1]] + probe_batches(tuple(probe.shape[1:]), probe.dtype, "cpu", 0, COPY_PROBE_SAMPLES)
+    inputs = [probe[:1]] + probe_batches(tuple(probe.shape[1:]), probe.dtype, "cpu", 0,
+                                         COPY_PROBE_SAMPLES if thorough else 1)[1:2 if not thorough else None]
     try:
         other = copy.deepcopy(copied)
     except Exception:
@@ -240,7 +244,7 @@ def copy_differs(module: torch.nn.Module, copied: torch.nn.Module, probe: torch.
     other.eval()
     with restored(module):
         module.eval()
-        for recording in (False, True):
+        for recording in (False, True) if thorough else (False,):
             for x in inputs if not recording else inputs[:3]:
                 x = x.to(where)
                 outputs = []

@@ -146,7 +146,7 @@ class StaticAnalysis:
             try:
                 with rng_preserved():
                     twin = copy.deepcopy(self._module)
-                self._faithful[input_shape] = copy_differs(self._module, twin, probe)
+                self._faithful[input_shape] = copy_differs(self._module, twin, probe, thorough=False)
             except Exception:  # a module that cannot be copied was not traced either (trace says why)
                 self._faithful[input_shape] = ""
         return self._faithful[input_shape]

@@ -69,7 +69,10 @@ ROUND3 = [
          domains=("decibels",)),
     Case("r3-control-half-precision-gate", "control", R3.HalfPrecisionGate, (1, 16, 16), TE, "holds",
          "an SE gate computed in float16 (autocast) on a float32 map: float16 rounding flips of the gate must not "
-         "be called violations"),
+         "be called violations",
+         known_limit="on the 64-sample ImageNet-normalised batch (a whole-batch domain added in round 7) the "
+                     "float16 gate's flips put the float64 twin 5.6× the rounding bound away, so the twin is not "
+                     "accepted as arbiter and float32's own bound calls the rounding a violation (a false alarm)"),
     # ================================================================== 3. ordinary users' bugs (and controls)
     Case("r3-even-kernel-rot90", "3 user bugs", R3.EvenKernelRot90, (1, 8, 8), "rot90-equivariant", "violated",
          "a 4x4 rotation-symmetrised kernel with (2, 1) 'same' padding: the output centre is half a pixel off"),
